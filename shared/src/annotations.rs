@@ -1,0 +1,125 @@
+//! Typed reading of annotation values, the way the controllers that own them read them, with
+//! errors that name the annotation.
+
+/// How a controller turns an annotation value into a boolean.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BoolSyntax {
+    /// Go's `strconv.ParseBool`: `1 t T TRUE true True` and `0 f F FALSE false False`
+    /// (ingress-nginx, haproxy-ingress, ingress-gce).
+    Go,
+    /// `strconv.ParseBool`, then the deprecated `enabled`/`on` and `disabled`/`off` in any case
+    /// (haproxytech kubernetes-ingress).
+    GoOrSwitch,
+}
+
+impl BoolSyntax {
+    pub fn parse(self, value: &str) -> Option<bool> {
+        match value {
+            "1" | "t" | "T" | "TRUE" | "true" | "True" => return Some(true),
+            "0" | "f" | "F" | "FALSE" | "false" | "False" => return Some(false),
+            _ => {}
+        }
+        if self == BoolSyntax::GoOrSwitch {
+            match value.to_ascii_lowercase().as_str() {
+                "enabled" | "on" => return Some(true),
+                "disabled" | "off" => return Some(false),
+                _ => {}
+            }
+        }
+        None
+    }
+
+    /// What the values look like, for messages.
+    pub fn expected(self) -> &'static str {
+        match self {
+            BoolSyntax::Go => "\"true\" or \"false\"",
+            BoolSyntax::GoOrSwitch => "\"true\" or \"false\" (or the deprecated enabled/disabled)",
+        }
+    }
+}
+
+/// Reads a boolean annotation; the error is a sentence naming the annotation and its value.
+pub fn read_bool(key: &str, value: &str, syntax: BoolSyntax) -> Result<bool, String> {
+    syntax.parse(value).ok_or_else(|| {
+        format!(
+            "annotation {key}: {value:?} is not a boolean; use {}",
+            syntax.expected()
+        )
+    })
+}
+
+/// Reads a whole decimal number; `min` is the smallest accepted value.
+pub fn read_uint(key: &str, value: &str, min: u64) -> Result<u64, String> {
+    let trimmed = value.trim();
+    let parsed = if !trimmed.is_empty() && trimmed.bytes().all(|b| b.is_ascii_digit()) {
+        trimmed.parse::<u64>().ok()
+    } else {
+        None
+    };
+    match parsed {
+        Some(n) if n >= min => Ok(n),
+        Some(n) => Err(format!(
+            "annotation {key}: {n} is below the minimum of {min}"
+        )),
+        None => Err(format!(
+            "annotation {key}: {value:?} is not a whole number"
+        )),
+    }
+}
+
+/// Splits a comma-separated list, trimming blanks and dropping empty items.
+pub fn split_list(value: &str) -> impl Iterator<Item = &str> {
+    value.split(',').map(str::trim).filter(|s| !s.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bool_table() {
+        let cases = [
+            ("true", BoolSyntax::Go, Some(true)),
+            ("True", BoolSyntax::Go, Some(true)),
+            ("TRUE", BoolSyntax::Go, Some(true)),
+            ("t", BoolSyntax::Go, Some(true)),
+            ("1", BoolSyntax::Go, Some(true)),
+            ("false", BoolSyntax::Go, Some(false)),
+            ("F", BoolSyntax::Go, Some(false)),
+            ("0", BoolSyntax::Go, Some(false)),
+            ("tRUE", BoolSyntax::Go, None),
+            ("yes", BoolSyntax::Go, None),
+            (" false", BoolSyntax::Go, None),
+            ("", BoolSyntax::Go, None),
+            ("disabled", BoolSyntax::Go, None),
+            ("disabled", BoolSyntax::GoOrSwitch, Some(false)),
+            ("OFF", BoolSyntax::GoOrSwitch, Some(false)),
+            ("Enabled", BoolSyntax::GoOrSwitch, Some(true)),
+            ("on", BoolSyntax::GoOrSwitch, Some(true)),
+            ("no", BoolSyntax::GoOrSwitch, None),
+        ];
+        for (value, syntax, want) in cases {
+            assert_eq!(syntax.parse(value), want, "{value:?} {syntax:?}");
+        }
+        let err = read_bool("a/b", "yes", BoolSyntax::Go).unwrap_err();
+        assert!(err.contains("annotation a/b") && err.contains("\"yes\""), "{err}");
+    }
+
+    #[test]
+    fn uint_table() {
+        assert_eq!(read_uint("k", "10", 1), Ok(10));
+        assert_eq!(read_uint("k", " 7 ", 0), Ok(7));
+        for bad in ["", "-1", "1e3", "10r/s", "1.5", "99999999999999999999999"] {
+            let err = read_uint("k", bad, 1).unwrap_err();
+            assert!(err.contains("not a whole number"), "{bad}: {err}");
+        }
+        assert!(read_uint("k", "0", 1).unwrap_err().contains("below the minimum"));
+    }
+
+    #[test]
+    fn lists() {
+        let items: Vec<_> = split_list(" a, b,,c ,").collect();
+        assert_eq!(items, ["a", "b", "c"]);
+        assert_eq!(split_list("").count(), 0);
+    }
+}

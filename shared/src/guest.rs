@@ -1,0 +1,65 @@
+//! The waPC entry points every policy registers, as plain functions over bytes so that the same
+//! code runs natively in tests and benchmarks.
+
+use serde::de::DeserializeOwned;
+
+use crate::request::{AdmissionRequest, Payload};
+use crate::settings::{Validate, validate_settings_payload};
+use crate::verdict::Verdict;
+
+/// `validate`: parses the payload, runs `evaluate`, and encodes the verdict. A payload that
+/// cannot be read is rejected with a message (fail closed), never accepted.
+pub fn validate<S, F>(payload: &[u8], evaluate: F) -> Vec<u8>
+where
+    S: DeserializeOwned + Default + Validate,
+    F: FnOnce(&AdmissionRequest<'_>, &S) -> Verdict,
+{
+    verdict(payload, evaluate).to_bytes()
+}
+
+/// The verdict of `validate`, for tests and benchmarks.
+pub fn verdict<S, F>(payload: &[u8], evaluate: F) -> Verdict
+where
+    S: DeserializeOwned + Default + Validate,
+    F: FnOnce(&AdmissionRequest<'_>, &S) -> Verdict,
+{
+    match Payload::<S>::parse(payload) {
+        Ok(p) => {
+            let mut errors = crate::SettingsErrors::new();
+            p.settings.validate(&mut errors);
+            match errors.into_result() {
+                Ok(()) => evaluate(&p.request, &p.settings),
+                Err(e) => Verdict::reject(format!("the policy settings are invalid: {e}")),
+            }
+        }
+        Err(message) => Verdict::reject(message),
+    }
+}
+
+/// `validate_settings`.
+pub fn validate_settings<S: DeserializeOwned + Validate>(payload: &[u8]) -> Vec<u8> {
+    validate_settings_payload::<S>(payload)
+}
+
+/// Registers `validate`, `validate_settings` and `protocol_version` for a policy whose
+/// `evaluate(&AdmissionRequest, &Settings) -> Verdict` and `Settings` are in scope.
+#[macro_export]
+macro_rules! register_policy {
+    ($settings:ty, $evaluate:path) => {
+        #[unsafe(no_mangle)]
+        pub extern "C" fn wapc_init() {
+            use ::kubewarden_policy_sdk::wapc_guest::register_function;
+            register_function("validate", |payload: &[u8]| {
+                Ok($crate::guest::validate::<$settings, _>(payload, $evaluate))
+            });
+            register_function(
+                "validate_settings",
+                |payload: &[u8]| Ok($crate::guest::validate_settings::<$settings>(payload)),
+            );
+            register_function(
+                "protocol_version",
+                ::kubewarden_policy_sdk::protocol_version_guest,
+            );
+        }
+    };
+}

@@ -1,0 +1,173 @@
+//! DNS host names: normalisation, certificate wildcard matching (RFC 6125, one label) and domain
+//! suffixes.
+
+/// Lower-case ASCII with one trailing dot removed: how HTTP hosts and certificate names compare.
+pub fn normalize(host: &str) -> String {
+    let host = host.strip_suffix('.').unwrap_or(host);
+    host.to_ascii_lowercase()
+}
+
+/// True when `name` is a wildcard name of the form `*.rest`.
+pub fn is_wildcard(name: &str) -> bool {
+    name.starts_with("*.")
+}
+
+/// Does a certificate (or TLS entry) for `cert_name` serve requests for `host`?
+///
+/// Equal names match (case-insensitively, a trailing dot ignored). A certificate wildcard
+/// `*.example.com` covers exactly one more label: `a.example.com`, not `a.b.example.com` and not
+/// `example.com`. A wildcard host (`*.example.com` in an Ingress rule) is covered only by the same
+/// wildcard, since it stands for every one-label subdomain. A `*` anywhere but as the whole
+/// left-most label is no wildcard (RFC 6125 6.4.3, and what browsers accept).
+pub fn covers(cert_name: &str, host: &str) -> bool {
+    let cert = normalize(cert_name);
+    let host = normalize(host);
+    if cert.is_empty() || host.is_empty() {
+        return false;
+    }
+    if cert == host {
+        return true;
+    }
+    match cert.strip_prefix("*.") {
+        Some(parent) if !parent.is_empty() && !parent.contains('*') => match host.split_once('.') {
+            Some((first, rest)) => !first.is_empty() && first != "*" && rest == parent,
+            None => false,
+        },
+        _ => false,
+    }
+}
+
+/// Is `host` the domain `suffix` or one of its subdomains? `example.com` admits
+/// `example.com`, `a.example.com` and `*.example.com`, not `badexample.com`.
+pub fn within_suffix(host: &str, suffix: &str) -> bool {
+    let host = normalize(host);
+    let suffix = normalize(suffix);
+    if suffix.is_empty() {
+        return false;
+    }
+    host == suffix
+        || host
+            .strip_suffix(suffix.as_str())
+            .is_some_and(|head| head.ends_with('.') && head.len() > 1)
+}
+
+/// Checks a DNS domain name (RFC 1123 labels, at most 253 characters), with no wildcard.
+pub fn check_domain(name: &str) -> Result<(), String> {
+    let name = name.strip_suffix('.').unwrap_or(name);
+    if name.is_empty() {
+        return Err("it is empty".into());
+    }
+    if name.len() > 253 {
+        return Err("it is longer than 253 characters".into());
+    }
+    for label in name.split('.') {
+        if label.is_empty() {
+            return Err("it has an empty label".into());
+        }
+        if label.contains('*') {
+            return Err("a wildcard is not allowed here".into());
+        }
+        if label.len() > 63 {
+            return Err(format!("label {label:?} is longer than 63 characters"));
+        }
+        if let Some(c) = label
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || *c == '-'))
+        {
+            return Err(format!("{c:?} is not allowed in a DNS name"));
+        }
+        if label.starts_with('-') || label.ends_with('-') {
+            return Err(format!(
+                "label {label:?} must start and end with a letter or digit"
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn coverage_table() {
+        let cases = [
+            ("example.com", "example.com", true),
+            ("Example.COM", "example.com", true),
+            ("example.com.", "EXAMPLE.com", true),
+            ("example.com", "example.com.", true),
+            ("example.com", "www.example.com", false),
+            ("*.example.com", "a.example.com", true),
+            ("*.example.com", "A.Example.Com.", true),
+            ("*.example.com", "a.b.example.com", false),
+            ("*.example.com", "example.com", false),
+            ("*.example.com", ".example.com", false),
+            ("*.example.com", "*.example.com", true),
+            ("*.example.com", "*.a.example.com", false),
+            ("*.a.example.com", "*.example.com", false),
+            ("*.example.com", "a.example.org", false),
+            ("*.example.com", "aexample.com", false),
+            ("a.example.com", "*.example.com", false),
+            ("f*.example.com", "foo.example.com", false),
+            ("*", "example", false),
+            ("*.", "a.", false),
+            ("*.*.example.com", "a.b.example.com", false),
+            ("", "", false),
+            ("", "a", false),
+            ("xn--bcher-kva.example", "XN--BCHER-KVA.example", true),
+        ];
+        for (cert, host, want) in cases {
+            assert_eq!(covers(cert, host), want, "{cert} covers {host}");
+        }
+    }
+
+    #[test]
+    fn suffix_table() {
+        let cases = [
+            ("example.com", "example.com", true),
+            ("a.example.com", "example.com", true),
+            ("A.B.Example.com.", "example.com", true),
+            ("*.example.com", "example.com", true),
+            ("badexample.com", "example.com", false),
+            ("example.com.evil.io", "example.com", false),
+            (".example.com", "example.com", false),
+            ("com", "example.com", false),
+            ("a.example.com", "", false),
+        ];
+        for (host, suffix, want) in cases {
+            assert_eq!(within_suffix(host, suffix), want, "{host} within {suffix}");
+        }
+    }
+
+    #[test]
+    fn domain_table() {
+        let ok = ["example.com", "a-b.example.com", "example.com.", "localhost", "1.2.3.4"];
+        for name in ok {
+            assert!(check_domain(name).is_ok(), "{name}");
+        }
+        let bad = [
+            ("", "empty"),
+            (".", "empty"),
+            ("a..b", "empty label"),
+            ("*.example.com", "wildcard"),
+            ("exa mple.com", "not allowed"),
+            ("-a.com", "start and end"),
+            ("a-.com", "start and end"),
+            ("under_score.com", "not allowed"),
+        ];
+        for (name, why) in bad {
+            let err = check_domain(name).unwrap_err();
+            assert!(err.contains(why), "{name}: {err}");
+        }
+        assert!(check_domain(&"a".repeat(64)).unwrap_err().contains("63"));
+        assert!(check_domain(&["a"; 130].join(".")).unwrap_err().contains("253"));
+    }
+
+    #[test]
+    fn normalisation() {
+        assert_eq!(normalize("WWW.Example.com."), "www.example.com");
+        assert_eq!(normalize("a.."), "a.");
+        assert!(is_wildcard("*.a"));
+        assert!(!is_wildcard("a.*"));
+    }
+}

@@ -1,0 +1,16 @@
+//! `netsec-shared`: what every netsec policy needs, in one place each.
+//!
+//! Policies keep their logic in a pure `evaluate(request, settings, ..) -> Verdict`; this crate
+//! gives them the request views, the verdict and its response, settings parsing and validation,
+//! host-name matching and annotation reading, and the few lines of waPC glue in [`guest`].
+
+pub mod annotations;
+pub mod guest;
+pub mod host;
+pub mod request;
+pub mod settings;
+pub mod verdict;
+
+pub use request::{AdmissionRequest, ObjectMeta, Operation, Payload};
+pub use settings::{ExemptNamespaces, SettingsErrors, Validate};
+pub use verdict::{Findings, Verdict, Violation};

@@ -1,0 +1,311 @@
+//! Lean views of the waPC `validate` payload.
+//!
+//! The payload is `{"request": <AdmissionRequest>, "settings": {...}}`. Only the fields the
+//! policies read are deserialised, strings are borrowed from the payload where JSON allows it, and
+//! the object itself stays raw until the policy asks for the typed view it needs: a policy that
+//! exempts the namespace, or does not judge DELETE, never pays for parsing the object.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
+
+/// The admission operation, as the API server names it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Operation {
+    #[default]
+    Create,
+    Update,
+    Delete,
+    Connect,
+    /// Anything else: policies treat it like a write they cannot judge.
+    #[serde(other)]
+    Unknown,
+}
+
+impl Operation {
+    /// CREATE and UPDATE are the writes that install an object; the policies judge those.
+    pub fn is_write(self) -> bool {
+        matches!(self, Operation::Create | Operation::Update)
+    }
+}
+
+impl fmt::Display for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Operation::Create => "CREATE",
+            Operation::Update => "UPDATE",
+            Operation::Delete => "DELETE",
+            Operation::Connect => "CONNECT",
+            Operation::Unknown => "UNKNOWN",
+        })
+    }
+}
+
+/// `group`/`version`/`kind` of the request.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct GroupVersionKind<'a> {
+    #[serde(default, borrow)]
+    pub group: Cow<'a, str>,
+    #[serde(default, borrow)]
+    pub version: Cow<'a, str>,
+    #[serde(default, borrow)]
+    pub kind: Cow<'a, str>,
+}
+
+/// The parts of an AdmissionRequest the policies use.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AdmissionRequest<'a> {
+    #[serde(default, borrow)]
+    pub uid: Cow<'a, str>,
+    #[serde(default, borrow)]
+    pub kind: GroupVersionKind<'a>,
+    #[serde(default, borrow)]
+    pub name: Cow<'a, str>,
+    #[serde(default, borrow)]
+    pub namespace: Cow<'a, str>,
+    #[serde(default)]
+    pub operation: Operation,
+    #[serde(default, borrow)]
+    pub object: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    pub old_object: Option<&'a RawValue>,
+}
+
+impl<'a> AdmissionRequest<'a> {
+    /// The object under admission as `T`; `what` names it in the error ("an Ingress").
+    pub fn object<T: Deserialize<'a>>(&self, what: &str) -> Result<T, String> {
+        decode(self.object, "object", what)
+    }
+
+    /// The previous version of the object (UPDATE and DELETE).
+    pub fn old_object<T: Deserialize<'a>>(&self, what: &str) -> Result<T, String> {
+        decode(self.old_object, "oldObject", what)
+    }
+}
+
+fn decode<'a, T: Deserialize<'a>>(
+    raw: Option<&'a RawValue>,
+    field: &str,
+    what: &str,
+) -> Result<T, String> {
+    let raw = raw.ok_or_else(|| format!("the request carries no {field} to validate"))?;
+    let mut de = serde_json::Deserializer::from_str(raw.get());
+    serde_path_to_error::deserialize(&mut de)
+        .map_err(|err| format!("the {field} cannot be read as {what}: {}", describe(&err)))
+}
+
+/// A serde error with the JSON path of the value that failed, when there is one.
+pub(crate) fn describe<E: fmt::Display>(err: &serde_path_to_error::Error<E>) -> String {
+    let path = err.path().to_string();
+    let inner = strip_position(&err.inner().to_string());
+    if path.is_empty() || path == "." {
+        inner
+    } else {
+        format!("{path}: {inner}")
+    }
+}
+
+/// serde_json appends "at line 1 column 734" to its errors; in a message about a field of an
+/// object that position means nothing to the user, the path says where.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(at) if message[at..].contains(" column ") => message[..at].to_string(),
+        _ => message.to_string(),
+    }
+}
+
+/// Labels or annotations, borrowed from the payload where possible.
+pub type StringMap<'a> = BTreeMap<Cow<'a, str>, Cow<'a, str>>;
+
+/// `metadata` of any object: the fields policies read.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectMeta<'a> {
+    #[serde(default, borrow)]
+    pub name: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub generate_name: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub namespace: Option<Cow<'a, str>>,
+    #[serde(default, borrow, deserialize_with = "null_as_empty")]
+    pub labels: StringMap<'a>,
+    #[serde(default, borrow, deserialize_with = "null_as_empty")]
+    pub annotations: StringMap<'a>,
+}
+
+impl ObjectMeta<'_> {
+    /// The name to show in messages (`generateName` prefix with `*` when not named yet).
+    pub fn display_name(&self) -> String {
+        match (&self.name, &self.generate_name) {
+            (Some(n), _) if !n.is_empty() => n.to_string(),
+            (_, Some(g)) if !g.is_empty() => format!("{g}*"),
+            _ => "<unnamed>".to_string(),
+        }
+    }
+
+    pub fn annotation(&self, key: &str) -> Option<&str> {
+        self.annotations.get(key).map(|v| v.as_ref())
+    }
+
+    pub fn label(&self, key: &str) -> Option<&str> {
+        self.labels.get(key).map(|v| v.as_ref())
+    }
+}
+
+/// Kubernetes sends `null` for an empty map in some clients; it means the same as `{}`.
+pub fn null_as_empty<'de, D, T>(de: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(de)?.unwrap_or_default())
+}
+
+/// The whole waPC `validate` payload.
+#[derive(Debug, Deserialize)]
+#[serde(bound(deserialize = "S: DeserializeOwned + Default"))]
+pub struct Payload<'a, S> {
+    #[serde(borrow)]
+    pub request: AdmissionRequest<'a>,
+    #[serde(default)]
+    pub settings: S,
+}
+
+impl<'a, S: DeserializeOwned + Default> Payload<'a, S> {
+    /// Parses the payload; the error is a message for the user (the request is then rejected).
+    pub fn parse(payload: &'a [u8]) -> Result<Self, String> {
+        let mut de = serde_json::Deserializer::from_slice(payload);
+        serde_path_to_error::deserialize(&mut de)
+            .map_err(|err| format!("the admission request cannot be read: {}", describe(&err)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Default, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields, rename_all = "camelCase")]
+    struct Settings {
+        #[serde(default)]
+        flag: bool,
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct Meta<'a> {
+        #[serde(borrow)]
+        name: Cow<'a, str>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct Obj<'a> {
+        #[serde(borrow)]
+        metadata: Meta<'a>,
+    }
+
+    #[test]
+    fn payload_cases() {
+        struct Case {
+            name: &'static str,
+            json: &'static str,
+            op: Option<Operation>,
+            object_name: Option<&'static str>,
+            error: Option<&'static str>,
+        }
+        let cases = [
+            Case {
+                name: "full create",
+                json: r#"{"request":{"uid":"1","kind":{"group":"networking.k8s.io","version":"v1","kind":"Ingress"},"operation":"CREATE","namespace":"a","object":{"metadata":{"name":"x"}}},"settings":{"flag":true}}"#,
+                op: Some(Operation::Create),
+                object_name: Some("x"),
+                error: None,
+            },
+            Case {
+                name: "delete without object",
+                json: r#"{"request":{"operation":"DELETE","oldObject":{"metadata":{"name":"y"}}},"settings":{}}"#,
+                op: Some(Operation::Delete),
+                object_name: None,
+                error: None,
+            },
+            Case {
+                name: "null object is no object",
+                json: r#"{"request":{"operation":"UPDATE","object":null}}"#,
+                op: Some(Operation::Update),
+                object_name: None,
+                error: None,
+            },
+            Case {
+                name: "unknown operation",
+                json: r#"{"request":{"operation":"PATCH"}}"#,
+                op: Some(Operation::Unknown),
+                object_name: None,
+                error: None,
+            },
+            Case {
+                name: "not an object",
+                json: r#"[1,2]"#,
+                op: None,
+                object_name: None,
+                error: Some("cannot be read"),
+            },
+            Case {
+                name: "bad settings name the field",
+                json: r#"{"request":{},"settings":{"flag":"yes"}}"#,
+                op: None,
+                object_name: None,
+                error: Some("settings.flag"),
+            },
+            Case {
+                name: "unknown setting",
+                json: r#"{"request":{},"settings":{"flga":true}}"#,
+                op: None,
+                object_name: None,
+                error: Some("unknown field `flga`"),
+            },
+        ];
+        for case in cases {
+            let parsed = Payload::<Settings>::parse(case.json.as_bytes());
+            match (parsed, case.error) {
+                (Ok(p), None) => {
+                    assert_eq!(Some(p.request.operation), case.op, "{}", case.name);
+                    let got = p.request.object::<Obj>("an object").ok();
+                    assert_eq!(
+                        got.map(|o| o.metadata.name.into_owned()),
+                        case.object_name.map(String::from),
+                        "{}",
+                        case.name
+                    );
+                }
+                (Err(e), Some(want)) => assert!(e.contains(want), "{}: {e}", case.name),
+                (Ok(_), Some(want)) => panic!("{}: expected error {want}", case.name),
+                (Err(e), None) => panic!("{}: unexpected error {e}", case.name),
+            }
+        }
+    }
+
+    #[test]
+    fn object_errors_name_path_without_position() {
+        let json = r#"{"request":{"object":{"metadata":{"name":7}}}}"#;
+        let p = Payload::<Settings>::parse(json.as_bytes()).unwrap();
+        let err = p.request.object::<Obj>("an Ingress").unwrap_err();
+        assert!(err.contains("metadata.name"), "{err}");
+        assert!(err.contains("as an Ingress"), "{err}");
+        assert!(!err.contains("line 1"), "{err}");
+        let missing = p.request.old_object::<Obj>("an Ingress").unwrap_err();
+        assert!(missing.contains("no oldObject"), "{missing}");
+    }
+
+    #[test]
+    fn escaped_strings_are_owned_plain_ones_borrowed() {
+        let json = r#"{"request":{"namespace":"plain","name":"esc\u0061ped"}}"#;
+        let p = Payload::<Settings>::parse(json.as_bytes()).unwrap();
+        assert!(matches!(p.request.namespace, Cow::Borrowed("plain")));
+        assert_eq!(p.request.name, "escaped");
+    }
+}
