@@ -1,0 +1,12 @@
+//! `netsec-runner`: evaluates netsec policy modules offline exactly as Kubewarden's policy-server
+//! does, runs their scenario tables, and embeds and reads their metadata.
+
+pub mod admission;
+pub mod annotate;
+pub mod cluster;
+pub mod host;
+pub mod inspect;
+pub mod metadata;
+pub mod scenario;
+
+pub use host::PolicyHost;

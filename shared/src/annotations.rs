@@ -61,9 +61,7 @@ pub fn read_uint(key: &str, value: &str, min: u64) -> Result<u64, String> {
         Some(n) => Err(format!(
             "annotation {key}: {n} is below the minimum of {min}"
         )),
-        None => Err(format!(
-            "annotation {key}: {value:?} is not a whole number"
-        )),
+        None => Err(format!("annotation {key}: {value:?} is not a whole number")),
     }
 }
 
@@ -102,7 +100,10 @@ mod tests {
             assert_eq!(syntax.parse(value), want, "{value:?} {syntax:?}");
         }
         let err = read_bool("a/b", "yes", BoolSyntax::Go).unwrap_err();
-        assert!(err.contains("annotation a/b") && err.contains("\"yes\""), "{err}");
+        assert!(
+            err.contains("annotation a/b") && err.contains("\"yes\""),
+            "{err}"
+        );
     }
 
     #[test]
@@ -113,7 +114,11 @@ mod tests {
             let err = read_uint("k", bad, 1).unwrap_err();
             assert!(err.contains("not a whole number"), "{bad}: {err}");
         }
-        assert!(read_uint("k", "0", 1).unwrap_err().contains("below the minimum"));
+        assert!(
+            read_uint("k", "0", 1)
+                .unwrap_err()
+                .contains("below the minimum")
+        );
     }
 
     #[test]

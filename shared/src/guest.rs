@@ -52,10 +52,9 @@ macro_rules! register_policy {
             register_function("validate", |payload: &[u8]| {
                 Ok($crate::guest::validate::<$settings, _>(payload, $evaluate))
             });
-            register_function(
-                "validate_settings",
-                |payload: &[u8]| Ok($crate::guest::validate_settings::<$settings>(payload)),
-            );
+            register_function("validate_settings", |payload: &[u8]| {
+                Ok($crate::guest::validate_settings::<$settings>(payload))
+            });
             register_function(
                 "protocol_version",
                 ::kubewarden_policy_sdk::protocol_version_guest,

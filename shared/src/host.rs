@@ -141,7 +141,13 @@ mod tests {
 
     #[test]
     fn domain_table() {
-        let ok = ["example.com", "a-b.example.com", "example.com.", "localhost", "1.2.3.4"];
+        let ok = [
+            "example.com",
+            "a-b.example.com",
+            "example.com.",
+            "localhost",
+            "1.2.3.4",
+        ];
         for name in ok {
             assert!(check_domain(name).is_ok(), "{name}");
         }
@@ -160,7 +166,11 @@ mod tests {
             assert!(err.contains(why), "{name}: {err}");
         }
         assert!(check_domain(&"a".repeat(64)).unwrap_err().contains("63"));
-        assert!(check_domain(&["a"; 130].join(".")).unwrap_err().contains("253"));
+        assert!(
+            check_domain(&["a"; 130].join("."))
+                .unwrap_err()
+                .contains("253")
+        );
     }
 
     #[test]

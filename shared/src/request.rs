@@ -102,8 +102,15 @@ fn decode<'a, T: Deserialize<'a>>(
 
 /// A serde error with the JSON path of the value that failed, when there is one.
 pub(crate) fn describe<E: fmt::Display>(err: &serde_path_to_error::Error<E>) -> String {
-    let path = err.path().to_string();
+    let mut path = err.path().to_string();
     let inner = strip_position(&err.inner().to_string());
+    // serde's "unknown field `x`" already names the field; the path should end at its parent.
+    if inner.starts_with("unknown field") {
+        path = match path.rfind('.') {
+            Some(dot) => path[..dot].to_string(),
+            None => String::new(),
+        };
+    }
     if path.is_empty() || path == "." {
         inner
     } else {

@@ -149,7 +149,10 @@ mod tests {
             ("{}", Ok(())),
             ("", Ok(())),
             ("  \n", Ok(())),
-            (r#"{"limit": 3, "exemptNamespaces": ["kube-system"]}"#, Ok(())),
+            (
+                r#"{"limit": 3, "exemptNamespaces": ["kube-system"]}"#,
+                Ok(()),
+            ),
             (r#"{"limt": 3}"#, Err("unknown field `limt`")),
             (r#"{"limit": "3"}"#, Err("limit: invalid type: string")),
             (r#"{"limit": -1}"#, Err("limit: invalid value")),
@@ -159,13 +162,18 @@ mod tests {
                 Err("exemptNamespaces[1]: \"Kube_System\" is not a namespace name"),
             ),
             (r#"{"exemptNamespaces": [""]}"#, Err("exemptNamespaces[0]")),
-            (r#"{"exemptNamespaces": [7]}"#, Err("exemptNamespaces[0]: invalid type")),
+            (
+                r#"{"exemptNamespaces": [7]}"#,
+                Err("exemptNamespaces[0]: invalid type"),
+            ),
             ("null", Ok(())),
             (r#"[]"#, Err("must be a JSON object")),
             (r#""x""#, Err("must be a JSON object")),
             (
                 r#"{"limit": 11, "exemptNamespaces": ["-a"]}"#,
-                Err("exemptNamespaces[0]: \"-a\" is not a namespace name: it must start and end with a letter or digit; limit: must be at most 10"),
+                Err(
+                    "exemptNamespaces[0]: \"-a\" is not a namespace name: it must start and end with a letter or digit; limit: must be at most 10",
+                ),
             ),
         ];
         for (json, want) in cases {
@@ -186,7 +194,12 @@ mod tests {
         let bad: serde_json::Value =
             serde_json::from_slice(&validate_settings_payload::<S>(br#"{"x":1}"#)).unwrap();
         assert_eq!(bad["valid"], false);
-        assert!(bad["message"].as_str().unwrap().contains("unknown field `x`"));
+        assert!(
+            bad["message"]
+                .as_str()
+                .unwrap()
+                .contains("unknown field `x`")
+        );
     }
 
     #[test]

@@ -147,9 +147,8 @@ impl Findings {
         if violations.is_empty() {
             return Verdict::Accept { warnings };
         }
-        violations.sort_by(|a, b| {
-            natural_cmp(&a.path, &b.path).then_with(|| a.message.cmp(&b.message))
-        });
+        violations
+            .sort_by(|a, b| natural_cmp(&a.path, &b.path).then_with(|| a.message.cmp(&b.message)));
         violations.dedup();
         Verdict::Reject {
             violations,
@@ -209,11 +208,19 @@ mod tests {
     fn natural_order() {
         let cases = [
             ("spec.rules[2]", "spec.rules[10]", Ordering::Less),
-            ("spec.rules[10].host", "spec.rules[9].host", Ordering::Greater),
+            (
+                "spec.rules[10].host",
+                "spec.rules[9].host",
+                Ordering::Greater,
+            ),
             ("spec.tls[0]", "spec.rules[0]", Ordering::Greater),
             ("a[007]", "a[7]", Ordering::Equal),
             ("", "spec", Ordering::Less),
-            ("metadata.annotations", "metadata.annotations", Ordering::Equal),
+            (
+                "metadata.annotations",
+                "metadata.annotations",
+                Ordering::Equal,
+            ),
         ];
         for (a, b, want) in cases {
             assert_eq!(natural_cmp(a, b), want, "{a} vs {b}");
@@ -229,7 +236,12 @@ mod tests {
         f.warn("careful");
         f.warn("careful");
         let v = f.into_verdict();
-        assert_eq!(v, Verdict::Accept { warnings: vec!["careful".into()] });
+        assert_eq!(
+            v,
+            Verdict::Accept {
+                warnings: vec!["careful".into()]
+            }
+        );
 
         f = Findings::new();
         f.violation("spec.rules[10].host", "\"b\" is bad");

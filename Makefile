@@ -1,0 +1,68 @@
+# netsec-policies: every entry point. `make` builds the bundle into dist/ and runs every policy's
+# scenarios; `make test` is what CI runs.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := all
+
+CARGO ?= cargo
+WASM_TARGET := wasm32-wasip1
+WASM_PROFILE := wasm
+POLICIES := $(sort $(patsubst policies/%/Cargo.toml,%,$(wildcard policies/*/Cargo.toml)))
+WASM_OUT := target/$(WASM_TARGET)/$(WASM_PROFILE)
+NETSEC := target/debug/netsec
+DIST_WASM := $(addprefix dist/,$(addsuffix .wasm,$(POLICIES)))
+
+.PHONY: all setup wasm netsec dist scenarios test fmt-check clippy unit e2e bench clean
+
+all: dist scenarios
+
+setup:
+	@rustup target list --installed 2>/dev/null | grep -qx '$(WASM_TARGET)' || rustup target add $(WASM_TARGET)
+	@rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt
+
+# One cargo invocation for every policy: the machine has two cores and they share most crates.
+wasm: setup
+	$(CARGO) build --locked --profile $(WASM_PROFILE) --target $(WASM_TARGET) $(addprefix -p ,$(POLICIES))
+
+netsec:
+	$(CARGO) build --locked -p netsec-runner --bin netsec
+
+dist: wasm netsec
+	@mkdir -p dist
+	@for p in $(POLICIES); do \
+	  $(NETSEC) annotate --metadata policies/$$p/metadata.yml --usage policies/$$p/README.md \
+	    --output dist/$$p.wasm $(WASM_OUT)/$${p//-/_}.wasm; \
+	done
+	@cd dist && sha256sum $(notdir $(DIST_WASM)) > SHA256SUMS
+	@echo "dist/: $(words $(POLICIES)) annotated policies and SHA256SUMS"
+
+# Runs every policy's scenarios against dist/ and prints the bundle table.
+scenarios: dist
+	@failed=0; \
+	printf '\n%-26s %8s %8s %12s\n' policy passed failed "size (KB)"; \
+	for p in $(POLICIES); do \
+	  out=$$($(NETSEC) check --quiet --policy dist/$$p.wasm policies/$$p/scenarios.yaml) || failed=1; \
+	  tally=$$(tail -n1 <<<"$$out"); \
+	  grep -v ' passed, ' <<<"$$out" >&2 || true; \
+	  size=$$(( $$(stat -c %s dist/$$p.wasm) / 1024 )); \
+	  printf '%-26s %8s %8s %12s\n' $$p $$(awk '{print $$1}' <<<"$$tally") $$(awk '{print $$3}' <<<"$$tally") $$size; \
+	done; \
+	exit $$failed
+
+fmt-check:
+	$(CARGO) fmt --all -- --check
+
+clippy:
+	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
+
+# Unit tests, then the end-to-end suite over the built dist/.
+test: setup fmt-check clippy dist
+	$(CARGO) test --locked --workspace
+
+bench: dist
+	$(CARGO) bench --locked --workspace
+
+clean:
+	$(CARGO) clean
+	rm -rf dist

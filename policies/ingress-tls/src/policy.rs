@@ -1,0 +1,328 @@
+//! The `ingress-tls` rules: a pure function from the request and settings to a verdict.
+
+use netsec_shared::host::{covers, is_wildcard, within_suffix};
+use netsec_shared::ingress::{ClassSource, Ingress};
+use netsec_shared::{AdmissionRequest, Findings, Operation, Verdict};
+
+use crate::redirect;
+use crate::settings::Settings;
+
+pub fn evaluate(request: &AdmissionRequest<'_>, settings: &Settings) -> Verdict {
+    if matches!(request.operation, Operation::Delete | Operation::Connect) {
+        return Verdict::accept();
+    }
+    // Other kinds are not this policy's to judge: its rules select Ingress only.
+    let kind = request.kind.kind.as_ref();
+    if !kind.is_empty() && kind != "Ingress" {
+        return Verdict::accept();
+    }
+    if settings.exempt_namespaces.contains(&request.namespace) {
+        return Verdict::accept();
+    }
+    let ingress: Ingress = match request.object("an Ingress") {
+        Ok(ingress) => ingress,
+        Err(message) => return Verdict::reject(message),
+    };
+    if let Some(other) = ingress.kind.as_deref().filter(|k| *k != "Ingress") {
+        return Verdict::reject(format!(
+            "the object is a {other}, not an Ingress; this policy validates Ingress objects only"
+        ));
+    }
+    check(&ingress, settings)
+}
+
+/// All the rules over a parsed Ingress.
+pub fn check(ingress: &Ingress<'_>, settings: &Settings) -> Verdict {
+    let mut findings = Findings::new();
+    let spec = &ingress.spec;
+    let tls_hosts: Vec<&str> = spec
+        .tls
+        .iter()
+        .flat_map(|t| t.hosts.iter().map(|h| h.as_ref()))
+        .filter(|h| !h.is_empty())
+        .collect();
+
+    for (i, rule) in spec.rules.iter().enumerate() {
+        let Some(host) = rule.host() else {
+            if !settings.allow_hostless_rules {
+                findings.violation(
+                    format!("spec.rules[{i}]"),
+                    "has no host, so it answers every Host header, including names no \
+                     certificate covers; set spec.rules[].host (or allowHostlessRules: true)",
+                );
+            }
+            continue;
+        };
+        let path = format!("spec.rules[{i}].host");
+        if !tls_hosts.iter().any(|tls| covers(tls, host)) {
+            findings.violation(
+                &path,
+                format!(
+                    "{host:?} is not covered by any spec.tls entry ({}); add it to \
+                     spec.tls[].hosts with a certificate for it",
+                    describe_tls_hosts(&tls_hosts)
+                ),
+            );
+        }
+        if is_wildcard(host) && !settings.allow_wildcard_hosts {
+            findings.violation(
+                &path,
+                format!(
+                    "{host:?} is a wildcard: it routes every subdomain, including ones other \
+                     teams own; list the hosts (or allowWildcardHosts: true)"
+                ),
+            );
+        }
+        check_suffix(&mut findings, settings, &path, host);
+    }
+
+    if spec.default_backend.is_some() && !settings.allow_hostless_rules {
+        findings.violation(
+            "spec.defaultBackend",
+            "answers every Host header that no rule matches, including names no certificate \
+             covers; route by host in spec.rules (or allowHostlessRules: true)",
+        );
+    }
+
+    for (i, tls) in spec.tls.iter().enumerate() {
+        if tls.secret_name.as_deref().is_none_or(str::is_empty)
+            && !settings.allow_default_certificate
+        {
+            findings.violation(
+                format!("spec.tls[{i}]"),
+                "has no secretName, so the controller serves its default certificate, which \
+                 browsers reject or which belongs to another host; set spec.tls[].secretName to \
+                 a Secret with a certificate for these hosts (or allowDefaultCertificate: true)",
+            );
+        }
+        if tls.hosts.iter().all(|h| h.is_empty()) {
+            findings.warn(format!(
+                "spec.tls[{i}] lists no hosts, so it covers no rule host here; list the hosts \
+                 its certificate serves"
+            ));
+        }
+        for (j, host) in tls.hosts.iter().enumerate() {
+            if !host.is_empty() {
+                check_suffix(
+                    &mut findings,
+                    settings,
+                    &format!("spec.tls[{i}].hosts[{j}]"),
+                    host,
+                );
+            }
+        }
+    }
+
+    check_class(&mut findings, ingress, settings);
+
+    if settings.require_https_redirect {
+        for (path, message) in redirect::violations(ingress) {
+            findings.violation(path, message);
+        }
+    }
+    findings.into_verdict()
+}
+
+fn describe_tls_hosts(hosts: &[&str]) -> String {
+    if hosts.is_empty() {
+        "the Ingress has no TLS hosts".to_string()
+    } else {
+        format!("TLS hosts: {}", hosts.join(", "))
+    }
+}
+
+fn check_suffix(findings: &mut Findings, settings: &Settings, path: &str, host: &str) {
+    let suffixes = &settings.allowed_host_suffixes;
+    if !suffixes.is_empty() && !suffixes.iter().any(|s| within_suffix(host, s)) {
+        findings.violation(
+            path,
+            format!(
+                "{host:?} is outside the allowed domains ({}); use a host in one of them",
+                suffixes.join(", ")
+            ),
+        );
+    }
+}
+
+fn check_class(findings: &mut Findings, ingress: &Ingress<'_>, settings: &Settings) {
+    let allowed = &settings.allowed_ingress_classes;
+    if allowed.is_empty() {
+        return;
+    }
+    let classes = ingress.classes();
+    if classes.is_empty() {
+        findings.violation(
+            "spec.ingressClassName",
+            format!(
+                "is not set and no {} annotation names a class, so a default class or any \
+                 controller may serve it; set spec.ingressClassName to one of: {}",
+                netsec_shared::ingress::CLASS_ANNOTATION,
+                allowed.join(", ")
+            ),
+        );
+    }
+    for (source, class) in classes {
+        if !allowed.iter().any(|a| a == class) {
+            let fix = match source {
+                ClassSource::Field => "use one of",
+                ClassSource::Annotation => {
+                    "remove the deprecated annotation and set spec.ingressClassName to one of"
+                }
+            };
+            findings.violation(
+                source.path(),
+                format!(
+                    "{class:?} is not an allowed ingress class; {fix}: {}",
+                    allowed.join(", ")
+                ),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use netsec_shared::Payload;
+    use serde_json::json;
+
+    fn run(object: serde_json::Value, settings: serde_json::Value, operation: &str) -> Verdict {
+        let payload = json!({
+            "request": {"uid": "1", "kind": {"group": "networking.k8s.io", "version": "v1", "kind": "Ingress"},
+                        "operation": operation, "namespace": "team-a", "object": object},
+            "settings": settings,
+        })
+        .to_string();
+        let p = Payload::<Settings>::parse(payload.as_bytes()).unwrap();
+        evaluate(&p.request, &p.settings)
+    }
+
+    fn ingress(rules: serde_json::Value, tls: serde_json::Value) -> serde_json::Value {
+        json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+               "metadata": {"name": "shop", "namespace": "team-a"},
+               "spec": {"ingressClassName": "nginx", "rules": rules, "tls": tls}})
+    }
+
+    #[test]
+    fn table() {
+        let cert = |hosts: serde_json::Value| json!([{"hosts": hosts, "secretName": "cert"}]);
+        let rules = |hosts: &[&str]| -> serde_json::Value {
+            hosts.iter().map(|h| json!({"host": h})).collect()
+        };
+        struct Case {
+            name: &'static str,
+            object: serde_json::Value,
+            settings: serde_json::Value,
+            allowed: bool,
+            message: &'static str,
+        }
+        let cases = vec![
+            Case {
+                name: "covered",
+                object: ingress(rules(&["a.example.com"]), cert(json!(["a.example.com"]))),
+                settings: json!({}),
+                allowed: true,
+                message: "",
+            },
+            Case {
+                name: "wildcard cert covers one label",
+                object: ingress(
+                    rules(&["a.example.com", "B.Example.com."]),
+                    cert(json!(["*.example.com"])),
+                ),
+                settings: json!({}),
+                allowed: true,
+                message: "",
+            },
+            Case {
+                name: "wildcard cert does not cover two labels",
+                object: ingress(rules(&["a.b.example.com"]), cert(json!(["*.example.com"]))),
+                settings: json!({}),
+                allowed: false,
+                message: "spec.rules[0].host \"a.b.example.com\" is not covered by any spec.tls entry (TLS hosts: *.example.com)",
+            },
+            Case {
+                name: "no tls",
+                object: ingress(rules(&["a.example.com"]), json!(null)),
+                settings: json!({}),
+                allowed: false,
+                message: "the Ingress has no TLS hosts",
+            },
+            Case {
+                name: "hostless rule",
+                object: ingress(json!([{"http": {}}]), cert(json!(["a.example.com"]))),
+                settings: json!({}),
+                allowed: false,
+                message: "spec.rules[0] has no host",
+            },
+            Case {
+                name: "hostless allowed",
+                object: ingress(json!([{"http": {}}]), cert(json!(["a.example.com"]))),
+                settings: json!({"allowHostlessRules": true}),
+                allowed: true,
+                message: "",
+            },
+            Case {
+                name: "wildcard rule host",
+                object: ingress(rules(&["*.example.com"]), cert(json!(["*.example.com"]))),
+                settings: json!({}),
+                allowed: false,
+                message: "is a wildcard",
+            },
+            Case {
+                name: "suffixes",
+                object: ingress(
+                    rules(&["a.badexample.com"]),
+                    cert(json!(["a.badexample.com"])),
+                ),
+                settings: json!({"allowedHostSuffixes": ["example.com"]}),
+                allowed: false,
+                message: "use a host in one of them\nspec.tls[0].hosts[0] \"a.badexample.com\" is outside",
+            },
+            Case {
+                name: "class not allowed",
+                object: ingress(rules(&["a.example.com"]), cert(json!(["a.example.com"]))),
+                settings: json!({"allowedIngressClasses": ["traefik"]}),
+                allowed: false,
+                message: "spec.ingressClassName \"nginx\" is not an allowed ingress class; use one of: traefik",
+            },
+        ];
+        for case in cases {
+            let v = run(case.object, case.settings, "CREATE");
+            assert_eq!(v.is_accepted(), case.allowed, "{}: {v:?}", case.name);
+            if !case.message.is_empty() {
+                let m = v.message().unwrap();
+                assert!(m.contains(case.message), "{}: {m}", case.name);
+            }
+        }
+    }
+
+    #[test]
+    fn operations_and_kinds() {
+        let bad = ingress(json!([{"host": "a.example.com"}]), json!([]));
+        assert!(run(bad.clone(), json!({}), "DELETE").is_accepted());
+        assert!(run(bad.clone(), json!({}), "CONNECT").is_accepted());
+        assert!(!run(bad.clone(), json!({}), "UPDATE").is_accepted());
+        assert!(
+            run(
+                bad.clone(),
+                json!({"exemptNamespaces": ["team-a"]}),
+                "CREATE"
+            )
+            .is_accepted()
+        );
+        let pod = json!({"kind": "Pod", "metadata": {"name": "p"}});
+        assert!(
+            run(pod, json!({}), "CREATE")
+                .message()
+                .unwrap()
+                .contains("is a Pod, not an Ingress")
+        );
+        let garbage = json!({"spec": {"tls": "yes"}});
+        let m = run(garbage, json!({}), "CREATE").message().unwrap();
+        assert!(
+            m.contains("cannot be read as an Ingress") && m.contains("spec.tls"),
+            "{m}"
+        );
+    }
+}

@@ -1,0 +1,439 @@
+//! A waPC host for Kubewarden policies, behaving like policy-server: wasmtime with WASI preview1,
+//! one instance reused across evaluations, `validate_settings` before `validate`, the
+//! `kubewarden` host callbacks (tracing, Kubernetes reads gated by `contextAwareResources`), and an
+//! epoch deadline that turns a runaway evaluation into a rejection.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use wapc::WapcHost;
+use wasmtime_provider::wasmtime;
+use wasmtime_provider::{EpochDeadlines, WasmtimeEngineProviderBuilder};
+
+use crate::cluster::Cluster;
+use crate::metadata::Metadata;
+
+/// How often the shared engine's epoch advances; deadlines are counted in these ticks.
+const TICK: Duration = Duration::from_millis(50);
+/// Policy-server's default `--policy-timeout`.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(2);
+/// The message policy-server gives when the epoch deadline interrupts a policy.
+pub const INTERRUPTED: &str =
+    "Policy execution interrupted because it exceeded the allowed execution time";
+
+/// What the guest answered to `validate` (the SDK's `ValidationResponse`).
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+pub struct GuestResponse {
+    pub accepted: bool,
+    #[serde(default)]
+    pub message: Option<String>,
+    #[serde(default)]
+    pub code: Option<u16>,
+    #[serde(default)]
+    pub mutated_object: Option<Value>,
+    #[serde(default)]
+    pub audit_annotations: Option<serde_json::Map<String, Value>>,
+    #[serde(default)]
+    pub warnings: Option<Vec<String>>,
+}
+
+/// How an evaluation ended when the guest gave no well-formed answer.
+#[derive(Debug)]
+pub enum GuestFailure {
+    /// The epoch deadline stopped the guest.
+    Interrupted,
+    /// The guest trapped or reported an error.
+    Trapped(String),
+    /// The guest answered something that is not a ValidationResponse.
+    Malformed(String),
+}
+
+impl std::fmt::Display for GuestFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            GuestFailure::Interrupted => f.write_str(INTERRUPTED),
+            GuestFailure::Trapped(e) => write!(f, "the policy failed: {e}"),
+            GuestFailure::Malformed(e) => write!(f, "the policy gave a malformed response: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for GuestFailure {}
+
+/// Everything a host callback may need; swapped per evaluation.
+#[derive(Default)]
+struct CallState {
+    cluster: Cluster,
+    metadata: Option<Metadata>,
+    verbose: bool,
+    logs: Vec<String>,
+}
+
+/// One policy module, instantiated once and reused.
+pub struct PolicyHost {
+    module: wasmtime::Module,
+    deadline: Duration,
+    state: Arc<Mutex<CallState>>,
+    wapc: WapcHost,
+    metadata: Option<Metadata>,
+}
+
+fn engine() -> &'static wasmtime::Engine {
+    static ENGINE: OnceLock<wasmtime::Engine> = OnceLock::new();
+    ENGINE.get_or_init(|| {
+        let mut config = wasmtime::Config::new();
+        config.epoch_interruption(true);
+        // policy-evaluator enables it for modules from recent Go compilers; keep the same engine.
+        config.wasm_function_references(true);
+        let engine = wasmtime::Engine::new(&config).expect("the wasmtime configuration is valid");
+        let ticker = engine.weak();
+        std::thread::spawn(move || {
+            while let Some(engine) = ticker.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(TICK);
+            }
+        });
+        engine
+    })
+}
+
+/// Compiled modules by content, so that many scenario files over one policy compile it once.
+fn compile(bytes: &[u8]) -> Result<wasmtime::Module> {
+    static CACHE: OnceLock<Mutex<HashMap<Vec<u8>, wasmtime::Module>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(module) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(bytes) {
+        return Ok(module.clone());
+    }
+    let module = wasmtime::Module::new(engine(), bytes)
+        .map_err(|e| anyhow!("{e:#}"))
+        .context("cannot compile the WebAssembly module")?;
+    cache
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(bytes.to_vec(), module.clone());
+    Ok(module)
+}
+
+impl PolicyHost {
+    /// Loads a policy module (annotated or not) with the default deadline.
+    pub fn load(bytes: &[u8]) -> Result<PolicyHost> {
+        PolicyHost::with_deadline(bytes, DEFAULT_DEADLINE)
+    }
+
+    pub fn with_deadline(bytes: &[u8], deadline: Duration) -> Result<PolicyHost> {
+        let metadata = Metadata::from_wasm(bytes)?;
+        let module = compile(bytes)?;
+        let state = Arc::new(Mutex::new(CallState {
+            metadata: metadata.clone(),
+            ..CallState::default()
+        }));
+        let wapc = instantiate(&module, deadline, &state)?;
+        Ok(PolicyHost {
+            module,
+            deadline,
+            state,
+            wapc,
+            metadata,
+        })
+    }
+
+    pub fn from_file(path: &std::path::Path) -> Result<PolicyHost> {
+        let bytes =
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        PolicyHost::load(&bytes).with_context(|| format!("cannot load {}", path.display()))
+    }
+
+    /// The metadata embedded in the module, if it was annotated.
+    pub fn metadata(&self) -> Option<&Metadata> {
+        self.metadata.as_ref()
+    }
+
+    /// Prints guest log events on stderr as they arrive.
+    pub fn set_verbose(&mut self, verbose: bool) {
+        self.lock().verbose = verbose;
+    }
+
+    /// The objects Kubernetes host calls see from now on.
+    pub fn set_cluster(&mut self, cluster: Cluster) {
+        self.lock().cluster = cluster;
+    }
+
+    /// Guest log lines collected since the last call.
+    pub fn take_logs(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.lock().logs)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, CallState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Calls a guest function; after a trap or an interruption the instance is replaced by a
+    /// fresh one, as policy-server does, since its memory can no longer be trusted.
+    fn call(&mut self, operation: &str, payload: &[u8]) -> Result<Vec<u8>, GuestFailure> {
+        match self.wapc.call(operation, payload) {
+            Ok(bytes) => Ok(bytes),
+            Err(err) => {
+                let text = err.to_string();
+                let failure = if text.contains("interrupted") {
+                    GuestFailure::Interrupted
+                } else {
+                    GuestFailure::Trapped(text)
+                };
+                match instantiate(&self.module, self.deadline, &self.state) {
+                    Ok(fresh) => self.wapc = fresh,
+                    Err(e) => {
+                        return Err(GuestFailure::Trapped(format!(
+                            "{failure}; and the module could not be instantiated again: {e:#}"
+                        )));
+                    }
+                }
+                Err(failure)
+            }
+        }
+    }
+
+    /// `protocol_version`, as kwctl annotate asks it.
+    pub fn protocol_version(&mut self) -> Result<String> {
+        let bytes = self
+            .call("protocol_version", &[])
+            .map_err(|e| anyhow!("{e}"))?;
+        serde_json::from_slice::<String>(&bytes)
+            .context("protocol_version did not answer a JSON string")
+    }
+
+    /// `validate_settings`: Ok(()) when valid, Err(message) when not.
+    pub fn validate_settings(&mut self, settings: &Value) -> Result<Result<(), String>> {
+        #[derive(Deserialize)]
+        struct Answer {
+            valid: bool,
+            #[serde(default)]
+            message: Option<String>,
+        }
+        let payload = serde_json::to_vec(settings)?;
+        let bytes = self
+            .call("validate_settings", &payload)
+            .map_err(|e| anyhow!("{e}"))?;
+        let answer: Answer = serde_json::from_slice(&bytes)
+            .context("validate_settings gave a malformed response")?;
+        Ok(if answer.valid {
+            Ok(())
+        } else {
+            Err(answer.message.unwrap_or_default())
+        })
+    }
+
+    /// `validate` on an AdmissionRequest (the inner request, not the review).
+    pub fn validate(
+        &mut self,
+        request: &Value,
+        settings: &Value,
+    ) -> Result<GuestResponse, GuestFailure> {
+        let payload = serde_json::to_vec(&json!({"request": request, "settings": settings}))
+            .map_err(|e| GuestFailure::Malformed(e.to_string()))?;
+        self.validate_payload(&payload)
+    }
+
+    /// `validate` on a payload already serialised, for benchmarks.
+    pub fn validate_payload(&mut self, payload: &[u8]) -> Result<GuestResponse, GuestFailure> {
+        let bytes = self.call("validate", payload)?;
+        serde_json::from_slice(&bytes).map_err(|e| GuestFailure::Malformed(e.to_string()))
+    }
+}
+
+fn instantiate(
+    module: &wasmtime::Module,
+    deadline: Duration,
+    state: &Arc<Mutex<CallState>>,
+) -> Result<WapcHost> {
+    let ticks = (deadline.as_millis() / TICK.as_millis()).max(1) as u64;
+    let provider = WasmtimeEngineProviderBuilder::new()
+        .engine(engine().clone())
+        .module(module.clone())
+        .wasi_params(wapc::WasiParams::default())
+        .enable_epoch_interruptions(EpochDeadlines {
+            wapc_init: ticks,
+            wapc_func: ticks,
+        })
+        .build()
+        .map_err(|e| anyhow!("{e}"))
+        .context("cannot instantiate the policy")?;
+    let state = Arc::clone(state);
+    let callback =
+        move |_id: u64, binding: &str, namespace: &str, operation: &str, payload: &[u8]| {
+            let mut state = state.lock().unwrap_or_else(|e| e.into_inner());
+            host_callback(&mut state, binding, namespace, operation, payload)
+                .map_err(|e| -> Box<dyn std::error::Error + Send + Sync> { e.into() })
+        };
+    WapcHost::new(Box::new(provider), Some(Box::new(callback)))
+        .map_err(|e| anyhow!("{e}"))
+        .context("the policy failed to initialise")
+}
+
+/// The `kubewarden` binding of policy-evaluator, for the capabilities our policies use.
+fn host_callback(
+    state: &mut CallState,
+    binding: &str,
+    namespace: &str,
+    operation: &str,
+    payload: &[u8],
+) -> Result<Vec<u8>, String> {
+    if binding != "kubewarden" {
+        return Err(format!("unknown binding: {binding}"));
+    }
+    match (namespace, operation) {
+        ("tracing", "log") => {
+            let line = describe_log(payload);
+            if state.verbose {
+                eprintln!("{line}");
+            }
+            state.logs.push(line);
+            Ok(Vec::new())
+        }
+        ("kubernetes", op) => kubernetes_call(state, op, payload),
+        _ => Err(format!(
+            "Policy has not been granted access to the '{namespace}/{operation}' host capability"
+        )),
+    }
+}
+
+fn describe_log(payload: &[u8]) -> String {
+    match serde_json::from_slice::<Value>(payload) {
+        Ok(event) => {
+            let level = event["level"].as_str().unwrap_or("info");
+            let message = event["message"].as_str().unwrap_or_default();
+            format!("[policy {level}] {message}")
+        }
+        Err(_) => format!("[policy] {}", String::from_utf8_lossy(payload)),
+    }
+}
+
+fn kubernetes_call(state: &CallState, operation: &str, payload: &[u8]) -> Result<Vec<u8>, String> {
+    #[derive(Deserialize)]
+    struct Req {
+        api_version: String,
+        kind: String,
+        #[serde(default)]
+        namespace: Option<String>,
+        #[serde(default)]
+        name: Option<String>,
+        #[serde(default)]
+        label_selector: Option<String>,
+        #[serde(default)]
+        field_selector: Option<String>,
+    }
+    let req: Req = serde_json::from_slice(payload)
+        .map_err(|e| format!("malformed kubernetes/{operation} request: {e}"))?;
+    let allowed = state
+        .metadata
+        .as_ref()
+        .is_some_and(|m| m.allows_resource(&req.api_version, &req.kind));
+    if !allowed {
+        return Err(format!(
+            "Policy has not been granted access to Kubernetes {}/{} resources. \
+             The violation has been reported.",
+            req.api_version, req.kind
+        ));
+    }
+    let cluster = &state.cluster;
+    let answer = match operation {
+        "list_resources_by_namespace" => {
+            let namespace = req.namespace.as_deref().unwrap_or_default();
+            cluster.list(
+                &req.api_version,
+                &req.kind,
+                Some(namespace),
+                req.label_selector.as_deref(),
+                req.field_selector.as_deref(),
+            )?
+        }
+        "list_resources_all" => cluster.list(
+            &req.api_version,
+            &req.kind,
+            None,
+            req.label_selector.as_deref(),
+            req.field_selector.as_deref(),
+        )?,
+        "get_resource" => {
+            let name = req.name.as_deref().unwrap_or_default();
+            cluster.get(&req.api_version, &req.kind, name, req.namespace.as_deref())?
+        }
+        other => return Err(format!("unknown kubernetes operation: {other}")),
+    };
+    serde_json::to_vec(&answer).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metadata::ContextAwareResource;
+
+    fn state(resources: &[(&str, &str)]) -> CallState {
+        let metadata: Metadata = serde_yaml::from_str(
+            "rules: [{apiGroups: [''], apiVersions: [v1], resources: [pods], operations: [CREATE]}]\nmutating: false\n",
+        )
+        .unwrap();
+        let mut metadata = metadata;
+        metadata.context_aware_resources = resources
+            .iter()
+            .map(|(a, k)| ContextAwareResource {
+                api_version: a.to_string(),
+                kind: k.to_string(),
+            })
+            .collect();
+        CallState {
+            cluster: Cluster::new(vec![json!({"apiVersion": "networking.k8s.io/v1",
+                "kind": "NetworkPolicy", "metadata": {"name": "deny", "namespace": "a"}})])
+            .unwrap(),
+            metadata: Some(metadata),
+            ..CallState::default()
+        }
+    }
+
+    fn call(state: &mut CallState, op: &str, payload: Value) -> Result<Value, String> {
+        let bytes = serde_json::to_vec(&payload).unwrap();
+        host_callback(state, "kubewarden", "kubernetes", op, &bytes)
+            .map(|b| serde_json::from_slice(&b).unwrap())
+    }
+
+    #[test]
+    fn kubernetes_reads_are_gated_by_context_aware_resources() {
+        let list = json!({"api_version": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+                          "namespace": "a", "label_selector": null, "field_selector": null});
+        let mut allowed = state(&[("networking.k8s.io/v1", "NetworkPolicy")]);
+        let answer = call(&mut allowed, "list_resources_by_namespace", list.clone()).unwrap();
+        assert_eq!(answer["items"][0]["metadata"]["name"], "deny");
+
+        let mut refused = state(&[("v1", "Namespace")]);
+        let err = call(&mut refused, "list_resources_by_namespace", list.clone()).unwrap_err();
+        assert!(
+            err.contains(
+                "has not been granted access to Kubernetes networking.k8s.io/v1/NetworkPolicy"
+            ),
+            "{err}"
+        );
+
+        let mut unannotated = CallState::default();
+        assert!(call(&mut unannotated, "list_resources_by_namespace", list).is_err());
+
+        let get = json!({"api_version": "v1", "kind": "Namespace", "name": "a",
+                         "namespace": null, "disable_cache": false});
+        let err = call(&mut refused, "get_resource", get).unwrap_err();
+        assert!(err.contains("Cannot find v1/Namespace named 'a'"), "{err}");
+    }
+
+    #[test]
+    fn other_capabilities_and_bindings_are_refused_tracing_is_not() {
+        let mut s = state(&[]);
+        let err = host_callback(&mut s, "kubewarden", "oci", "v1/verify", b"{}").unwrap_err();
+        assert!(err.contains("'oci/v1/verify' host capability"), "{err}");
+        assert!(host_callback(&mut s, "other", "tracing", "log", b"{}").is_err());
+        let log = br#"{"level":"info","message":"hello"}"#;
+        assert!(host_callback(&mut s, "kubewarden", "tracing", "log", log).is_ok());
+        assert_eq!(s.logs, vec!["[policy info] hello".to_string()]);
+    }
+}
