@@ -9,8 +9,9 @@ CARGO ?= cargo
 WASM_TARGET := wasm32-wasip1
 WASM_PROFILE := wasm
 POLICIES := $(sort $(patsubst policies/%/Cargo.toml,%,$(wildcard policies/*/Cargo.toml)))
-WASM_OUT := target/$(WASM_TARGET)/$(WASM_PROFILE)
-NETSEC := target/debug/netsec
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
+WASM_OUT := $(TARGET_DIR)/$(WASM_TARGET)/$(WASM_PROFILE)
+NETSEC := $(TARGET_DIR)/debug/netsec
 DIST_WASM := $(addprefix dist/,$(addsuffix .wasm,$(POLICIES)))
 
 .PHONY: all setup wasm netsec dist scenarios test fmt-check clippy unit e2e bench clean

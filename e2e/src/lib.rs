@@ -40,7 +40,10 @@ pub fn dist_module(policy: &str) -> PathBuf {
 
 /// The `netsec` binary built by `make`.
 pub fn netsec() -> PathBuf {
-    let path = root().join("target/debug/netsec");
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"));
+    let path = target.join("debug/netsec");
     assert!(
         path.exists(),
         "{} is missing: run `make netsec` first",
