@@ -95,6 +95,12 @@ fn decode<'a, T: Deserialize<'a>>(
     what: &str,
 ) -> Result<T, String> {
     let raw = raw.ok_or_else(|| format!("the request carries no {field} to validate"))?;
+    // serde reads a struct from a JSON array too; an object is a map or it is unreadable.
+    if !raw.get().trim_start().starts_with('{') {
+        return Err(format!(
+            "the {field} is not a JSON object, so it cannot be read as {what}"
+        ));
+    }
     let mut de = serde_json::Deserializer::from_str(raw.get());
     serde_path_to_error::deserialize(&mut de)
         .map_err(|err| format!("the {field} cannot be read as {what}: {}", describe(&err)))
@@ -305,6 +311,9 @@ mod tests {
         assert!(err.contains("as an Ingress"), "{err}");
         assert!(!err.contains("line 1"), "{err}");
         let missing = p.request.old_object::<Obj>("an Ingress").unwrap_err();
+        let array = Payload::<Settings>::parse(br#"{"request":{"object":[]}}"#).unwrap();
+        let err = array.request.object::<Obj>("an Ingress").unwrap_err();
+        assert!(err.contains("not a JSON object"), "{err}");
         assert!(missing.contains("no oldObject"), "{missing}");
     }
 
