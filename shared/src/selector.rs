@@ -202,12 +202,13 @@ pub fn selects(selector: Option<&LabelSelector<'_>>, labels: &StringMap<'_>) -> 
 pub struct SettingsSelector(pub LabelSelector<'static>);
 
 /// Settings are written by hand: unlike objects read from the cluster, a misspelt field
-/// (`matchLabel`) is an error, not something to skip.
+/// (`matchLabel`) is an error, not something to skip. `Cow<'static, str>` without `borrow`
+/// always deserialises owned, so the selector is read straight into its final type.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct StrictSelector {
     #[serde(default, deserialize_with = "null_as_empty")]
-    match_labels: std::collections::BTreeMap<String, String>,
+    match_labels: StringMap<'static>,
     #[serde(default, deserialize_with = "null_as_empty")]
     match_expressions: Vec<StrictRequirement>,
 }
@@ -215,28 +216,24 @@ struct StrictSelector {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct StrictRequirement {
-    key: String,
-    operator: String,
+    key: Cow<'static, str>,
+    operator: Cow<'static, str>,
     #[serde(default, deserialize_with = "null_as_empty")]
-    values: Vec<String>,
+    values: Vec<Cow<'static, str>>,
 }
 
 impl<'de> Deserialize<'de> for SettingsSelector {
     fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
         let strict = StrictSelector::deserialize(de)?;
         Ok(SettingsSelector(LabelSelector {
-            match_labels: strict
-                .match_labels
-                .into_iter()
-                .map(|(k, v)| (Cow::Owned(k), Cow::Owned(v)))
-                .collect(),
+            match_labels: strict.match_labels,
             match_expressions: strict
                 .match_expressions
                 .into_iter()
                 .map(|r| Requirement {
-                    key: Cow::Owned(r.key),
-                    operator: Cow::Owned(r.operator),
-                    values: r.values.into_iter().map(Cow::Owned).collect(),
+                    key: r.key,
+                    operator: r.operator,
+                    values: r.values,
                 })
                 .collect(),
         }))

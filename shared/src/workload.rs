@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use serde::Deserialize;
 
-use crate::request::{AdmissionRequest, ObjectMeta, StringMap, null_as_empty};
+use crate::request::{AdmissionRequest, ObjectMeta, StringMap};
 
 /// The kinds that carry a pod template.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,30 +75,11 @@ impl WorkloadKind {
     }
 }
 
-/// The metadata of a pod template.
-#[derive(Clone, Debug, Default, Deserialize)]
-pub struct TemplateMeta<'a> {
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
-    pub labels: StringMap<'a>,
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
-    pub annotations: StringMap<'a>,
-}
-
 /// The fields of a PodSpec the policies read.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, Default)]
 pub struct PodSpec {
     /// NetworkPolicies and most CNI features do not apply to pods on the node's network.
-    #[serde(default, deserialize_with = "null_as_empty")]
     pub host_network: bool,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct PodTemplate<'a> {
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
-    metadata: TemplateMeta<'a>,
-    #[serde(default, deserialize_with = "null_as_empty")]
-    spec: PodSpec,
 }
 
 /// A workload and its pod template.
@@ -108,7 +89,7 @@ pub struct Workload<'a> {
     /// The object's own metadata (name, namespace, its labels).
     pub metadata: ObjectMeta<'a>,
     /// For controllers, the template's metadata; a Pod's template is the Pod itself.
-    template: Option<TemplateMeta<'a>>,
+    template: Option<ObjectMeta<'a>>,
     pub pod_spec: PodSpec,
 }
 
@@ -120,62 +101,25 @@ impl<'a> Workload<'a> {
         kind: WorkloadKind,
     ) -> Result<Workload<'a>, String> {
         let what = kind.article();
-        let (metadata, template) = match kind {
+        let object: Shape = request.object(&what)?;
+        let metadata = object.metadata.unwrap_or_default();
+        let spec = object.spec.map(|s| *s).unwrap_or_default();
+        let template = match kind {
             WorkloadKind::Pod => {
-                #[derive(Deserialize)]
-                struct Pod<'a> {
-                    #[serde(default, borrow, deserialize_with = "null_as_empty")]
-                    metadata: ObjectMeta<'a>,
-                    #[serde(default, deserialize_with = "null_as_empty")]
-                    spec: PodSpec,
-                }
-                let pod: Pod = request.object(&what)?;
                 return Ok(Workload {
                     kind,
-                    metadata: pod.metadata,
+                    metadata,
                     template: None,
-                    pod_spec: pod.spec,
+                    pod_spec: PodSpec {
+                        host_network: spec.host_network.unwrap_or_default(),
+                    },
                 });
             }
-            WorkloadKind::CronJob => {
-                #[derive(Deserialize)]
-                #[serde(rename_all = "camelCase")]
-                struct CronJob<'a> {
-                    #[serde(default, borrow, deserialize_with = "null_as_empty")]
-                    metadata: ObjectMeta<'a>,
-                    #[serde(default, borrow)]
-                    spec: Option<CronJobSpec<'a>>,
-                }
-                #[derive(Deserialize)]
-                #[serde(rename_all = "camelCase")]
-                struct CronJobSpec<'a> {
-                    #[serde(default, borrow)]
-                    job_template: Option<JobTemplate<'a>>,
-                }
-                #[derive(Deserialize)]
-                struct JobTemplate<'a> {
-                    #[serde(default, borrow)]
-                    spec: Option<Controller<'a>>,
-                }
-                let cron: CronJob = request.object(&what)?;
-                let template = cron
-                    .spec
-                    .and_then(|s| s.job_template)
-                    .and_then(|j| j.spec)
-                    .and_then(|s| s.template);
-                (cron.metadata, template)
-            }
-            _ => {
-                #[derive(Deserialize)]
-                struct Object<'a> {
-                    #[serde(default, borrow, deserialize_with = "null_as_empty")]
-                    metadata: ObjectMeta<'a>,
-                    #[serde(default, borrow)]
-                    spec: Option<Controller<'a>>,
-                }
-                let object: Object = request.object(&what)?;
-                (object.metadata, object.spec.and_then(|s| s.template))
-            }
+            WorkloadKind::CronJob => spec
+                .job_template
+                .and_then(|j| j.spec)
+                .and_then(|s| s.template),
+            _ => spec.template,
         };
         let template = template.ok_or_else(|| {
             format!(
@@ -183,11 +127,14 @@ impl<'a> Workload<'a> {
                 kind.template_path()
             )
         })?;
+        let template_spec = template.spec.map(|s| *s).unwrap_or_default();
         Ok(Workload {
             kind,
             metadata,
-            template: Some(template.metadata),
-            pod_spec: template.spec,
+            template: Some(template.metadata.unwrap_or_default()),
+            pod_spec: PodSpec {
+                host_network: template_spec.host_network.unwrap_or_default(),
+            },
         })
     }
 
@@ -213,11 +160,28 @@ impl<'a> Workload<'a> {
     }
 }
 
-/// The spec of any controller with a `template`.
-#[derive(Deserialize)]
-struct Controller<'a> {
+/// Every kind in one recursive shape: a Pod is `{metadata, spec: {hostNetwork}}`, a pod
+/// template the same, a controller's `spec.template` a pod template, and a CronJob's
+/// `spec.jobTemplate` a Job-like object whose `spec.template` is one. One shape means one
+/// deserialiser in the module instead of one per kind and level; fields are plain `Option`s,
+/// so absent and null read alike.
+#[derive(Default, Deserialize)]
+struct Shape<'a> {
     #[serde(default, borrow)]
-    template: Option<PodTemplate<'a>>,
+    metadata: Option<ObjectMeta<'a>>,
+    #[serde(default, borrow)]
+    spec: Option<Box<ShapeSpec<'a>>>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ShapeSpec<'a> {
+    #[serde(default)]
+    host_network: Option<bool>,
+    #[serde(default, borrow)]
+    template: Option<Shape<'a>>,
+    #[serde(default, borrow)]
+    job_template: Option<Shape<'a>>,
 }
 
 /// Labels as `app=web, tier=frontend`, or `no labels`, for messages.

@@ -1,0 +1,164 @@
+//! Settings of `network-policy-presence`.
+
+use netsec_shared::selector::SettingsSelector;
+use netsec_shared::{ExemptNamespaces, SettingsErrors, Validate};
+use serde::Deserialize;
+
+use crate::netpol::Direction;
+
+/// What to do with a workload that is not covered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnMissing {
+    #[default]
+    Reject,
+    /// Accept with a warning: for GitOps tools that apply workloads before their policies.
+    Warn,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct Settings {
+    /// Each of these directions must be covered by some NetworkPolicy selecting the pods.
+    pub required_directions: Vec<Direction>,
+    /// A policy whose rules let all traffic of a direction through does not cover it.
+    pub ignore_allow_all: bool,
+    /// The namespace must also hold a default deny (`podSelector: {}`, no rules) per direction.
+    pub require_default_deny: bool,
+    pub exempt_namespaces: ExemptNamespaces,
+    /// Workloads whose pod labels this selector matches are accepted.
+    pub exempt_workloads: Option<SettingsSelector>,
+    pub on_missing: OnMissing,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            required_directions: vec![Direction::Ingress, Direction::Egress],
+            ignore_allow_all: true,
+            require_default_deny: false,
+            exempt_namespaces: ExemptNamespaces::of(&[
+                "kube-system",
+                "kube-public",
+                "kube-node-lease",
+            ]),
+            exempt_workloads: None,
+            on_missing: OnMissing::Reject,
+        }
+    }
+}
+
+impl Validate for Settings {
+    fn validate(&self, errors: &mut SettingsErrors) {
+        if self.required_directions.is_empty() {
+            errors.add(
+                "requiredDirections",
+                "must list Ingress, Egress or both; to check nothing, do not deploy the policy",
+            );
+        }
+        for (i, d) in self.required_directions.iter().enumerate() {
+            if self.required_directions[..i].contains(d) {
+                errors.add(
+                    format!("requiredDirections[{i}]"),
+                    format!("{d} is listed twice"),
+                );
+            }
+        }
+        self.exempt_namespaces.validate("exemptNamespaces", errors);
+        if let Some(selector) = &self.exempt_workloads {
+            selector.validate("exemptWorkloads", errors);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use netsec_shared::settings::parse_settings;
+
+    #[test]
+    fn defaults() {
+        let s: Settings = parse_settings(b"{}").unwrap();
+        assert_eq!(s, Settings::default());
+        assert_eq!(
+            s.required_directions,
+            [Direction::Ingress, Direction::Egress]
+        );
+        assert!(s.ignore_allow_all && !s.require_default_deny);
+        assert!(s.exempt_namespaces.contains("kube-node-lease"));
+        assert_eq!(s.on_missing, OnMissing::Reject);
+    }
+
+    #[test]
+    fn settings_table() {
+        let cases: &[(&str, Option<&str>)] = &[
+            (r#"{"requiredDirections": ["Egress"]}"#, None),
+            (r#"{"requiredDirections": ["Egress", "Ingress"]}"#, None),
+            (r#"{"onMissing": "warn", "ignoreAllowAll": false}"#, None),
+            (
+                r#"{"requireDefaultDeny": true, "exemptNamespaces": []}"#,
+                None,
+            ),
+            (r#"{"exemptWorkloads": null}"#, None),
+            (
+                r#"{"exemptWorkloads": {"matchExpressions": [{"key": "app", "operator": "NotIn", "values": ["web"]}]}}"#,
+                None,
+            ),
+            (
+                r#"{"requiredDirections": []}"#,
+                Some("requiredDirections: must list Ingress, Egress or both"),
+            ),
+            (
+                r#"{"requiredDirections": ["ingress"]}"#,
+                Some(
+                    "requiredDirections[0]: unknown variant `ingress`, expected `Ingress` or `Egress`",
+                ),
+            ),
+            (
+                r#"{"requiredDirections": "Ingress"}"#,
+                Some("requiredDirections: invalid type: string"),
+            ),
+            (
+                r#"{"requiredDirections": ["Egress", "Egress"]}"#,
+                Some("requiredDirections[1]: Egress is listed twice"),
+            ),
+            (
+                r#"{"onMissing": "ignore"}"#,
+                Some("onMissing: unknown variant `ignore`, expected `reject` or `warn`"),
+            ),
+            (
+                r#"{"ignoreAllowAll": "yes"}"#,
+                Some("ignoreAllowAll: invalid type: string"),
+            ),
+            (
+                r#"{"requireDefaultDenies": true}"#,
+                Some("unknown field `requireDefaultDenies`"),
+            ),
+            (
+                r#"{"exemptNamespaces": ["Kube-System"]}"#,
+                Some("exemptNamespaces[0]: \"Kube-System\" is not a namespace name"),
+            ),
+            (
+                r#"{"exemptWorkloads": {}}"#,
+                Some("exemptWorkloads: an empty selector ({}) matches everything"),
+            ),
+            (
+                r#"{"exemptWorkloads": {"matchExpressions": [{"key": "app", "operator": "Exists", "values": ["x"]}]}}"#,
+                Some(
+                    "exemptWorkloads.matchExpressions[0].values: must be empty when the operator is Exists",
+                ),
+            ),
+            (
+                r#"{"exemptWorkloads": {"matchLabels": {"app": "web"}, "matchLabel": {}}}"#,
+                Some("exemptWorkloads: unknown field `matchLabel`"),
+            ),
+        ];
+        for (json, want) in cases {
+            match (parse_settings::<Settings>(json.as_bytes()), want) {
+                (Ok(_), None) => {}
+                (Err(e), Some(w)) => assert!(e.contains(w), "{json}: {e}"),
+                (got, want) => panic!("{json}: got {got:?}, want error {want:?}"),
+            }
+        }
+    }
+}
