@@ -157,12 +157,7 @@ fn uncovered_message(
     uncovered: &[Direction],
     allow_all: &[String],
 ) -> String {
-    let directions = join(uncovered.iter().map(|d| d.name()));
-    let types = uncovered
-        .iter()
-        .map(|d| d.name())
-        .collect::<Vec<_>>()
-        .join(", ");
+    let (directions, types) = (join(uncovered), policy_types(uncovered));
     let none = match policy_count {
         0 => format!("namespace {namespace:?} has no NetworkPolicy"),
         1 => format!("the 1 NetworkPolicy of namespace {namespace:?} does not select them"),
@@ -197,13 +192,12 @@ fn uncovered_message(
 }
 
 fn default_deny_message(workload: &Workload<'_>, namespace: &str, missing: &[Direction]) -> String {
-    let directions = join(missing.iter().map(|d| d.name()));
-    let types = missing
+    let (directions, types) = (join(missing), policy_types(missing));
+    let fields = missing
         .iter()
-        .map(|d| d.name())
+        .map(|d| d.field())
         .collect::<Vec<_>>()
-        .join(", ");
-    let fields = join(missing.iter().map(|d| d.field()));
+        .join(" and ");
     format!(
         "namespace {namespace:?} of {} has no default-deny NetworkPolicy for {directions}, \
          which requireDefaultDeny asks for; add one with podSelector: {{}}, policyTypes \
@@ -212,9 +206,16 @@ fn default_deny_message(workload: &Workload<'_>, namespace: &str, missing: &[Dir
     )
 }
 
-/// `A`, `A and B`.
-fn join<'a>(items: impl Iterator<Item = &'a str>) -> String {
-    items.collect::<Vec<_>>().join(" and ")
+/// `Ingress`, `Ingress and Egress`, for sentences.
+fn join(directions: &[Direction]) -> String {
+    let names: Vec<&str> = directions.iter().map(|d| d.name()).collect();
+    names.join(" and ")
+}
+
+/// `Ingress, Egress`, as a `policyTypes` list is written.
+fn policy_types(directions: &[Direction]) -> String {
+    let names: Vec<&str> = directions.iter().map(|d| d.name()).collect();
+    names.join(", ")
 }
 
 #[cfg(test)]
