@@ -122,6 +122,9 @@ pub struct ObjectMeta<'a> {
     pub labels: StringMap<'a>,
     #[serde(default, borrow, deserialize_with = "null_as_empty")]
     pub annotations: StringMap<'a>,
+    /// Set once the object is being deleted: its remaining updates remove finalizers.
+    #[serde(default, borrow)]
+    pub deletion_timestamp: Option<Cow<'a, str>>,
 }
 
 impl ObjectMeta<'_> {

@@ -36,6 +36,11 @@ pub fn evaluate(
         Ok(workload) => workload,
         Err(message) => return Verdict::reject(message),
     };
+    // A terminating object's updates only remove finalizers (the Job controller's on its Pods,
+    // for one); refusing them would keep it from ever going away, and its pods are leaving.
+    if workload.metadata.deletion_timestamp.is_some() {
+        return Verdict::accept();
+    }
     let namespace = match (&*request.namespace, workload.metadata.namespace.as_deref()) {
         ("", Some(ns)) if !ns.is_empty() => ns,
         ("", _) => {
@@ -444,6 +449,9 @@ mod tests {
         assert!(run(&object, exempt, &empty).is_accepted());
         assert!(run_op(&object, "DELETE", "{}", &empty).is_accepted());
         assert!(!run_op(&object, "UPDATE", "{}", &empty).is_accepted());
+        let mut terminating = object.clone();
+        terminating["metadata"]["deletionTimestamp"] = json!("2026-11-26T10:00:00Z");
+        assert!(run_op(&terminating, "UPDATE", "{}", &empty).is_accepted());
         let service = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s", "namespace": "shop"}});
         assert!(run(&service, "{}", &empty).is_accepted());
     }
