@@ -38,7 +38,9 @@ pub fn evaluate(
     };
     // A terminating object's updates only remove finalizers (the Job controller's on its Pods,
     // for one); refusing them would keep it from ever going away, and its pods are leaving.
-    if workload.metadata.deletion_timestamp.is_some() {
+    // Only deletion sets the timestamp: the API server refuses it in an update and clears it on
+    // create before validating webhooks run.
+    if request.operation == Operation::Update && workload.metadata.deletion_timestamp.is_some() {
         return Verdict::accept();
     }
     let namespace = match (&*request.namespace, workload.metadata.namespace.as_deref()) {
