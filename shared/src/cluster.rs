@@ -47,9 +47,7 @@ pub fn list_items<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<Vec<T>, Str
         )]
         items: Vec<T>,
     }
-    // The host serialises objects the API server validated, so a path to a bad field would
-    // almost never be read; plain serde_json keeps that machinery out of every list's code.
-    serde_json::from_slice::<List<T>>(bytes)
+    crate::json::from_slice::<List<T>>(bytes)
         .map(|list| list.items)
         .map_err(|e| format!("the answer is not a readable list: {e}"))
 }
@@ -335,7 +333,7 @@ mod tests {
             (br#"{"items":[{"metadata":{"name":"x"}}]}"#, Ok(1)),
             (
                 br#"{"items":[{"metadata":{"name":1}}]}"#,
-                Err("invalid type: integer `1`, expected a string"),
+                Err("items[0].metadata.name: invalid type: integer `1`, expected a string"),
             ),
             (b"not json", Err("the answer is not a readable list")),
         ];

@@ -434,7 +434,7 @@ mod tests {
         let message = run(&object, "{}", &broken).message().unwrap();
         assert!(
             message.contains(
-                "could not be read: the answer is not a readable list: invalid type: integer `7`, expected struct LabelSelector"
+                "could not be read: the answer is not a readable list: items[0].spec.podSelector: invalid type: integer `7`, expected struct LabelSelector"
             ),
             "{message}"
         );
