@@ -5,13 +5,16 @@
 //! host-name matching and annotation reading, and the few lines of waPC glue in [`guest`].
 
 pub mod annotations;
+pub mod cluster;
 pub mod guest;
 pub mod host;
 pub mod ingress;
 pub mod net;
 pub mod request;
+pub mod selector;
 pub mod settings;
 pub mod verdict;
+pub mod workload;
 
 pub use request::{AdmissionRequest, ObjectMeta, Operation, Payload};
 pub use settings::{ExemptNamespaces, SettingsErrors, Validate};
