@@ -4,6 +4,7 @@ use std::borrow::Cow;
 
 use netsec_shared::ObjectMeta;
 use netsec_shared::request::null_as_empty;
+use netsec_shared::selector::LabelSelector;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -52,9 +53,9 @@ pub struct EgressRule<'a> {
 pub struct Peer<'a> {
     #[serde(default, borrow)]
     pub ip_block: Option<IpBlock<'a>>,
-    /// Kept raw: compared with the allowed selectors as label selectors.
     #[serde(default, borrow)]
-    pub namespace_selector: Option<&'a RawValue>,
+    pub namespace_selector: Option<LabelSelector<'a>>,
+    /// Only its presence matters here.
     #[serde(default, borrow)]
     pub pod_selector: Option<&'a RawValue>,
 }

@@ -1,6 +1,8 @@
 //! The `egress-restrictions` rules: a pure function from the request and settings to a verdict.
 
 use netsec_shared::net::{self, Family, IpNet};
+use netsec_shared::selector::LabelSelector;
+use netsec_shared::workload::{Workload, WorkloadKind};
 use netsec_shared::{AdmissionRequest, Findings, Operation, Verdict};
 
 use crate::netpol::{EgressRule, IpBlock, NetworkPolicy};
@@ -16,8 +18,13 @@ pub fn evaluate(request: &AdmissionRequest<'_>, settings: &Settings) -> Verdict 
     }
     match request.kind.kind.as_ref() {
         "NetworkPolicy" | "" => {}
-        // The metadata selects NetworkPolicies only; anything else is not ours to judge.
-        _ => return Verdict::accept(),
+        kind => {
+            return match WorkloadKind::from_kind(kind) {
+                Some(kind) => check_workload(request, kind, settings),
+                // The metadata selects NetworkPolicies and workloads; nothing else is ours.
+                None => Verdict::accept(),
+            };
+        }
     }
     let policy: NetworkPolicy = match request.object("a NetworkPolicy") {
         Ok(policy) => policy,
@@ -29,6 +36,33 @@ pub fn evaluate(request: &AdmissionRequest<'_>, settings: &Settings) -> Verdict 
         ));
     }
     check(&policy, settings)
+}
+
+/// `hostNetwork: true` puts pods on the node's network, where no NetworkPolicy applies.
+fn check_workload(request: &AdmissionRequest<'_>, kind: WorkloadKind, settings: &Settings) -> Verdict {
+    if !settings.deny_host_network {
+        return Verdict::accept();
+    }
+    let workload = match Workload::from_request(request, kind) {
+        Ok(workload) => workload,
+        Err(message) => return Verdict::reject(message),
+    };
+    let mut findings = Findings::new();
+    if workload.pod_spec.host_network {
+        let path = match kind.template_path() {
+            "" => "spec.hostNetwork".to_string(),
+            template => format!("{template}.spec.hostNetwork"),
+        };
+        findings.violation(
+            path,
+            format!(
+                "is true: the pods of {} share the node's network, which no NetworkPolicy \
+                 governs, so they bypass every egress rule; remove it (or denyHostNetwork: false)",
+                workload.describe()
+            ),
+        );
+    }
+    findings.into_verdict()
 }
 
 /// All the rules over a parsed NetworkPolicy.
@@ -64,7 +98,46 @@ fn check_peers(findings: &mut Findings, settings: &Settings, i: usize, rule: &Eg
                 block,
             );
         }
+        if let (Some(selector), Some(allowed)) =
+            (&peer.namespace_selector, &settings.allowed_namespace_selectors)
+            && !allowed.iter().any(|a| same_selector(&a.0, selector))
+        {
+            let described = if selector.is_empty() {
+                "{} selects every namespace".to_string()
+            } else {
+                format!("\"{selector}\" is not an allowed namespace selector")
+            };
+            let choices: Vec<String> = allowed.iter().map(|a| format!("\"{}\"", a.0)).collect();
+            findings.violation(
+                format!("spec.egress[{i}].to[{j}].namespaceSelector"),
+                format!(
+                    "{described}; use one of allowedNamespaceSelectors: {}",
+                    choices.join(", ")
+                ),
+            );
+        }
     }
+}
+
+/// Selectors are equal when they select the same way: the order of expressions and of their
+/// values does not matter.
+fn same_selector(a: &LabelSelector<'_>, b: &LabelSelector<'_>) -> bool {
+    fn canonical<'s>(s: &'s LabelSelector<'_>) -> Vec<(&'s str, &'s str, Vec<&'s str>)> {
+        let mut expressions: Vec<_> = s
+            .match_expressions
+            .iter()
+            .map(|r| {
+                let mut values: Vec<&str> = r.values.iter().map(|v| v.as_ref()).collect();
+                values.sort_unstable();
+                values.dedup();
+                (r.key.as_ref(), r.operator.as_ref(), values)
+            })
+            .collect();
+        expressions.sort();
+        expressions.dedup();
+        expressions
+    }
+    a.match_labels == b.match_labels && canonical(a) == canonical(b)
 }
 
 fn check_ip_block(findings: &mut Findings, settings: &Settings, path: &str, block: &IpBlock<'_>) {
@@ -418,5 +491,62 @@ mod tests {
         assert!(run(both, json!({})).warnings().is_empty());
         let ingress_only = json!({"policyTypes": ["Ingress"], "ingress": []});
         assert!(run(ingress_only, json!({})).warnings().is_empty());
+    }
+}
+
+#[cfg(test)]
+mod workload_and_selector_tests {
+    use super::*;
+    use netsec_shared::Payload;
+    use serde_json::{Value, json};
+
+    fn run(kind: &str, object: Value, settings: Value) -> Verdict {
+        let payload = json!({
+            "request": {"uid": "1", "operation": "CREATE", "namespace": "team-a",
+                        "kind": {"group": "", "version": "v1", "kind": kind}, "object": object},
+            "settings": settings,
+        })
+        .to_string();
+        let p = Payload::<Settings>::parse(payload.as_bytes()).unwrap();
+        evaluate(&p.request, &p.settings)
+    }
+
+    #[test]
+    fn host_network() {
+        let pod = json!({"kind": "Pod", "metadata": {"name": "p"}, "spec": {"hostNetwork": true, "containers": []}});
+        let m = run("Pod", pod.clone(), json!({})).message().unwrap();
+        assert!(m.starts_with("spec.hostNetwork is true"), "{m}");
+        assert!(run("Pod", pod, json!({"denyHostNetwork": false})).is_accepted());
+        let cron = json!({"kind": "CronJob", "metadata": {"name": "c"}, "spec": {"jobTemplate": {"spec": {"template": {"spec": {"hostNetwork": true}}}}}});
+        let m = run("CronJob", cron, json!({})).message().unwrap();
+        assert!(m.starts_with("spec.jobTemplate.spec.template.spec.hostNetwork is true"), "{m}");
+        let fine = json!({"kind": "Deployment", "metadata": {"name": "d"}, "spec": {"template": {"spec": {"hostNetwork": false}}}});
+        assert!(run("Deployment", fine, json!({})).is_accepted());
+        assert!(run("Service", json!({"kind": "Service"}), json!({})).is_accepted());
+    }
+
+    #[test]
+    fn namespace_selectors() {
+        let policy = |selector: Value| {
+            json!({"kind": "NetworkPolicy", "metadata": {"name": "p"},
+                   "spec": {"egress": [{"to": [{"namespaceSelector": selector}], "ports": [{"port": 53, "protocol": "UDP"}, {"port": 53}]}]}})
+        };
+        let settings = json!({"allowedNamespaceSelectors": [
+            {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+            {"matchExpressions": [{"key": "team", "operator": "In", "values": ["a", "b"]}, {"key": "env", "operator": "Exists"}]}]});
+        let ok = [
+            json!({"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}}),
+            json!({"matchExpressions": [{"key": "env", "operator": "Exists"}, {"key": "team", "operator": "In", "values": ["b", "a"]}]}),
+        ];
+        for selector in ok {
+            let v = run("NetworkPolicy", policy(selector.clone()), settings.clone());
+            assert!(v.is_accepted(), "{selector}: {:?}", v.message());
+        }
+        let m = run("NetworkPolicy", policy(json!({})), settings.clone()).message().unwrap();
+        assert!(m.contains("namespaceSelector {} selects every namespace"), "{m}");
+        let m = run("NetworkPolicy", policy(json!({"matchLabels": {"team": "a"}})), settings.clone()).message().unwrap();
+        assert!(m.contains("\"team=a\" is not an allowed namespace selector"), "{m}");
+        assert!(run("NetworkPolicy", policy(json!({})), json!({"allowedNamespaceSelectors": [{}]})).is_accepted());
+        assert!(run("NetworkPolicy", policy(json!({})), json!({})).is_accepted());
     }
 }

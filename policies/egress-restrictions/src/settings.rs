@@ -3,12 +3,13 @@
 use std::fmt;
 
 use netsec_shared::net::{IpNet, parse_cidr};
+use netsec_shared::selector::SettingsSelector;
 use netsec_shared::{ExemptNamespaces, SettingsErrors, Validate};
 use serde::{Deserialize, Serialize};
 
 use crate::ports::PortRange;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct Settings {
     /// Accept egress rules without `to` (they allow every destination).
@@ -25,6 +26,10 @@ pub struct Settings {
     pub require_ports: bool,
     /// When non-empty, every port of every egress rule must be inside these.
     pub allowed_ports: Vec<PortRange>,
+    /// When set, a peer's `namespaceSelector` must equal one of these.
+    pub allowed_namespace_selectors: Option<Vec<SettingsSelector>>,
+    /// Reject workloads with `hostNetwork: true`: no NetworkPolicy governs them.
+    pub deny_host_network: bool,
     pub exempt_namespaces: ExemptNamespaces,
 }
 
@@ -92,6 +97,8 @@ impl Default for Settings {
                 .collect(),
             require_ports: false,
             allowed_ports: Vec::new(),
+            allowed_namespace_selectors: None,
+            deny_host_network: true,
             exempt_namespaces: ExemptNamespaces::of(&["kube-system"]),
         }
     }
@@ -116,6 +123,12 @@ impl Validate for Settings {
                     self.min_prefix_length.ipv6
                 ),
             );
+        }
+        for (i, selector) in self.allowed_namespace_selectors.iter().flatten().enumerate() {
+            // `{}` is a legitimate entry here: it lets peers select every namespace explicitly.
+            for e in selector.0.check() {
+                errors.add(format!("allowedNamespaceSelectors[{i}].{}", e.path), e.message);
+            }
         }
         self.exempt_namespaces.validate("exemptNamespaces", errors);
     }
