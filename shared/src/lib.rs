@@ -9,6 +9,7 @@ pub mod cluster;
 pub mod guest;
 pub mod host;
 pub mod ingress;
+pub mod json;
 pub mod net;
 pub mod request;
 pub mod selector;
