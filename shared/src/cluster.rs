@@ -8,8 +8,6 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::request::describe;
-
 /// A kind of resource, as Kubewarden names it in `contextAwareResources`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Resource<'a> {
@@ -49,10 +47,9 @@ pub fn list_items<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<Vec<T>, Str
         )]
         items: Vec<T>,
     }
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize::<_, List<T>>(&mut de)
+    crate::json::from_slice::<List<T>>(bytes)
         .map(|list| list.items)
-        .map_err(|e| format!("the answer is not a readable list: {}", describe(&e)))
+        .map_err(|e| format!("the answer is not a readable list: {e}"))
 }
 
 /// The payload of the `kubernetes` host calls: the SDK's request structs, field for field, so

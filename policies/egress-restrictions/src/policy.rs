@@ -39,7 +39,11 @@ pub fn evaluate(request: &AdmissionRequest<'_>, settings: &Settings) -> Verdict 
 }
 
 /// `hostNetwork: true` puts pods on the node's network, where no NetworkPolicy applies.
-fn check_workload(request: &AdmissionRequest<'_>, kind: WorkloadKind, settings: &Settings) -> Verdict {
+fn check_workload(
+    request: &AdmissionRequest<'_>,
+    kind: WorkloadKind,
+    settings: &Settings,
+) -> Verdict {
     if !settings.deny_host_network {
         return Verdict::accept();
     }
@@ -98,9 +102,10 @@ fn check_peers(findings: &mut Findings, settings: &Settings, i: usize, rule: &Eg
                 block,
             );
         }
-        if let (Some(selector), Some(allowed)) =
-            (&peer.namespace_selector, &settings.allowed_namespace_selectors)
-            && !allowed.iter().any(|a| same_selector(&a.0, selector))
+        if let (Some(selector), Some(allowed)) = (
+            &peer.namespace_selector,
+            &settings.allowed_namespace_selectors,
+        ) && !allowed.iter().any(|a| same_selector(&a.0, selector))
         {
             let described = if selector.is_empty() {
                 "{} selects every namespace".to_string()
@@ -519,7 +524,10 @@ mod workload_and_selector_tests {
         assert!(run("Pod", pod, json!({"denyHostNetwork": false})).is_accepted());
         let cron = json!({"kind": "CronJob", "metadata": {"name": "c"}, "spec": {"jobTemplate": {"spec": {"template": {"spec": {"hostNetwork": true}}}}}});
         let m = run("CronJob", cron, json!({})).message().unwrap();
-        assert!(m.starts_with("spec.jobTemplate.spec.template.spec.hostNetwork is true"), "{m}");
+        assert!(
+            m.starts_with("spec.jobTemplate.spec.template.spec.hostNetwork is true"),
+            "{m}"
+        );
         let fine = json!({"kind": "Deployment", "metadata": {"name": "d"}, "spec": {"template": {"spec": {"hostNetwork": false}}}});
         assert!(run("Deployment", fine, json!({})).is_accepted());
         assert!(run("Service", json!({"kind": "Service"}), json!({})).is_accepted());
@@ -542,11 +550,32 @@ mod workload_and_selector_tests {
             let v = run("NetworkPolicy", policy(selector.clone()), settings.clone());
             assert!(v.is_accepted(), "{selector}: {:?}", v.message());
         }
-        let m = run("NetworkPolicy", policy(json!({})), settings.clone()).message().unwrap();
-        assert!(m.contains("namespaceSelector {} selects every namespace"), "{m}");
-        let m = run("NetworkPolicy", policy(json!({"matchLabels": {"team": "a"}})), settings.clone()).message().unwrap();
-        assert!(m.contains("\"team=a\" is not an allowed namespace selector"), "{m}");
-        assert!(run("NetworkPolicy", policy(json!({})), json!({"allowedNamespaceSelectors": [{}]})).is_accepted());
+        let m = run("NetworkPolicy", policy(json!({})), settings.clone())
+            .message()
+            .unwrap();
+        assert!(
+            m.contains("namespaceSelector {} selects every namespace"),
+            "{m}"
+        );
+        let m = run(
+            "NetworkPolicy",
+            policy(json!({"matchLabels": {"team": "a"}})),
+            settings.clone(),
+        )
+        .message()
+        .unwrap();
+        assert!(
+            m.contains("\"team=a\" is not an allowed namespace selector"),
+            "{m}"
+        );
+        assert!(
+            run(
+                "NetworkPolicy",
+                policy(json!({})),
+                json!({"allowedNamespaceSelectors": [{}]})
+            )
+            .is_accepted()
+        );
         assert!(run("NetworkPolicy", policy(json!({})), json!({})).is_accepted());
     }
 }

@@ -124,10 +124,18 @@ impl Validate for Settings {
                 ),
             );
         }
-        for (i, selector) in self.allowed_namespace_selectors.iter().flatten().enumerate() {
+        for (i, selector) in self
+            .allowed_namespace_selectors
+            .iter()
+            .flatten()
+            .enumerate()
+        {
             // `{}` is a legitimate entry here: it lets peers select every namespace explicitly.
             for e in selector.0.check() {
-                errors.add(format!("allowedNamespaceSelectors[{i}].{}", e.path), e.message);
+                errors.add(
+                    format!("allowedNamespaceSelectors[{i}].{}", e.path),
+                    e.message,
+                );
             }
         }
         self.exempt_namespaces.validate("exemptNamespaces", errors);
@@ -163,11 +171,11 @@ mod tests {
             ),
             (
                 r#"{"allowedCIDRs": ["10.0.0.0"]}"#,
-                Some("allowedCIDRs[0]: \"10.0.0.0\" is not a CIDR block"),
+                Some("allowedCIDRs: \"10.0.0.0\" is not a CIDR block"),
             ),
             (
                 r#"{"deniedCIDRs": ["10.0.0.0/33"]}"#,
-                Some("deniedCIDRs[0]: \"10.0.0.0/33\" is not a valid CIDR block"),
+                Some("deniedCIDRs: \"10.0.0.0/33\" is not a valid CIDR block"),
             ),
             (
                 r#"{"minPrefixLength": {"ipv4": 33}}"#,
@@ -187,11 +195,11 @@ mod tests {
             ),
             (
                 r#"{"allowedPorts": ["443"]}"#,
-                Some("allowedPorts[0]: \"443\" has no protocol"),
+                Some("allowedPorts: \"443\" has no protocol"),
             ),
             (
                 r#"{"allowedPorts": ["70000/TCP"]}"#,
-                Some("allowedPorts[0]"),
+                Some("allowedPorts: \"70000/TCP\""),
             ),
             (
                 r#"{"allowedPorts": [443]}"#,
