@@ -1,0 +1,581 @@
+//! The `egress-restrictions` rules: a pure function from the request and settings to a verdict.
+
+use netsec_shared::net::{self, Family, IpNet};
+use netsec_shared::selector::LabelSelector;
+use netsec_shared::workload::{Workload, WorkloadKind};
+use netsec_shared::{AdmissionRequest, Findings, Operation, Verdict};
+
+use crate::netpol::{EgressRule, IpBlock, NetworkPolicy};
+use crate::ports::{PortRange, Protocol, covered, resolve};
+use crate::settings::Settings;
+
+pub fn evaluate(request: &AdmissionRequest<'_>, settings: &Settings) -> Verdict {
+    if matches!(request.operation, Operation::Delete | Operation::Connect) {
+        return Verdict::accept();
+    }
+    if settings.exempt_namespaces.contains(&request.namespace) {
+        return Verdict::accept();
+    }
+    match request.kind.kind.as_ref() {
+        "NetworkPolicy" | "" => {}
+        kind => {
+            return match WorkloadKind::from_kind(kind) {
+                Some(kind) => check_workload(request, kind, settings),
+                // The metadata selects NetworkPolicies and workloads; nothing else is ours.
+                None => Verdict::accept(),
+            };
+        }
+    }
+    let policy: NetworkPolicy = match request.object("a NetworkPolicy") {
+        Ok(policy) => policy,
+        Err(message) => return Verdict::reject(message),
+    };
+    if let Some(other) = policy.kind.as_deref().filter(|k| *k != "NetworkPolicy") {
+        return Verdict::reject(format!(
+            "the object is a {other}, not a NetworkPolicy; this policy validates NetworkPolicy objects"
+        ));
+    }
+    check(&policy, settings)
+}
+
+/// `hostNetwork: true` puts pods on the node's network, where no NetworkPolicy applies.
+fn check_workload(
+    request: &AdmissionRequest<'_>,
+    kind: WorkloadKind,
+    settings: &Settings,
+) -> Verdict {
+    if !settings.deny_host_network {
+        return Verdict::accept();
+    }
+    let workload = match Workload::from_request(request, kind) {
+        Ok(workload) => workload,
+        Err(message) => return Verdict::reject(message),
+    };
+    let mut findings = Findings::new();
+    if workload.pod_spec.host_network {
+        let path = match kind.template_path() {
+            "" => "spec.hostNetwork".to_string(),
+            template => format!("{template}.spec.hostNetwork"),
+        };
+        findings.violation(
+            path,
+            format!(
+                "is true: the pods of {} share the node's network, which no NetworkPolicy \
+                 governs, so they bypass every egress rule; remove it (or denyHostNetwork: false)",
+                workload.describe()
+            ),
+        );
+    }
+    findings.into_verdict()
+}
+
+/// All the rules over a parsed NetworkPolicy.
+pub fn check(policy: &NetworkPolicy<'_>, settings: &Settings) -> Verdict {
+    let mut findings = Findings::new();
+    for (i, rule) in policy.spec.egress.iter().enumerate() {
+        check_peers(&mut findings, settings, i, rule);
+        check_ports(&mut findings, settings, i, rule);
+    }
+    if policy.spec.affects_egress() {
+        dns_warning(&mut findings, &policy.spec.egress);
+    }
+    findings.into_verdict()
+}
+
+fn check_peers(findings: &mut Findings, settings: &Settings, i: usize, rule: &EgressRule<'_>) {
+    if rule.to.is_empty() {
+        if !settings.allow_unrestricted_peers {
+            findings.violation(
+                format!("spec.egress[{i}]"),
+                "has no `to`, so it allows traffic to every destination, inside the cluster and \
+                 out; list the destinations in spec.egress[].to (or allowUnrestrictedPeers: true)",
+            );
+        }
+        return;
+    }
+    for (j, peer) in rule.to.iter().enumerate() {
+        if let Some(block) = &peer.ip_block {
+            check_ip_block(
+                findings,
+                settings,
+                &format!("spec.egress[{i}].to[{j}].ipBlock"),
+                block,
+            );
+        }
+        if let (Some(selector), Some(allowed)) = (
+            &peer.namespace_selector,
+            &settings.allowed_namespace_selectors,
+        ) && !allowed.iter().any(|a| same_selector(&a.0, selector))
+        {
+            let described = if selector.is_empty() {
+                "{} selects every namespace".to_string()
+            } else {
+                format!("\"{selector}\" is not an allowed namespace selector")
+            };
+            let choices: Vec<String> = allowed.iter().map(|a| format!("\"{}\"", a.0)).collect();
+            findings.violation(
+                format!("spec.egress[{i}].to[{j}].namespaceSelector"),
+                format!(
+                    "{described}; use one of allowedNamespaceSelectors: {}",
+                    choices.join(", ")
+                ),
+            );
+        }
+    }
+}
+
+/// Selectors are equal when they select the same way: the order of expressions and of their
+/// values does not matter.
+fn same_selector(a: &LabelSelector<'_>, b: &LabelSelector<'_>) -> bool {
+    fn canonical<'s>(s: &'s LabelSelector<'_>) -> Vec<(&'s str, &'s str, Vec<&'s str>)> {
+        let mut expressions: Vec<_> = s
+            .match_expressions
+            .iter()
+            .map(|r| {
+                let mut values: Vec<&str> = r.values.iter().map(|v| v.as_ref()).collect();
+                values.sort_unstable();
+                values.dedup();
+                (r.key.as_ref(), r.operator.as_ref(), values)
+            })
+            .collect();
+        expressions.sort();
+        expressions.dedup();
+        expressions
+    }
+    a.match_labels == b.match_labels && canonical(a) == canonical(b)
+}
+
+fn check_ip_block(findings: &mut Findings, settings: &Settings, path: &str, block: &IpBlock<'_>) {
+    let cidr_path = format!("{path}.cidr");
+    let net = match net::parse_cidr(&block.cidr) {
+        Ok(net) => net,
+        Err(message) => {
+            findings.violation(cidr_path, format!("{message}; write it as address/prefix"));
+            return;
+        }
+    };
+    let mut excepts = Vec::with_capacity(block.except.len());
+    for (k, except) in block.except.iter().enumerate() {
+        match net::parse_cidr(except) {
+            Ok(e) => excepts.push(e),
+            Err(message) => findings.violation(
+                format!("{path}.except[{k}]"),
+                format!("{message}; write it as address/prefix"),
+            ),
+        }
+    }
+    let cidr = block.cidr.as_ref();
+    let shown = describe(cidr, &net);
+
+    let normal = net::normalize(&net);
+    let (family, min) = match net::family(&net) {
+        Family::V4 => ("IPv4", settings.min_prefix_length.ipv4),
+        Family::V6 => ("IPv6", settings.min_prefix_length.ipv6),
+    };
+    if normal.prefix_len() < min {
+        findings.violation(
+            &cidr_path,
+            format!(
+                "{shown} is broader than /{min}, the broadest {family} block allowed \
+                 (minPrefixLength); allow the specific ranges the pods need (an except list \
+                 does not make a broad block acceptable)"
+            ),
+        );
+    }
+
+    let allowed = &settings.allowed_cidrs;
+    if !allowed.is_empty() && !allowed.iter().any(|a| net::contains(&a.net, &net)) {
+        let list: Vec<&str> = allowed.iter().map(|a| a.text.as_str()).collect();
+        findings.violation(
+            &cidr_path,
+            format!(
+                "{shown} is not inside any allowed CIDR ({}); use a block inside one of them",
+                list.join(", ")
+            ),
+        );
+    }
+
+    for denied in &settings.denied_cidrs {
+        if !net::overlaps(&net, &denied.net) {
+            continue;
+        }
+        // CIDR blocks either nest or are disjoint: the overlap is the smaller of the two.
+        let overlap = if net::contains(&net, &denied.net) {
+            denied.net
+        } else {
+            net
+        };
+        if let Some(address) = net::first_uncovered(&overlap, &excepts) {
+            findings.violation(
+                &cidr_path,
+                format!(
+                    "{shown} reaches the denied range {denied} (address {address}){}; add {denied} \
+                     to {path}.except, or narrow the block",
+                    if denied.is_metadata_endpoint() {
+                        ", a cloud metadata endpoint that hands out node credentials"
+                    } else {
+                        ""
+                    }
+                ),
+            );
+        }
+    }
+}
+
+/// `"::ffff:10.0.0.0/104"` is shown with the IPv4 block it reaches.
+fn describe(text: &str, net: &IpNet) -> String {
+    let normal = net::normalize(net);
+    if normal != *net {
+        format!("{text:?} (the IPv4 block {normal})")
+    } else {
+        format!("{text:?}")
+    }
+}
+
+fn check_ports(findings: &mut Findings, settings: &Settings, i: usize, rule: &EgressRule<'_>) {
+    let allowed = &settings.allowed_ports;
+    if rule.ports.is_empty() {
+        if settings.require_ports || !allowed.is_empty() {
+            findings.violation(
+                format!("spec.egress[{i}]"),
+                "lists no ports, so it allows every port; list them in spec.egress[].ports",
+            );
+        }
+        return;
+    }
+    if allowed.is_empty() {
+        return;
+    }
+    for (j, port) in rule.ports.iter().enumerate() {
+        let path = format!("spec.egress[{i}].ports[{j}]");
+        match resolve(port) {
+            Ok(range) if covered(&range, allowed) => {}
+            Ok(range) => {
+                let what = if range == PortRange::all(range.protocol) {
+                    format!("has no port, so it allows every {} port", range.protocol)
+                } else {
+                    format!("allows {range}")
+                };
+                findings.violation(
+                    path,
+                    format!(
+                        "{what}, outside allowedPorts ({}); use ports inside them",
+                        list(allowed)
+                    ),
+                );
+            }
+            Err(message) => findings.violation(path, message),
+        }
+    }
+}
+
+fn list(ranges: &[PortRange]) -> String {
+    ranges
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Pods whose egress a policy governs lose name resolution unless some rule lets port 53 out.
+fn dns_warning(findings: &mut Findings, rules: &[EgressRule<'_>]) {
+    let allows = |protocol: Protocol| {
+        rules.iter().any(|rule| {
+            rule.ports.is_empty()
+                || rule
+                    .ports
+                    .iter()
+                    .any(|p| resolve(p).is_ok_and(|r| r.contains_port(protocol, 53)))
+        })
+    };
+    let missing: Vec<&str> = [(Protocol::Udp, "53/UDP"), (Protocol::Tcp, "53/TCP")]
+        .into_iter()
+        .filter(|(protocol, _)| !allows(*protocol))
+        .map(|(_, name)| name)
+        .collect();
+    if !missing.is_empty() {
+        findings.warn(format!(
+            "this policy restricts egress but no rule allows DNS on {}: the pods it selects cannot \
+             resolve names unless another NetworkPolicy allows it (e.g. to k8s-app: kube-dns in \
+             kube-system)",
+            missing.join(" and ")
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use netsec_shared::Payload;
+    use serde_json::{Value, json};
+
+    fn run(spec: Value, settings: Value) -> Verdict {
+        let payload = json!({
+            "request": {"uid": "1", "operation": "CREATE", "namespace": "team-a",
+                        "kind": {"group": "networking.k8s.io", "version": "v1", "kind": "NetworkPolicy"},
+                        "object": {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+                                   "metadata": {"name": "p", "namespace": "team-a"}, "spec": spec}},
+            "settings": settings,
+        })
+        .to_string();
+        let p = Payload::<Settings>::parse(payload.as_bytes()).unwrap();
+        evaluate(&p.request, &p.settings)
+    }
+
+    fn to(cidr: &str, except: &[&str]) -> Value {
+        json!({"policyTypes": ["Egress"], "egress": [{"to": [{"ipBlock": {"cidr": cidr, "except": except}}],
+               "ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}, {"port": 443}]}]})
+    }
+
+    #[test]
+    fn cidr_table() {
+        let cases: &[(&str, &[&str], Value, Option<&str>)] = &[
+            ("10.0.0.0/8", &[], json!({}), None),
+            ("0.0.0.0/0", &[], json!({}), Some("broader than /8")),
+            ("0.0.0.0/1", &[], json!({}), Some("broader than /8")),
+            (
+                "::/0",
+                &[],
+                json!({}),
+                Some("broader than /32, the broadest IPv6"),
+            ),
+            (
+                "::ffff:0:0/100",
+                &[],
+                json!({}),
+                Some("(the IPv4 block 0.0.0.0/4) is broader than /8"),
+            ),
+            ("2001:db8::/32", &[], json!({}), None),
+            (
+                "169.254.0.0/16",
+                &[],
+                json!({}),
+                Some(
+                    "reaches the denied range 169.254.169.254/32 (address 169.254.169.254), a cloud metadata endpoint",
+                ),
+            ),
+            ("169.254.0.0/16", &["169.254.169.0/24"], json!({}), None),
+            (
+                "169.254.0.0/16",
+                &["169.254.169.255/32"],
+                json!({}),
+                Some("denied range"),
+            ),
+            (
+                "::ffff:169.254.0.0/112",
+                &[],
+                json!({}),
+                Some("(the IPv4 block 169.254.0.0/16) reaches the denied range"),
+            ),
+            (
+                "::ffff:169.254.0.0/112",
+                &["169.254.169.254/32"],
+                json!({}),
+                None,
+            ),
+            (
+                "fd00:ec2::/64",
+                &[],
+                json!({}),
+                Some("reaches the denied range fd00:ec2::254/128"),
+            ),
+            ("169.254.0.0/16", &[], json!({"deniedCIDRs": []}), None),
+            (
+                "10.1.0.0/16",
+                &[],
+                json!({"allowedCIDRs": ["10.0.0.0/8"]}),
+                None,
+            ),
+            (
+                "11.0.0.0/16",
+                &[],
+                json!({"allowedCIDRs": ["10.0.0.0/8"]}),
+                Some("is not inside any allowed CIDR (10.0.0.0/8)"),
+            ),
+            (
+                "10.0.0.0/7",
+                &[],
+                json!({"allowedCIDRs": ["10.0.0.0/8"]}),
+                Some("not inside any allowed CIDR"),
+            ),
+            ("10.0.0.1", &[], json!({}), Some("is not a CIDR block")),
+            (
+                "10.0.0.0/8",
+                &["bad"],
+                json!({}),
+                Some("except[0] \"bad\" is not a CIDR block"),
+            ),
+        ];
+        for (cidr, except, settings, want) in cases {
+            let v = run(to(cidr, except), settings.clone());
+            match want {
+                None => assert!(v.is_accepted(), "{cidr} {except:?}: {:?}", v.message()),
+                Some(w) => {
+                    let m = v.message().unwrap_or_default();
+                    assert!(m.contains(w), "{cidr} {except:?}: {m}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn rules_and_ports() {
+        let unrestricted = json!({"policyTypes": ["Egress"], "egress": [{"ports": [{"port": 53, "protocol": "UDP"}]}]});
+        assert!(
+            run(unrestricted.clone(), json!({}))
+                .message()
+                .unwrap()
+                .contains("spec.egress[0] has no `to`")
+        );
+        assert!(run(unrestricted, json!({"allowUnrestrictedPeers": true})).is_accepted());
+        let deny_all = json!({"podSelector": {}, "policyTypes": ["Egress"], "egress": []});
+        let v = run(deny_all, json!({}));
+        assert!(v.is_accepted());
+        assert!(
+            v.warnings()[0].contains("53/UDP and 53/TCP"),
+            "{:?}",
+            v.warnings()
+        );
+
+        let pod_peer =
+            |ports: Value| json!({"egress": [{"to": [{"podSelector": {}}], "ports": ports}]});
+        let allowed = json!({"allowedPorts": ["53/UDP", "53/TCP", "8000-8100/TCP"]});
+        assert!(
+            run(
+                pod_peer(json!([{"port": 53, "protocol": "UDP"}, {"port": 53}])),
+                allowed.clone()
+            )
+            .is_accepted()
+        );
+        assert!(
+            run(
+                pod_peer(json!([{"port": 8000, "endPort": 8100}])),
+                allowed.clone()
+            )
+            .is_accepted()
+        );
+        let m = run(
+            pod_peer(json!([{"port": 8000, "endPort": 8101}])),
+            allowed.clone(),
+        )
+        .message()
+        .unwrap();
+        assert!(
+            m.contains("spec.egress[0].ports[0] allows 8000-8101/TCP, outside allowedPorts"),
+            "{m}"
+        );
+        let m = run(pod_peer(json!([{"port": "dns"}])), allowed.clone())
+            .message()
+            .unwrap();
+        assert!(m.contains("named port \"dns\""), "{m}");
+        let m = run(pod_peer(json!([{"protocol": "UDP"}])), allowed.clone())
+            .message()
+            .unwrap();
+        assert!(
+            m.contains("has no port, so it allows every UDP port"),
+            "{m}"
+        );
+        let m = run(pod_peer(json!(null)), allowed).message().unwrap();
+        assert!(m.contains("lists no ports"), "{m}");
+        assert!(run(pod_peer(json!(null)), json!({})).is_accepted());
+        assert!(!run(pod_peer(json!(null)), json!({"requirePorts": true})).is_accepted());
+    }
+
+    #[test]
+    fn dns_warning_names_missing_protocols() {
+        let only_udp = json!({"egress": [{"to": [{"podSelector": {}}], "ports": [{"port": 53, "protocol": "UDP"}]}]});
+        let v = run(only_udp, json!({}));
+        assert!(v.is_accepted());
+        assert_eq!(v.warnings().len(), 1);
+        assert!(
+            v.warnings()[0].contains("DNS on 53/TCP:"),
+            "{:?}",
+            v.warnings()
+        );
+        let both = json!({"egress": [{"to": [{"podSelector": {}}], "ports": [{"port": 53, "protocol": "UDP"}, {"port": 1, "endPort": 100}]}]});
+        assert!(run(both, json!({})).warnings().is_empty());
+        let ingress_only = json!({"policyTypes": ["Ingress"], "ingress": []});
+        assert!(run(ingress_only, json!({})).warnings().is_empty());
+    }
+}
+
+#[cfg(test)]
+mod workload_and_selector_tests {
+    use super::*;
+    use netsec_shared::Payload;
+    use serde_json::{Value, json};
+
+    fn run(kind: &str, object: Value, settings: Value) -> Verdict {
+        let payload = json!({
+            "request": {"uid": "1", "operation": "CREATE", "namespace": "team-a",
+                        "kind": {"group": "", "version": "v1", "kind": kind}, "object": object},
+            "settings": settings,
+        })
+        .to_string();
+        let p = Payload::<Settings>::parse(payload.as_bytes()).unwrap();
+        evaluate(&p.request, &p.settings)
+    }
+
+    #[test]
+    fn host_network() {
+        let pod = json!({"kind": "Pod", "metadata": {"name": "p"}, "spec": {"hostNetwork": true, "containers": []}});
+        let m = run("Pod", pod.clone(), json!({})).message().unwrap();
+        assert!(m.starts_with("spec.hostNetwork is true"), "{m}");
+        assert!(run("Pod", pod, json!({"denyHostNetwork": false})).is_accepted());
+        let cron = json!({"kind": "CronJob", "metadata": {"name": "c"}, "spec": {"jobTemplate": {"spec": {"template": {"spec": {"hostNetwork": true}}}}}});
+        let m = run("CronJob", cron, json!({})).message().unwrap();
+        assert!(
+            m.starts_with("spec.jobTemplate.spec.template.spec.hostNetwork is true"),
+            "{m}"
+        );
+        let fine = json!({"kind": "Deployment", "metadata": {"name": "d"}, "spec": {"template": {"spec": {"hostNetwork": false}}}});
+        assert!(run("Deployment", fine, json!({})).is_accepted());
+        assert!(run("Service", json!({"kind": "Service"}), json!({})).is_accepted());
+    }
+
+    #[test]
+    fn namespace_selectors() {
+        let policy = |selector: Value| {
+            json!({"kind": "NetworkPolicy", "metadata": {"name": "p"},
+                   "spec": {"egress": [{"to": [{"namespaceSelector": selector}], "ports": [{"port": 53, "protocol": "UDP"}, {"port": 53}]}]}})
+        };
+        let settings = json!({"allowedNamespaceSelectors": [
+            {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+            {"matchExpressions": [{"key": "team", "operator": "In", "values": ["a", "b"]}, {"key": "env", "operator": "Exists"}]}]});
+        let ok = [
+            json!({"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}}),
+            json!({"matchExpressions": [{"key": "env", "operator": "Exists"}, {"key": "team", "operator": "In", "values": ["b", "a"]}]}),
+        ];
+        for selector in ok {
+            let v = run("NetworkPolicy", policy(selector.clone()), settings.clone());
+            assert!(v.is_accepted(), "{selector}: {:?}", v.message());
+        }
+        let m = run("NetworkPolicy", policy(json!({})), settings.clone())
+            .message()
+            .unwrap();
+        assert!(
+            m.contains("namespaceSelector {} selects every namespace"),
+            "{m}"
+        );
+        let m = run(
+            "NetworkPolicy",
+            policy(json!({"matchLabels": {"team": "a"}})),
+            settings.clone(),
+        )
+        .message()
+        .unwrap();
+        assert!(
+            m.contains("\"team=a\" is not an allowed namespace selector"),
+            "{m}"
+        );
+        assert!(
+            run(
+                "NetworkPolicy",
+                policy(json!({})),
+                json!({"allowedNamespaceSelectors": [{}]})
+            )
+            .is_accepted()
+        );
+        assert!(run("NetworkPolicy", policy(json!({})), json!({})).is_accepted());
+    }
+}
