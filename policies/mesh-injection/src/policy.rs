@@ -94,7 +94,7 @@ fn check_namespace(request: &AdmissionRequest<'_>, settings: &Settings) -> Verdi
             settings,
             "",
             &meta.annotations,
-            &format!("in {what}, so its pods"),
+            &format!("in {what}"),
         );
     }
     let revisions = &settings.istio_revisions;
@@ -144,7 +144,10 @@ fn alternative(mesh: Mesh, revisions: &[String]) -> &'static str {
 
 /// The request's object with `switch` added to its metadata.
 fn with_switch(request: &AdmissionRequest<'_>, switch: &Switch) -> Result<Value, String> {
-    let mut object: Value = request.object("a Namespace")?;
+    // Already read once as a Namespace, so a plain parse suffices and keeps the module small.
+    let raw = request.object.ok_or("the request carries no object to mutate")?;
+    let mut object: Value =
+        serde_json::from_str(raw.get()).map_err(|e| format!("the object cannot be read: {e}"))?;
     let metadata = object
         .as_object_mut()
         .ok_or("the object is not a JSON object")?
@@ -167,14 +170,14 @@ fn with_switch(request: &AdmissionRequest<'_>, switch: &Switch) -> Result<Value,
     Ok(object)
 }
 
-/// Linkerd's `default-inbound-policy`, on a Namespace or a pod template; `subject` reads
-/// "in Namespace "x", so its pods" or "so the pods of Deployment "web"".
+/// Linkerd's `default-inbound-policy`, on a Namespace or a pod template; `whose` reads
+/// `in Namespace "x"` or `on Deployment "web"`.
 fn check_inbound_policy(
     findings: &mut Findings,
     settings: &Settings,
     prefix: &str,
     annotations: &StringMap<'_>,
-    subject: &str,
+    whose: &str,
 ) {
     let Some(policy) = annotations.get(LINKERD_INBOUND_POLICY) else {
         return;
@@ -190,15 +193,19 @@ fn check_inbound_policy(
         format!("use one of: {}", allowed.join(", "))
     };
     let effect = if mesh::LINKERD_INBOUND_POLICIES.contains(&policy.as_ref()) {
-        format!("{subject} use a default inbound policy that {}", {
+        format!(
+            "so its pods use a default inbound policy that {}",
             mesh::inbound_policy_effect(policy)
-        })
+        )
     } else {
-        format!("which is not a Linkerd inbound policy, {subject} would fall back to the default")
+        format!(
+            "which is not a Linkerd inbound policy ({})",
+            mesh::LINKERD_INBOUND_POLICIES.join(", ")
+        )
     };
     findings.violation(
         key_path(prefix, Form::Annotation, LINKERD_INBOUND_POLICY),
-        format!("is {policy:?} {effect}; {fix}"),
+        format!("is {policy:?} {whose}, {effect}; {fix}"),
     );
 }
 
@@ -235,7 +242,7 @@ fn check_workload(
             settings,
             &pods.prefix,
             pods.annotations,
-            &format!("so the pods of {}", pods.what),
+            &format!("on {}", pods.what),
         ),
         Mesh::Consul => pods.require_consul_inject(&mut findings, &workload),
         Mesh::Istio => pods.check_revision(&mut findings, &settings.istio_revisions),
@@ -802,7 +809,7 @@ mod tests {
                 ),
                 json!({"requireMeshedNamespace": false, "mesh": "linkerd"}),
                 false,
-                "so the pods of Deployment \"web\" use a default inbound policy that admits every client",
+                "is \"audit\" on Deployment \"web\", so its pods use a default inbound policy that admits every client",
             ),
             (
                 deploy(json!({}), json!({"consul.hashicorp.com/connect-inject": "true"})),
