@@ -1,172 +1,166 @@
 //! Istio's mTLS resources: PeerAuthentication (what a workload accepts) and DestinationRule
-//! (what its clients send). Only the mode fields are read.
+//! (what its clients send). Only the mode fields are judged.
+//!
+//! Both are read as a `serde_json::Value` and walked: the module already carries that parser
+//! for mutations, while typed views of these nested CRDs cost some 30 KB of module size for
+//! objects that are a few hundred bytes long.
 
-use std::borrow::Cow;
-use std::collections::BTreeMap;
+use netsec_shared::{AdmissionRequest, Findings, Verdict};
+use serde_json::Value;
 
-use netsec_shared::request::null_as_empty;
-use netsec_shared::{AdmissionRequest, Findings, ObjectMeta, Verdict};
-use serde::Deserialize;
-
-#[derive(Deserialize)]
-struct PeerAuthentication<'a> {
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
-    metadata: ObjectMeta<'a>,
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
-    spec: PeerAuthenticationSpec<'a>,
-}
-
-#[derive(Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct PeerAuthenticationSpec<'a> {
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
-    mtls: Mode<'a>,
-    /// Keyed by port number, which JSON writes as a string.
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
-    port_level_mtls: BTreeMap<Cow<'a, str>, Option<Mode<'a>>>,
-}
-
-/// `{mode: ...}`, the shape of both `mtls` and `tls`.
-#[derive(Default, Deserialize)]
-struct Mode<'a> {
-    #[serde(default, borrow)]
-    mode: Option<Cow<'a, str>>,
-}
-
-impl Mode<'_> {
-    fn get(&self) -> Option<&str> {
-        self.mode.as_deref()
+/// The request's object as a JSON value (a map, or an error saying why not).
+pub(crate) fn object_value(request: &AdmissionRequest<'_>, what: &str) -> Result<Value, String> {
+    let raw = request
+        .object
+        .ok_or("the request carries no object to validate")?;
+    match serde_json::from_str(raw.get()) {
+        Ok(value @ Value::Object(_)) => Ok(value),
+        Ok(_) => Err(format!(
+            "the object is not a JSON object, so it cannot be read as {what}"
+        )),
+        Err(e) => Err(format!("the object cannot be read as {what}: {e}")),
     }
 }
 
-fn described(meta: &ObjectMeta<'_>, kind: &str) -> String {
-    match meta.namespace.as_deref().filter(|ns| !ns.is_empty()) {
-        Some(ns) => format!("{kind} {:?} of namespace {ns:?}", meta.display_name()),
-        None => format!("{kind} {:?}", meta.display_name()),
+/// `PeerAuthentication "default" of namespace "shop"`, from the request: the object's
+/// metadata need not be read.
+fn described(request: &AdmissionRequest<'_>, kind: &str) -> String {
+    let name = match request.name.as_ref() {
+        "" => "<unnamed>",
+        name => name,
+    };
+    match request.namespace.as_ref() {
+        "" => format!("{kind} {name:?}"),
+        ns => format!("{kind} {name:?} of namespace {ns:?}"),
+    }
+}
+
+/// A field that must be a map when present; `null` counts as absent.
+fn map_at<'v>(
+    value: &'v Value,
+    path: &str,
+) -> Result<Option<&'v serde_json::Map<String, Value>>, String> {
+    match value {
+        Value::Null => Ok(None),
+        Value::Object(map) => Ok(Some(map)),
+        other => Err(format!("{path} is {other}, not a map")),
+    }
+}
+
+/// A field that must be a list when present.
+fn list_at<'v>(value: &'v Value, path: &str) -> Result<&'v [Value], String> {
+    match value {
+        Value::Null => Ok(&[]),
+        Value::Array(items) => Ok(items),
+        other => Err(format!("{path} is {other}, not a list")),
+    }
+}
+
+/// The `mode` of a `{mode: ...}` block at `path` (`mtls` or `tls`).
+fn mode_at<'v>(block: &'v Value, path: &str) -> Result<Option<&'v str>, String> {
+    let Some(map) = map_at(block, path)? else {
+        return Ok(None);
+    };
+    match map.get("mode") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(mode)) => Ok(Some(mode)),
+        Some(other) => Err(format!("{path}.mode is {other}, not a string")),
     }
 }
 
 /// PeerAuthentication: `spec.mtls.mode` and every `spec.portLevelMtls` mode must be STRICT or
 /// unset (UNSET inherits, like leaving it out).
 pub fn check_peer_authentication(request: &AdmissionRequest<'_>) -> Verdict {
-    let pa: PeerAuthentication = match request.object("a PeerAuthentication") {
-        Ok(pa) => pa,
-        Err(message) => return Verdict::reject(message),
-    };
-    let what = described(&pa.metadata, "PeerAuthentication");
+    let what = described(request, "PeerAuthentication");
     let mut findings = Findings::new();
-    let mut judge = |path: String, mode: Option<&str>, scope: &str| {
-        let why = match mode {
-            None | Some("UNSET") | Some("STRICT") => return,
-            Some("PERMISSIVE") => "which accepts plain-text connections beside mTLS",
-            Some("DISABLE") => "which turns mutual TLS off",
-            Some(_) => "which is not an Istio mTLS mode (UNSET, DISABLE, PERMISSIVE, STRICT)",
+    let walked = object_value(request, "a PeerAuthentication").and_then(|pa| {
+        let spec = &pa["spec"];
+        map_at(spec, "spec")?;
+        let mut judge = |path: String, mode: Option<&str>, scope: &str| {
+            let why = match mode {
+                None | Some("UNSET") | Some("STRICT") => return,
+                Some("PERMISSIVE") => "which accepts plain-text connections beside mTLS",
+                Some("DISABLE") => "which turns mutual TLS off",
+                Some(_) => "which is not an Istio mTLS mode (UNSET, DISABLE, PERMISSIVE, STRICT)",
+            };
+            findings.violation(
+                path,
+                format!(
+                    "is {:?} in {what}, {why}{scope}; set it to STRICT (or remove it to inherit \
+                     the mode)",
+                    mode.unwrap_or_default()
+                ),
+            );
         };
-        findings.violation(
-            path,
-            format!(
-                "is {:?} in {what}, {why}{scope}; set it to STRICT (or remove it to inherit \
-                 the mode)",
-                mode.unwrap_or_default()
-            ),
-        );
-    };
-    judge("spec.mtls.mode".into(), pa.spec.mtls.get(), "");
-    for (port, mtls) in &pa.spec.port_level_mtls {
         judge(
-            format!("spec.portLevelMtls[{port:?}].mode"),
-            mtls.as_ref().and_then(Mode::get),
-            &format!(" on port {port}"),
+            "spec.mtls.mode".into(),
+            mode_at(&spec["mtls"], "spec.mtls")?,
+            "",
         );
+        for (port, mtls) in map_at(&spec["portLevelMtls"], "spec.portLevelMtls")?
+            .into_iter()
+            .flatten()
+        {
+            let path = format!("spec.portLevelMtls[{port:?}]");
+            let mode = mode_at(mtls, &path)?;
+            judge(format!("{path}.mode"), mode, &format!(" on port {port}"));
+        }
+        Ok(())
+    });
+    match walked {
+        Ok(()) => findings.into_verdict(),
+        Err(message) => Verdict::reject(unreadable(message, "a PeerAuthentication")),
     }
-    findings.into_verdict()
 }
 
-#[derive(Deserialize)]
-struct DestinationRule<'a> {
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
-    metadata: ObjectMeta<'a>,
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
-    spec: DestinationRuleSpec<'a>,
-}
-
-#[derive(Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct DestinationRuleSpec<'a> {
-    #[serde(default, borrow)]
-    host: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
-    traffic_policy: TrafficPolicy<'a>,
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
-    subsets: Vec<Subset<'a>>,
-}
-
-#[derive(Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct TrafficPolicy<'a> {
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
-    tls: Mode<'a>,
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
-    port_level_settings: Vec<PortSettings<'a>>,
-}
-
-#[derive(Default, Deserialize)]
-struct PortSettings<'a> {
-    #[serde(default, deserialize_with = "null_as_empty")]
-    port: PortSelector,
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
-    tls: Mode<'a>,
-}
-
-#[derive(Default, Deserialize)]
-struct PortSelector {
-    #[serde(default)]
-    number: Option<u32>,
-}
-
-#[derive(Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Subset<'a> {
-    #[serde(default, borrow)]
-    name: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
-    traffic_policy: TrafficPolicy<'a>,
+fn unreadable(message: String, what: &str) -> String {
+    if message.starts_with("the ") {
+        message
+    } else {
+        format!("the object cannot be read as {what}: {message}")
+    }
 }
 
 /// DestinationRule: no `tls.mode: DISABLE` in the top-level traffic policy, its port settings,
 /// or any subset's traffic policy and port settings.
 pub fn check_destination_rule(request: &AdmissionRequest<'_>) -> Verdict {
-    let dr: DestinationRule = match request.object("a DestinationRule") {
-        Ok(dr) => dr,
-        Err(message) => return Verdict::reject(message),
-    };
-    let host = dr.spec.host.as_deref().unwrap_or_default();
-    let what = format!(
-        "{} (host {host:?})",
-        described(&dr.metadata, "DestinationRule")
-    );
     let mut findings = Findings::new();
-    check_traffic_policy(
-        &mut findings,
-        &what,
-        "spec.trafficPolicy",
-        "",
-        &dr.spec.traffic_policy,
-    );
-    for (i, subset) in dr.spec.subsets.iter().enumerate() {
-        let scope = format!(
-            ", subset {:?}",
-            subset.name.as_deref().unwrap_or("<unnamed>")
-        );
+    let walked = object_value(request, "a DestinationRule").and_then(|dr| {
+        let spec = &dr["spec"];
+        map_at(spec, "spec")?;
+        let host = spec["host"].as_str().unwrap_or_default();
+        let what = format!("{} (host {host:?})", described(request, "DestinationRule"));
         check_traffic_policy(
             &mut findings,
             &what,
-            &format!("spec.subsets[{i}].trafficPolicy"),
-            &scope,
-            &subset.traffic_policy,
-        );
+            "spec.trafficPolicy",
+            "",
+            &spec["trafficPolicy"],
+        )?;
+        for (i, subset) in list_at(&spec["subsets"], "spec.subsets")?
+            .iter()
+            .enumerate()
+        {
+            let path = format!("spec.subsets[{i}]");
+            map_at(subset, &path)?;
+            let scope = format!(
+                ", subset {:?}",
+                subset["name"].as_str().unwrap_or("<unnamed>")
+            );
+            check_traffic_policy(
+                &mut findings,
+                &what,
+                &format!("{path}.trafficPolicy"),
+                &scope,
+                &subset["trafficPolicy"],
+            )?;
+        }
+        Ok(())
+    });
+    match walked {
+        Ok(()) => findings.into_verdict(),
+        Err(message) => Verdict::reject(unreadable(message, "a DestinationRule")),
     }
-    findings.into_verdict()
 }
 
 fn check_traffic_policy(
@@ -174,8 +168,11 @@ fn check_traffic_policy(
     what: &str,
     path: &str,
     scope: &str,
-    policy: &TrafficPolicy<'_>,
-) {
+    policy: &Value,
+) -> Result<(), String> {
+    if map_at(policy, path)?.is_none() {
+        return Ok(());
+    }
     let mut judge = |path: String, mode: Option<&str>, scope: &str| {
         if mode == Some("DISABLE") {
             findings.violation(
@@ -187,18 +184,21 @@ fn check_traffic_policy(
             );
         }
     };
-    judge(format!("{path}.tls.mode"), policy.tls.get(), scope);
-    for (i, port) in policy.port_level_settings.iter().enumerate() {
-        let scope = match port.port.number {
+    let tls = format!("{path}.tls");
+    judge(format!("{tls}.mode"), mode_at(&policy["tls"], &tls)?, scope);
+    let ports = format!("{path}.portLevelSettings");
+    for (i, port) in list_at(&policy["portLevelSettings"], &ports)?
+        .iter()
+        .enumerate()
+    {
+        let tls = format!("{ports}[{i}].tls");
+        let scope = match port["port"]["number"].as_u64() {
             Some(number) => format!("{scope}, port {number}"),
             None => scope.to_string(),
         };
-        judge(
-            format!("{path}.portLevelSettings[{i}].tls.mode"),
-            port.tls.get(),
-            &scope,
-        );
+        judge(format!("{tls}.mode"), mode_at(&port["tls"], &tls)?, &scope);
     }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -208,7 +208,10 @@ mod tests {
     use serde_json::{Value, json};
 
     fn run(check: fn(&AdmissionRequest<'_>) -> Verdict, object: Value) -> Verdict {
-        let payload = json!({"request": {"operation": "CREATE", "object": object}}).to_string();
+        let payload = json!({"request": {"operation": "CREATE", "name": object["metadata"]["name"],
+                                         "namespace": object["metadata"]["namespace"],
+                                         "object": object}})
+        .to_string();
         let p = Payload::<Value>::parse(payload.as_bytes()).unwrap();
         check(&p.request)
     }
@@ -257,7 +260,9 @@ mod tests {
             ),
             (
                 json!({"mtls": {"mode": 3}}),
-                Err("cannot be read as a PeerAuthentication: spec.mtls.mode: invalid type"),
+                Err(
+                    "the object cannot be read as a PeerAuthentication: spec.mtls.mode is 3, not a string",
+                ),
             ),
         ];
         for (spec, want) in cases {
@@ -322,7 +327,9 @@ mod tests {
             ),
             (
                 json!({"subsets": {"name": "v1"}}),
-                Err("cannot be read as a DestinationRule: spec.subsets: invalid type"),
+                Err(
+                    "the object cannot be read as a DestinationRule: spec.subsets is {\"name\":\"v1\"}, not a list",
+                ),
             ),
         ];
         for (spec, want) in cases {

@@ -362,8 +362,8 @@ pub fn namespace_enrolment(
     annotations: &StringMap<'_>,
     revisions: &[String],
 ) -> Enrolment {
-    let refused = |form, key: &'static str, value: &str, why: String, fix: String| {
-        Enrolment::Refused {
+    let refused =
+        |form, key: &'static str, value: &str, why: String, fix: String| Enrolment::Refused {
             switch: Switch {
                 form,
                 key,
@@ -371,8 +371,7 @@ pub fn namespace_enrolment(
             },
             why,
             fix,
-        }
-    };
+        };
     match mesh {
         Mesh::Istio => {
             let rev = labels.get(ISTIO_REV).map(|r| r.as_ref());
@@ -384,9 +383,7 @@ pub fn namespace_enrolment(
                     Form::Label,
                     ISTIO_INJECTION,
                     value,
-                    format!(
-                        "which turns sidecar injection off and overrides istio.io/rev {rev:?}"
-                    ),
+                    format!("which turns sidecar injection off and overrides istio.io/rev {rev:?}"),
                     "set it to \"enabled\", or remove it so that istio.io/rev selects the \
                      revision"
                         .to_string(),
@@ -547,7 +544,11 @@ mod tests {
             (&[("istio-injection", "enabled")], &[], "meshed"),
             (&[("istio-injection", "enabled")], &["canary"], "meshed"),
             (&[("istio.io/rev", "canary")], &[], "meshed"),
-            (&[("istio.io/rev", "canary")], &["stable", "canary"], "meshed"),
+            (
+                &[("istio.io/rev", "canary")],
+                &["stable", "canary"],
+                "meshed",
+            ),
             (&[("istio.io/rev", "old")], &["canary"], "refused"),
             (&[("istio.io/rev", "")], &[], "refused"),
             (
@@ -665,7 +666,10 @@ mod tests {
         let exclude = b(Mesh::Istio, "traffic.sidecar.istio.io/excludeInboundPorts");
         assert_eq!(exclude.judge("8080"), BypassUse::Active);
         assert_eq!(exclude.judge(" , "), BypassUse::Inert);
-        let include = b(Mesh::Istio, "traffic.sidecar.istio.io/includeOutboundIPRanges");
+        let include = b(
+            Mesh::Istio,
+            "traffic.sidecar.istio.io/includeOutboundIPRanges",
+        );
         assert_eq!(include.judge("*"), BypassUse::Inert);
         assert_eq!(include.judge("10.0.0.0/8, *"), BypassUse::Inert);
         assert_eq!(include.judge("10.0.0.0/8"), BypassUse::Active);
@@ -675,7 +679,10 @@ mod tests {
         assert_eq!(tproxy.judge("0"), BypassUse::Active);
         assert_eq!(tproxy.judge("true"), BypassUse::Inert);
         assert_eq!(tproxy.judge("no"), BypassUse::Unreadable);
-        let capture = b(Mesh::IstioAmbient, "ambient.istio.io/bypass-inbound-capture");
+        let capture = b(
+            Mesh::IstioAmbient,
+            "ambient.istio.io/bypass-inbound-capture",
+        );
         assert_eq!(capture.judge("true"), BypassUse::Active);
         assert_eq!(capture.judge("yes"), BypassUse::Active);
         assert_eq!(capture.judge("false"), BypassUse::Inert);

@@ -23,7 +23,7 @@ const NAMESPACE: Resource = Resource {
 pub fn evaluate(
     request: &AdmissionRequest<'_>,
     settings: &Settings,
-    cluster: &dyn Cluster,
+    cluster: &(impl Cluster + ?Sized),
 ) -> Verdict {
     if matches!(request.operation, Operation::Delete | Operation::Connect) {
         return Verdict::accept();
@@ -144,10 +144,7 @@ fn alternative(mesh: Mesh, revisions: &[String]) -> &'static str {
 
 /// The request's object with `switch` added to its metadata.
 fn with_switch(request: &AdmissionRequest<'_>, switch: &Switch) -> Result<Value, String> {
-    // Already read once as a Namespace, so a plain parse suffices and keeps the module small.
-    let raw = request.object.ok_or("the request carries no object to mutate")?;
-    let mut object: Value =
-        serde_json::from_str(raw.get()).map_err(|e| format!("the object cannot be read: {e}"))?;
+    let mut object = istio::object_value(request, "a Namespace")?;
     let metadata = object
         .as_object_mut()
         .ok_or("the object is not a JSON object")?
@@ -212,7 +209,7 @@ fn check_inbound_policy(
 fn check_workload(
     request: &AdmissionRequest<'_>,
     settings: &Settings,
-    cluster: &dyn Cluster,
+    cluster: &(impl Cluster + ?Sized),
     kind: WorkloadKind,
 ) -> Verdict {
     // Exemptions come before any parsing or host call: they cost nothing.
@@ -494,7 +491,7 @@ impl Pods<'_, '_> {
         &self,
         findings: &mut Findings,
         settings: &Settings,
-        cluster: &dyn Cluster,
+        cluster: &(impl Cluster + ?Sized),
         name: &str,
     ) {
         let what = &self.what;
@@ -514,7 +511,10 @@ impl Pods<'_, '_> {
             Ok(bytes) => bytes,
             Err(err) => return refuse(findings, err),
         };
-        let namespace: Namespace = match serde_json::from_slice(&bytes) {
+        let parsed = std::str::from_utf8(&bytes)
+            .map_err(|e| e.to_string())
+            .and_then(|text| serde_json::from_str::<Namespace>(text).map_err(|e| e.to_string()));
+        let namespace = match parsed {
             Ok(ns) => ns,
             Err(err) => return refuse(findings, format!("the answer is unreadable: {err}")),
         };
@@ -694,7 +694,10 @@ mod tests {
         let Verdict::Mutate { object, .. } = v else {
             panic!("{v:?}")
         };
-        assert_eq!(object["metadata"]["labels"], json!({"istio.io/rev": "canary"}));
+        assert_eq!(
+            object["metadata"]["labels"],
+            json!({"istio.io/rev": "canary"})
+        );
         assert_eq!(object["metadata"]["name"], "shop");
 
         let v = run(
@@ -728,7 +731,12 @@ mod tests {
     fn workload_opt_outs_and_bypasses() {
         let off = json!({"requireMeshedNamespace": false});
         let cases: &[(Value, Value, bool, &str)] = &[
-            (deploy(json!({"app": "web"}), json!(null)), off.clone(), true, ""),
+            (
+                deploy(json!({"app": "web"}), json!(null)),
+                off.clone(),
+                true,
+                "",
+            ),
             (
                 deploy(json!({"sidecar.istio.io/inject": "false"}), json!(null)),
                 off.clone(),
@@ -812,7 +820,10 @@ mod tests {
                 "is \"audit\" on Deployment \"web\", so its pods use a default inbound policy that admits every client",
             ),
             (
-                deploy(json!({}), json!({"consul.hashicorp.com/connect-inject": "true"})),
+                deploy(
+                    json!({}),
+                    json!({"consul.hashicorp.com/connect-inject": "true"}),
+                ),
                 json!({"mesh": "consul"}),
                 true,
                 "",
@@ -834,7 +845,10 @@ mod tests {
                 "run without transparent proxying",
             ),
             (
-                deploy(json!({}), json!({"consul.hashicorp.com/connect-inject": "0"})),
+                deploy(
+                    json!({}),
+                    json!({"consul.hashicorp.com/connect-inject": "0"}),
+                ),
                 json!({"mesh": "consul"}),
                 false,
                 "is \"0\": Consul injects no Envoy sidecar",
@@ -862,7 +876,9 @@ mod tests {
         assert!(v.is_accepted(), "{v:?}");
         let v = run_on(web.clone(), json!({}), &cluster(json!({})));
         assert!(
-            message(&v).starts_with("metadata.namespace \"shop\" of Deployment \"web\" is not in the Istio mesh"),
+            message(&v).starts_with(
+                "metadata.namespace \"shop\" of Deployment \"web\" is not in the Istio mesh"
+            ),
             "{}",
             message(&v)
         );
@@ -897,7 +913,10 @@ mod tests {
         // Checked in istio-system too: the mesh-wide policy lives there.
         assert!(!run(pa.clone(), json!({})).is_accepted());
         assert!(run(pa.clone(), json!({"mesh": "linkerd"})).is_accepted());
-        let payload = format!(r#"{{"request":{},"settings":{{}}}}"#, request(&pa, "DELETE"));
+        let payload = format!(
+            r#"{{"request":{},"settings":{{}}}}"#,
+            request(&pa, "DELETE")
+        );
         let p = Payload::<Settings>::parse(payload.as_bytes()).unwrap();
         assert!(evaluate(&p.request, &p.settings, &MemoryCluster::default()).is_accepted());
         // A Deployment of another group is not a workload.

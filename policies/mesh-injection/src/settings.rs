@@ -40,9 +40,13 @@ impl Default for Settings {
             exempt_namespaces: ExemptNamespaces::of(&DEFAULT_EXEMPT_NAMESPACES),
             mutate: false,
             allowed_bypass_annotations: Vec::new(),
-            linkerd_allowed_inbound_policies: ["all-authenticated", "cluster-authenticated", "deny"]
-                .map(String::from)
-                .to_vec(),
+            linkerd_allowed_inbound_policies: [
+                "all-authenticated",
+                "cluster-authenticated",
+                "deny",
+            ]
+            .map(String::from)
+            .to_vec(),
             require_meshed_namespace: true,
         }
     }
@@ -171,9 +175,14 @@ mod tests {
             (r#"{"linkerdAllowedInboundPolicies": []}"#, None),
             (
                 r#"{"mesh": "kuma"}"#,
-                Some("mesh: unknown variant `kuma`, expected one of `istio`, `istio-ambient`, `linkerd`, `consul`"),
+                Some(
+                    "mesh: unknown variant `kuma`, expected one of `istio`, `istio-ambient`, `linkerd`, `consul`",
+                ),
             ),
-            (r#"{"mesh": "Istio"}"#, Some("mesh: unknown variant `Istio`")),
+            (
+                r#"{"mesh": "Istio"}"#,
+                Some("mesh: unknown variant `Istio`"),
+            ),
             (r#"{"revisions": []}"#, Some("unknown field `revisions`")),
             (
                 r#"{"istioRevisions": ["canary", ""]}"#,
@@ -185,11 +194,15 @@ mod tests {
             ),
             (
                 r#"{"istioRevisions": ["a/b"]}"#,
-                Some("istioRevisions[0]: \"a/b\" cannot be an istio.io/rev label value: '/' is not allowed"),
+                Some(
+                    "istioRevisions[0]: \"a/b\" cannot be an istio.io/rev label value: '/' is not allowed",
+                ),
             ),
             (
                 r#"{"mesh": "linkerd", "istioRevisions": ["canary"]}"#,
-                Some("istioRevisions: selects sidecar injection revisions, which mesh: linkerd does not use"),
+                Some(
+                    "istioRevisions: selects sidecar injection revisions, which mesh: linkerd does not use",
+                ),
             ),
             (
                 r#"{"mesh": "consul", "mutate": true}"#,
@@ -197,11 +210,15 @@ mod tests {
             ),
             (
                 r#"{"mesh": "linkerd", "allowedBypassAnnotations": ["traffic.sidecar.istio.io/excludeInboundPorts"]}"#,
-                Some("allowedBypassAnnotations[0]: \"traffic.sidecar.istio.io/excludeInboundPorts\" is not a bypass annotation of mesh: linkerd; the known ones are config.linkerd.io/skip-inbound-ports"),
+                Some(
+                    "allowedBypassAnnotations[0]: \"traffic.sidecar.istio.io/excludeInboundPorts\" is not a bypass annotation of mesh: linkerd; the known ones are config.linkerd.io/skip-inbound-ports",
+                ),
             ),
             (
                 r#"{"linkerdAllowedInboundPolicies": ["deny", "allow-all"]}"#,
-                Some("linkerdAllowedInboundPolicies[1]: \"allow-all\" is not a Linkerd default inbound policy"),
+                Some(
+                    "linkerdAllowedInboundPolicies[1]: \"allow-all\" is not a Linkerd default inbound policy",
+                ),
             ),
             (r#"{"mutate": "yes"}"#, Some("mutate: invalid type")),
             (
