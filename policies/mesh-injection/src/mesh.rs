@@ -540,7 +540,8 @@ mod tests {
     #[test]
     fn istio_namespace_enrolment() {
         let none = map(&[]);
-        let cases: &[(&[(&str, &str)], &[&str], &str)] = &[
+        type Labels<'a> = &'a [(&'a str, &'a str)];
+        let cases: &[(Labels, &[&str], &str)] = &[
             (&[("istio-injection", "enabled")], &[], "meshed"),
             (&[("istio-injection", "enabled")], &["canary"], "meshed"),
             (&[("istio.io/rev", "canary")], &[], "meshed"),
