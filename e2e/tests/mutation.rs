@@ -1,7 +1,10 @@
 //! A mutating policy's answer, as the runner turns it into kwctl's base64 JSONPatch, applies to
 //! the request's object and yields exactly the object the policy returned.
 
-use netsec_e2e::dist_module;
+use std::process::Command;
+
+use base64::Engine as _;
+use netsec_e2e::{dist_module, netsec, root};
 use netsec_runner::PolicyHost;
 use netsec_runner::admission::{AdmissionResponse, RequestSpec, build_request};
 use serde_json::{Value, json};
@@ -110,4 +113,43 @@ fn mesh_injection_does_not_patch_a_meshed_or_refused_namespace() {
     let (_, response) = evaluate(&mut host, &settings, &refused);
     assert!(!response.allowed);
     assert!(response.patch.is_none());
+}
+
+#[test]
+fn netsec_run_prints_a_patch_that_applies_to_the_request_object() {
+    let fixture = "policies/mesh-injection/test_data/namespace-unlabelled-review.json";
+    let out = Command::new(netsec())
+        .args([
+            "run",
+            "--settings-json",
+            r#"{"mutate": true}"#,
+            "--request-path",
+        ])
+        .arg(fixture)
+        .arg(dist_module("mesh-injection"))
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let response: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(response["allowed"], true, "{response}");
+    assert_eq!(response["patchType"], "JSONPatch", "{response}");
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(response["patch"].as_str().unwrap())
+        .unwrap();
+    let patch: json_patch::Patch = serde_json::from_slice(&bytes).unwrap();
+
+    let review: Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join(fixture)).unwrap()).unwrap();
+    let original = review["request"]["object"].clone();
+    let mut patched = original.clone();
+    json_patch::patch(&mut patched, &patch).unwrap();
+    assert_eq!(
+        patched,
+        with(&original, "labels", "istio-injection", "enabled")
+    );
 }
