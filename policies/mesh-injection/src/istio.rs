@@ -216,6 +216,24 @@ mod tests {
         check(&p.request)
     }
 
+    /// (spec, Ok or a substring of the message) through `check`.
+    fn check_table(
+        check: fn(&AdmissionRequest<'_>) -> Verdict,
+        object: fn(Value) -> Value,
+        cases: &[(Value, Result<(), &str>)],
+    ) {
+        for (spec, want) in cases {
+            let v = run(check, object(spec.clone()));
+            match want {
+                Ok(()) => assert!(v.is_accepted(), "{spec}: {v:?}"),
+                Err(w) => {
+                    let m = v.message().unwrap_or_default();
+                    assert!(m.contains(w), "{spec}: {m}");
+                }
+            }
+        }
+    }
+
     fn pa(spec: Value) -> Value {
         json!({"apiVersion": "security.istio.io/v1", "kind": "PeerAuthentication",
                "metadata": {"name": "default", "namespace": "shop"}, "spec": spec})
@@ -265,16 +283,7 @@ mod tests {
                 ),
             ),
         ];
-        for (spec, want) in cases {
-            let v = run(check_peer_authentication, pa(spec.clone()));
-            match want {
-                Ok(()) => assert!(v.is_accepted(), "{spec}: {v:?}"),
-                Err(w) => {
-                    let m = v.message().unwrap_or_default();
-                    assert!(m.contains(w), "{spec}: {m}");
-                }
-            }
-        }
+        check_table(check_peer_authentication, pa, cases);
         // Both wrong: both reported, top level first.
         let v = run(
             check_peer_authentication,
@@ -332,15 +341,6 @@ mod tests {
                 ),
             ),
         ];
-        for (spec, want) in cases {
-            let v = run(check_destination_rule, dr(spec.clone()));
-            match want {
-                Ok(()) => assert!(v.is_accepted(), "{spec}: {v:?}"),
-                Err(w) => {
-                    let m = v.message().unwrap_or_default();
-                    assert!(m.contains(w), "{spec}: {m}");
-                }
-            }
-        }
+        check_table(check_destination_rule, dr, cases);
     }
 }

@@ -608,6 +608,15 @@ mod tests {
         v.message().unwrap_or_default()
     }
 
+    /// (object, settings, accepted, substring of the message) with an empty cluster.
+    fn check_table(cases: &[(Value, Value, bool, &str)]) {
+        for (object, settings, allowed, want) in cases {
+            let v = run(object.clone(), settings.clone());
+            assert_eq!(v.is_accepted(), *allowed, "{object} {settings}: {v:?}");
+            assert!(message(&v).contains(want), "{}", message(&v));
+        }
+    }
+
     #[test]
     fn namespace_per_mesh() {
         let cases: &[(Value, Value, bool, &str)] = &[
@@ -678,11 +687,7 @@ mod tests {
                 "",
             ),
         ];
-        for (object, settings, allowed, want) in cases {
-            let v = run(object.clone(), settings.clone());
-            assert_eq!(v.is_accepted(), *allowed, "{object} {settings}: {v:?}");
-            assert!(message(&v).contains(want), "{}", message(&v));
-        }
+        check_table(cases);
     }
 
     #[test]
@@ -854,11 +859,7 @@ mod tests {
                 "is \"0\": Consul injects no Envoy sidecar",
             ),
         ];
-        for (object, settings, allowed, want) in cases {
-            let v = run(object.clone(), settings.clone());
-            assert_eq!(v.is_accepted(), *allowed, "{object} {settings}: {v:?}");
-            assert!(message(&v).contains(want), "{}", message(&v));
-        }
+        check_table(cases);
     }
 
     #[test]
