@@ -371,7 +371,7 @@ impl Pods<'_, '_> {
                 ),
             );
         } else if !value.is_empty() && !value.eq_ignore_ascii_case("true") {
-            // Istio before 1.22 read y/yes/on as true and anything else as false; later
+            // Older Istio releases read y/yes/on as true and anything else as false; later
             // versions read only true/false and fall back to the namespace for the rest.
             findings.violation(
                 self.path(form, SIDECAR_INJECT),
