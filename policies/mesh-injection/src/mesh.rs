@@ -201,6 +201,8 @@ pub struct Bypass {
     pub effect: &'static str,
     /// The safe value, when there is one besides removing it.
     pub safe_value: Option<&'static str>,
+    /// List items that take no application traffic around the proxy: the proxy's own ports.
+    pub inert_items: &'static [&'static str],
 }
 
 /// What a bypass annotation's value does.
@@ -212,10 +214,21 @@ pub enum BypassUse {
     Unreadable,
 }
 
+/// istiod's injector writes `excludeInboundPorts` on every pod it injects when Istio CNI is on,
+/// listing the sidecar's status port (15020 unless `status.sidecar.istio.io/port` moves it);
+/// istio-init excludes 15020, 15021 (health) and 15090 (Envoy metrics) anyway.
+pub const ISTIO_STATUS_PORT: &str = "status.sidecar.istio.io/port";
+const ISTIO_PROXY_PORTS: &[&str] = &["15020", "15021", "15090"];
+
 impl Bypass {
-    pub fn judge(&self, value: &str) -> BypassUse {
+    /// `own_port` is one more port of the proxy, for lists with proxy ports in `inert_items`.
+    pub fn judge(&self, value: &str, own_port: Option<&str>) -> BypassUse {
+        let inert = |item: &str| {
+            self.inert_items.contains(&item)
+                || (!self.inert_items.is_empty() && own_port.is_some_and(|p| p.trim() == item))
+        };
         let active = match self.trigger {
-            Trigger::AnyItem => split_list(value).next().is_some(),
+            Trigger::AnyItem => split_list(value).any(|item| !inert(item)),
             Trigger::AllButWildcard => !split_list(value).any(|item| item == "*"),
             Trigger::NotFalse => BoolSyntax::Go.parse(value.trim()) != Some(false),
             Trigger::False => match BoolSyntax::Go.parse(value) {
@@ -237,24 +250,28 @@ const ISTIO_BYPASSES: &[Bypass] = &[
         trigger: Trigger::AnyItem,
         effect: "accept connections on these ports without the sidecar, so without mTLS",
         safe_value: None,
+        inert_items: ISTIO_PROXY_PORTS,
     },
     Bypass {
         key: "traffic.sidecar.istio.io/excludeOutboundPorts",
         trigger: Trigger::AnyItem,
         effect: "connect to these ports around the sidecar, without mTLS",
         safe_value: None,
+        inert_items: &[],
     },
     Bypass {
         key: "traffic.sidecar.istio.io/excludeOutboundIPRanges",
         trigger: Trigger::AnyItem,
         effect: "send traffic to these addresses around the sidecar, without mTLS",
         safe_value: None,
+        inert_items: &[],
     },
     Bypass {
         key: "traffic.sidecar.istio.io/includeOutboundIPRanges",
         trigger: Trigger::AllButWildcard,
         effect: "send traffic to every address it does not list around the sidecar, without mTLS",
         safe_value: Some("*"),
+        inert_items: &[],
     },
     Bypass {
         key: "traffic.sidecar.istio.io/includeInboundPorts",
@@ -262,6 +279,7 @@ const ISTIO_BYPASSES: &[Bypass] = &[
         effect: "accept connections on every port it does not list without the sidecar, so \
                  without mTLS",
         safe_value: Some("*"),
+        inert_items: &[],
     },
 ];
 
@@ -270,6 +288,7 @@ const AMBIENT_BYPASSES: &[Bypass] = &[Bypass {
     trigger: Trigger::NotFalse,
     effect: "accept connections that ztunnel does not capture, so without mTLS",
     safe_value: Some("false"),
+    inert_items: &[],
 }];
 
 const LINKERD_BYPASSES: &[Bypass] = &[
@@ -278,18 +297,21 @@ const LINKERD_BYPASSES: &[Bypass] = &[
         trigger: Trigger::AnyItem,
         effect: "accept connections on these ports around the Linkerd proxy, without mTLS",
         safe_value: None,
+        inert_items: &[],
     },
     Bypass {
         key: "config.linkerd.io/skip-outbound-ports",
         trigger: Trigger::AnyItem,
         effect: "connect to these ports around the Linkerd proxy, without mTLS",
         safe_value: None,
+        inert_items: &[],
     },
     Bypass {
         key: "config.linkerd.io/skip-subnets",
         trigger: Trigger::AnyItem,
         effect: "send traffic to these subnets around the Linkerd proxy, without mTLS",
         safe_value: None,
+        inert_items: &[],
     },
 ];
 
@@ -300,24 +322,28 @@ const CONSUL_BYPASSES: &[Bypass] = &[
         effect: "run without transparent proxying, so the application's port is reachable \
                  directly, without mTLS",
         safe_value: Some("true"),
+        inert_items: &[],
     },
     Bypass {
         key: "consul.hashicorp.com/transparent-proxy-exclude-inbound-ports",
         trigger: Trigger::AnyItem,
         effect: "accept connections on these ports around the Envoy sidecar, without mTLS",
         safe_value: None,
+        inert_items: &[],
     },
     Bypass {
         key: "consul.hashicorp.com/transparent-proxy-exclude-outbound-ports",
         trigger: Trigger::AnyItem,
         effect: "connect to these ports around the Envoy sidecar, without mTLS",
         safe_value: None,
+        inert_items: &[],
     },
     Bypass {
         key: "consul.hashicorp.com/transparent-proxy-exclude-outbound-cidrs",
         trigger: Trigger::AnyItem,
         effect: "send traffic to these addresses around the Envoy sidecar, without mTLS",
         safe_value: None,
+        inert_items: &[],
     },
     Bypass {
         key: "consul.hashicorp.com/transparent-proxy-exclude-uids",
@@ -325,6 +351,7 @@ const CONSUL_BYPASSES: &[Bypass] = &[
         effect: "let processes of these user IDs send traffic around the Envoy sidecar, \
                  without mTLS",
         safe_value: None,
+        inert_items: &[],
     },
 ];
 
@@ -334,6 +361,7 @@ static CONSUL_OTHER_EXCLUDE: Bypass = Bypass {
     effect: "exclude this traffic from transparent proxying, so it goes around the Envoy \
              sidecar without mTLS",
     safe_value: None,
+    inert_items: &[],
 };
 
 /// Whether a namespace's own switch enrols its pods.
@@ -665,28 +693,36 @@ mod tests {
     fn bypass_values() {
         let b = |mesh: Mesh, key: &str| mesh.bypass(key).unwrap();
         let exclude = b(Mesh::Istio, "traffic.sidecar.istio.io/excludeInboundPorts");
-        assert_eq!(exclude.judge("8080"), BypassUse::Active);
-        assert_eq!(exclude.judge(" , "), BypassUse::Inert);
+        assert_eq!(exclude.judge("8080", None), BypassUse::Active);
+        assert_eq!(exclude.judge(" , ", None), BypassUse::Inert);
+        // What istiod writes on the pods it injects: the sidecar's own ports only.
+        assert_eq!(exclude.judge("15020", None), BypassUse::Inert);
+        assert_eq!(exclude.judge("15020,15021,15090", None), BypassUse::Inert);
+        assert_eq!(exclude.judge("15020,8080", None), BypassUse::Active);
+        assert_eq!(exclude.judge("15030", Some("15030")), BypassUse::Inert);
+        assert_eq!(exclude.judge("15030", None), BypassUse::Active);
+        let outbound = b(Mesh::Istio, "traffic.sidecar.istio.io/excludeOutboundPorts");
+        assert_eq!(outbound.judge("15020", Some("15020")), BypassUse::Active);
         let include = b(
             Mesh::Istio,
             "traffic.sidecar.istio.io/includeOutboundIPRanges",
         );
-        assert_eq!(include.judge("*"), BypassUse::Inert);
-        assert_eq!(include.judge("10.0.0.0/8, *"), BypassUse::Inert);
-        assert_eq!(include.judge("10.0.0.0/8"), BypassUse::Active);
-        assert_eq!(include.judge(""), BypassUse::Active);
+        assert_eq!(include.judge("*", None), BypassUse::Inert);
+        assert_eq!(include.judge("10.0.0.0/8, *", None), BypassUse::Inert);
+        assert_eq!(include.judge("10.0.0.0/8", None), BypassUse::Active);
+        assert_eq!(include.judge("", None), BypassUse::Active);
         let tproxy = b(Mesh::Consul, "consul.hashicorp.com/transparent-proxy");
-        assert_eq!(tproxy.judge("false"), BypassUse::Active);
-        assert_eq!(tproxy.judge("0"), BypassUse::Active);
-        assert_eq!(tproxy.judge("true"), BypassUse::Inert);
-        assert_eq!(tproxy.judge("no"), BypassUse::Unreadable);
+        assert_eq!(tproxy.judge("false", None), BypassUse::Active);
+        assert_eq!(tproxy.judge("0", None), BypassUse::Active);
+        assert_eq!(tproxy.judge("true", None), BypassUse::Inert);
+        assert_eq!(tproxy.judge("no", None), BypassUse::Unreadable);
         let capture = b(
             Mesh::IstioAmbient,
             "ambient.istio.io/bypass-inbound-capture",
         );
-        assert_eq!(capture.judge("true"), BypassUse::Active);
-        assert_eq!(capture.judge("yes"), BypassUse::Active);
-        assert_eq!(capture.judge("false"), BypassUse::Inert);
+        assert_eq!(capture.judge("true", None), BypassUse::Active);
+        assert_eq!(capture.judge("yes", None), BypassUse::Active);
+        assert_eq!(capture.judge("false", None), BypassUse::Inert);
         assert!(
             Mesh::Consul
                 .bypass("consul.hashicorp.com/transparent-proxy-exclude-everything")

@@ -7,6 +7,7 @@ use netsec_shared::workload::{Workload, WorkloadKind};
 use netsec_shared::{AdmissionRequest, Findings, ObjectMeta, Operation, Verdict};
 use serde::Deserialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::istio;
 use crate::mesh::{
@@ -401,7 +402,8 @@ impl Pods<'_, '_> {
             if settings.bypass_allowed(key) {
                 continue;
             }
-            let message = match bypass.judge(value) {
+            let own_port = self.get(Form::Annotation, mesh::ISTIO_STATUS_PORT);
+            let message = match bypass.judge(value, own_port) {
                 BypassUse::Inert => continue,
                 BypassUse::Active => format!(
                     "is {value:?}: the pods of {what} {}; remove it{}, or add the key to \
@@ -511,10 +513,17 @@ impl Pods<'_, '_> {
             Ok(bytes) => bytes,
             Err(err) => return refuse(findings, err),
         };
-        let parsed = std::str::from_utf8(&bytes)
-            .map_err(|e| e.to_string())
-            .and_then(|text| serde_json::from_str::<Namespace>(text).map_err(|e| e.to_string()));
-        let namespace = match parsed {
+        // The answer is read with the very view (and parser) of a Namespace under admission,
+        // which keeps the module from carrying a second one.
+        let raw: &RawValue = match serde_json::from_slice(&bytes) {
+            Ok(raw) => raw,
+            Err(err) => return refuse(findings, format!("the answer is not JSON: {err}")),
+        };
+        let answer = AdmissionRequest {
+            object: Some(raw),
+            ..AdmissionRequest::default()
+        };
+        let namespace: Namespace = match answer.object("a Namespace") {
             Ok(ns) => ns,
             Err(err) => return refuse(findings, format!("the answer is unreadable: {err}")),
         };
@@ -893,6 +902,12 @@ mod tests {
                 &cluster(json!({"istio-injection": "disabled"}))
             )
             .is_accepted()
+        );
+        let v = run_on(web.clone(), json!({}), &cluster(json!(["istio-injection"])));
+        assert!(
+            message(&v).contains("(the answer is unreadable: the object cannot be read as a Namespace: metadata.labels: invalid type"),
+            "{}",
+            message(&v)
         );
         let v = run_on(web.clone(), json!({}), &MemoryCluster::failing("refused"));
         assert!(message(&v).contains("cannot be read to check that it is in the mesh (refused)"));
