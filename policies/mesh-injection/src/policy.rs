@@ -29,6 +29,9 @@ pub fn evaluate(
     if matches!(request.operation, Operation::Delete | Operation::Connect) {
         return Verdict::accept();
     }
+    if request.operation == Operation::Update && is_terminating(request) {
+        return Verdict::accept();
+    }
     let kind = request.kind.kind.as_ref();
     match (request.kind.group.as_ref(), kind) {
         (_, "") => Verdict::reject(
@@ -51,6 +54,20 @@ pub fn evaluate(
             _ => Verdict::accept(),
         },
     }
+}
+
+/// An object with a deletion timestamp is going away, and its remaining updates remove
+/// finalizers: rejecting them would keep an unmeshed workload or namespace from ever being
+/// deleted. Clients cannot set the timestamp themselves; only a DELETE does.
+fn is_terminating(request: &AdmissionRequest<'_>) -> bool {
+    let Some(raw) = request.object else {
+        return false;
+    };
+    // A text scan first: live objects, nearly all of them, are not parsed again. The parse of
+    // the rare terminating one reuses the module's JSON value parser.
+    raw.get().contains("\"deletionTimestamp\"")
+        && serde_json::from_str::<Value>(raw.get())
+            .is_ok_and(|o| o["metadata"]["deletionTimestamp"].is_string())
 }
 
 fn workload_group(kind: WorkloadKind) -> &'static str {
@@ -935,6 +952,22 @@ mod tests {
         );
         let p = Payload::<Settings>::parse(payload.as_bytes()).unwrap();
         assert!(evaluate(&p.request, &p.settings, &MemoryCluster::default()).is_accepted());
+        // An UPDATE of a terminating object only removes finalizers; the key alone is not enough.
+        let mut gone = ns(json!({}), json!(null));
+        gone["metadata"]["deletionTimestamp"] = json!("2026-11-26T10:00:00Z");
+        let update = |object: &Value| {
+            let payload = format!(
+                r#"{{"request":{},"settings":{{}}}}"#,
+                request(object, "UPDATE")
+            );
+            let p = Payload::<Settings>::parse(payload.as_bytes()).unwrap();
+            evaluate(&p.request, &p.settings, &MemoryCluster::default()).is_accepted()
+        };
+        assert!(update(&gone));
+        let mut decoy = ns(json!({"team": "\"deletionTimestamp\""}), json!(null));
+        assert!(!update(&decoy));
+        decoy["metadata"]["deletionTimestamp"] = json!(null);
+        assert!(!update(&decoy));
         // A Deployment of another group is not a workload.
         let other = json!({"apiVersion": "example.com/v1", "kind": "Deployment",
                            "metadata": {"name": "x", "namespace": "shop"}});
