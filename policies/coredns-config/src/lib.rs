@@ -1,0 +1,3 @@
+//! `coredns-config`: the CoreDNS Corefile, parsed and checked for DNS spoofing and abuse.
+
+pub mod corefile;
