@@ -10,7 +10,7 @@ use crate::pattern::{
 };
 use crate::settings::Settings;
 use crate::upstream::{Allowed, Host, Scheme, allow_list, is_allowed, parse_upstream};
-use crate::zone::{Address, fqdn, is_reverse, normalize_zone, parse_address, within};
+use crate::zone::{Address, fqdn, is_reverse, normalize_zone, parse_address, show, within};
 
 /// CoreDNS refuses a `forward` with more upstreams.
 const MAX_UPSTREAMS: usize = 15;
@@ -315,7 +315,7 @@ fn check_kubernetes(
                 findings.warn(format!(
                     "{} kubernetes falls through for the cluster domain ({}): names it does not know are passed on to the plugins after it (forward, file, ...), which may answer them; list only the reverse zones after fallthrough (in-addr.arpa ip6.arpa)",
                     here(block, fall),
-                    leaks.iter().map(|s| s.trim_end_matches('.')).collect::<Vec<_>>().join(", ")
+                    leaks.iter().map(|s| show(s)).collect::<Vec<_>>().join(", ")
                 ));
             }
         }
@@ -496,35 +496,52 @@ fn check_cache(block: &Block<'_>, d: &Directive, settings: &Settings, findings: 
     }
 }
 
-/// A Go duration (`30s`, `1h30m`, `1.5m`) in whole seconds, rounded up.
+/// A Go duration (`30s`, `1h30m`, `1.5m`) in whole seconds, rounded up. Integer arithmetic
+/// on nanoseconds: float parsing would add more to the module than all of this policy.
 fn go_duration_seconds(text: &str) -> Option<u64> {
-    let mut total = 0f64;
-    let mut rest = text;
-    if rest.is_empty() {
+    const NANOS: u128 = 1_000_000_000;
+    if text.is_empty() {
         return None;
     }
+    let mut total: u128 = 0;
+    let mut rest = text;
     while !rest.is_empty() {
-        let digits = rest
+        let number_len = rest
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
             .unwrap_or(rest.len());
-        let value: f64 = rest[..digits].parse().ok()?;
-        rest = &rest[digits..];
-        let unit_len = rest
+        let (number, tail) = rest.split_at(number_len);
+        let unit_len = tail
             .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let factor = match &rest[..unit_len] {
-            "ns" => 1e-9,
-            "us" | "µs" => 1e-6,
-            "ms" => 1e-3,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
+            .unwrap_or(tail.len());
+        let (unit, tail) = tail.split_at(unit_len);
+        let unit: u128 = match unit {
+            "ns" => 1,
+            "us" | "µs" => 1_000,
+            "ms" => 1_000_000,
+            "s" => NANOS,
+            "m" => 60 * NANOS,
+            "h" => 3600 * NANOS,
             _ => return None,
         };
-        rest = &rest[unit_len..];
-        total += value * factor;
+        let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+        if whole.is_empty() && fraction.is_empty() {
+            return None;
+        }
+        let whole: u128 = if whole.is_empty() {
+            0
+        } else {
+            whole.parse().ok()?
+        };
+        let mut value = whole.checked_mul(unit)?;
+        let mut scale = unit;
+        for digit in fraction.bytes() {
+            scale /= 10;
+            value = value.checked_add(u128::from(digit.checked_sub(b'0')?) * scale)?;
+        }
+        total = total.checked_add(value)?;
+        rest = tail;
     }
-    (total.is_finite() && total >= 0.0).then(|| total.ceil() as u64)
+    u64::try_from(total.div_ceil(NANOS)).ok()
 }
 
 fn check_required(block: &Block<'_>, settings: &Settings, findings: &mut Findings) {
@@ -570,8 +587,8 @@ fn check_cluster_block(block: &Block<'_>, cluster: &[String], findings: &mut Fin
                     format!(
                         "server block {:?} answers for {}, inside the cluster domain {}, which only the kubernetes plugin may answer: CoreDNS sends these names to the block with the longest matching zone, so this block would take them over; remove it (or protectClusterDomain: false)",
                         key.text,
-                        zone.trim_end_matches('.'),
-                        domain.trim_end_matches('.')
+                        show(zone),
+                        show(domain)
                     ),
                 );
             }
@@ -582,7 +599,7 @@ fn check_cluster_block(block: &Block<'_>, cluster: &[String], findings: &mut Fin
 fn cluster_list(cluster: &[String]) -> String {
     cluster
         .iter()
-        .map(|c| c.trim_end_matches('.'))
+        .map(|c| show(c))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -670,7 +687,7 @@ fn check_hosts(block: &Block<'_>, d: &Directive, cluster: &[String], findings: &
                 here(block, d),
                 format!(
                     "hosts is authoritative for {}, inside the cluster domain",
-                    domain.trim_end_matches('.')
+                    show(&domain)
                 ),
                 cluster,
             );
@@ -704,7 +721,7 @@ fn check_template(block: &Block<'_>, d: &Directive, cluster: &[String], findings
             let problem = if within(zone, domain) {
                 Some(format!(
                     "template answers for {}, inside the cluster domain",
-                    zone.trim_end_matches('.')
+                    show(zone)
                 ))
             } else if within(domain, zone) {
                 let unsafe_match = matches.is_empty()
@@ -714,7 +731,7 @@ fn check_template(block: &Block<'_>, d: &Directive, cluster: &[String], findings
                 unsafe_match.then(|| {
                     format!(
                         "template answers in zone {} and its match patterns can match names of the cluster domain (each must end, anchored with $, in a fixed name outside it)",
-                        zone.trim_end_matches('.')
+                        show(zone)
                     )
                 })
             } else {
@@ -745,8 +762,8 @@ fn check_zone_plugin(
                 format!(
                     "{} serves zone {} from its own data, inside the cluster domain {}",
                     d.name.text,
-                    zone.trim_end_matches('.'),
-                    domain.trim_end_matches('.')
+                    show(&zone),
+                    show(domain)
                 ),
                 cluster,
             );

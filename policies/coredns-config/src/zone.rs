@@ -126,6 +126,14 @@ pub fn fqdn(name: &str) -> String {
     name
 }
 
+/// A zone as messages show it: without the trailing dot, except for the root.
+pub fn show(zone: &str) -> &str {
+    match zone.strip_suffix('.') {
+        Some("") | None => zone,
+        Some(name) => name,
+    }
+}
+
 /// Is `name` the zone `zone` or inside it? Both fully qualified.
 pub fn within(name: &str, zone: &str) -> bool {
     zone == "."
