@@ -1,7 +1,5 @@
 //! The rules, over the parsed files of one ConfigMap.
 
-use std::collections::BTreeMap;
-
 use netsec_shared::Findings;
 
 use crate::corefile::{Corefile, Directive, Position, ServerBlock, Via};
@@ -10,7 +8,7 @@ use crate::pattern::{
 };
 use crate::settings::Settings;
 use crate::upstream::{Allowed, Host, Scheme, allow_list, is_allowed, parse_upstream};
-use crate::zone::{Address, fqdn, is_reverse, normalize_zone, parse_address, show, within};
+use crate::zone::{Address, fqdn, is_reverse, parse_address, show, within, zones_of};
 
 /// CoreDNS refuses a `forward` with more upstreams.
 const MAX_UPSTREAMS: usize = 15;
@@ -138,7 +136,13 @@ fn server_blocks<'a>(files: &'a [File], findings: &mut Findings) -> Vec<Block<'a
             }
             let zones = match file.kind {
                 FileKind::Override => vec![".".to_string()],
-                FileKind::Server => addresses.iter().flat_map(|a| a.zones.clone()).collect(),
+                FileKind::Server => {
+                    let mut zones = Vec::new();
+                    for address in &addresses {
+                        zones.extend_from_slice(&address.zones);
+                    }
+                    zones
+                }
             };
             blocks.push(Block {
                 file,
@@ -152,13 +156,16 @@ fn server_blocks<'a>(files: &'a [File], findings: &mut Findings) -> Vec<Block<'a
 }
 
 fn check_duplicates(blocks: &[Block<'_>], findings: &mut Findings) {
-    let mut seen: BTreeMap<(String, u16), String> = BTreeMap::new();
+    let mut seen: Vec<(&str, u16, String)> = Vec::new();
     for block in blocks {
         for (address, key) in block.addresses.iter().zip(&block.block.keys) {
             for zone in &address.zones {
                 let first = at(&block.file.label, key.position, None);
-                match seen.get(&(zone.clone(), address.port)) {
-                    Some(other) => findings.violation(
+                match seen
+                    .iter()
+                    .find(|(z, p, _)| *z == zone.as_str() && *p == address.port)
+                {
+                    Some((_, _, other)) => findings.violation(
                         first,
                         format!(
                             "zone {zone} on port {} is already served by the server block at {} CoreDNS refuses to start with two blocks for the same zone and port; merge them",
@@ -166,9 +173,7 @@ fn check_duplicates(blocks: &[Block<'_>], findings: &mut Findings) {
                             other.trim_end_matches(':')
                         ),
                     ),
-                    None => {
-                        seen.insert((zone.clone(), address.port), first);
-                    }
+                    None => seen.push((zone, address.port, first)),
                 }
             }
         }
@@ -190,23 +195,21 @@ fn cluster_domains(blocks: &[Block<'_>], settings: &Settings) -> Vec<String> {
             domains.extend(plugin_zones(block, &d.args));
         }
     }
-    domains.retain(|z| z != "." && !is_reverse(z));
-    domains.sort();
-    domains.dedup();
-    domains
+    let mut unique: Vec<String> = Vec::new();
+    for zone in domains {
+        if zone != "." && !is_reverse(&zone) && !unique.contains(&zone) {
+            unique.push(zone);
+        }
+    }
+    unique
 }
 
 /// The zones a plugin is authoritative for: its zone arguments, or the block's zones.
 fn plugin_zones(block: &Block<'_>, args: &[crate::corefile::Word]) -> Vec<String> {
-    let zones: Vec<String> = args
-        .iter()
-        .filter_map(|a| normalize_zone(&a.text).ok())
-        .flatten()
-        .collect();
     if args.is_empty() {
         block.zones.clone()
     } else {
-        zones
+        zones_of(args)
     }
 }
 
@@ -301,12 +304,7 @@ fn check_kubernetes(
     }
     if settings.protect_cluster_domain {
         for fall in d.property("fallthrough") {
-            let zones: Vec<String> = fall
-                .args
-                .iter()
-                .filter_map(|a| normalize_zone(&a.text).ok())
-                .flatten()
-                .collect();
+            let zones = zones_of(&fall.args);
             let leaks: Vec<&String> = cluster
                 .iter()
                 .filter(|c| zones.is_empty() || zones.iter().any(|z| within(c, z) || within(z, c)))
@@ -499,11 +497,11 @@ fn check_cache(block: &Block<'_>, d: &Directive, settings: &Settings, findings: 
 /// A Go duration (`30s`, `1h30m`, `1.5m`) in whole seconds, rounded up. Integer arithmetic
 /// on nanoseconds: float parsing would add more to the module than all of this policy.
 fn go_duration_seconds(text: &str) -> Option<u64> {
-    const NANOS: u128 = 1_000_000_000;
+    const NANOS: u64 = 1_000_000_000;
     if text.is_empty() {
         return None;
     }
-    let mut total: u128 = 0;
+    let mut total: u64 = 0;
     let mut rest = text;
     while !rest.is_empty() {
         let number_len = rest
@@ -514,7 +512,7 @@ fn go_duration_seconds(text: &str) -> Option<u64> {
             .find(|c: char| c.is_ascii_digit() || c == '.')
             .unwrap_or(tail.len());
         let (unit, tail) = tail.split_at(unit_len);
-        let unit: u128 = match unit {
+        let unit: u64 = match unit {
             "ns" => 1,
             "us" | "µs" => 1_000,
             "ms" => 1_000_000,
@@ -527,7 +525,7 @@ fn go_duration_seconds(text: &str) -> Option<u64> {
         if whole.is_empty() && fraction.is_empty() {
             return None;
         }
-        let whole: u128 = if whole.is_empty() {
+        let whole: u64 = if whole.is_empty() {
             0
         } else {
             whole.parse().ok()?
@@ -536,12 +534,12 @@ fn go_duration_seconds(text: &str) -> Option<u64> {
         let mut scale = unit;
         for digit in fraction.bytes() {
             scale /= 10;
-            value = value.checked_add(u128::from(digit.checked_sub(b'0')?) * scale)?;
+            value = value.checked_add(u64::from(digit.checked_sub(b'0')?) * scale)?;
         }
         total = total.checked_add(value)?;
         rest = tail;
     }
-    u64::try_from(total.div_ceil(NANOS)).ok()
+    Some(total.div_ceil(NANOS))
 }
 
 fn check_required(block: &Block<'_>, settings: &Settings, findings: &mut Findings) {
@@ -677,17 +675,14 @@ fn check_rewrite(block: &Block<'_>, d: &Directive, cluster: &[String], findings:
 }
 
 fn check_hosts(block: &Block<'_>, d: &Directive, cluster: &[String], findings: &mut Findings) {
-    for zone in d.args.iter().skip(1) {
-        if let Some(domain) = normalize_zone(&zone.text).ok().and_then(|zs| {
-            zs.into_iter()
-                .find(|z| cluster.iter().any(|c| within(z, c)))
-        }) {
+    for zone in zones_of(d.args.get(1..).unwrap_or(&[])) {
+        if cluster.iter().any(|c| within(&zone, c)) {
             spoofing(
                 findings,
                 here(block, d),
                 format!(
                     "hosts is authoritative for {}, inside the cluster domain",
-                    show(&domain)
+                    show(&zone)
                 ),
                 cluster,
             );
@@ -715,7 +710,10 @@ fn check_hosts(block: &Block<'_>, d: &Directive, cluster: &[String], findings: &
 
 fn check_template(block: &Block<'_>, d: &Directive, cluster: &[String], findings: &mut Findings) {
     let zones = plugin_zones(block, d.args.get(2..).unwrap_or(&[]));
-    let matches: Vec<&str> = d.property("match").flat_map(|m| m.arg_texts()).collect();
+    let mut matches = Vec::new();
+    for line in d.property("match") {
+        matches.extend(line.arg_texts());
+    }
     for zone in &zones {
         for domain in cluster {
             let problem = if within(zone, domain) {

@@ -5,20 +5,21 @@
 /// one. When `text` is itself a pattern (an import), its wildcards are admitted only by a `*`,
 /// so that an admitted import can only read files the allowed pattern admits.
 pub fn glob_covers(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
-    let is_meta = |c: char| matches!(c, '*' | '?' | '[' | ']');
+    // Bytes, not characters: a `?` facing a multi-byte character then fails to match, which
+    // only ever refuses an import.
+    let (p, t) = (pattern.as_bytes(), text.as_bytes());
+    let is_meta = |c: u8| matches!(c, b'*' | b'?' | b'[' | b']');
     let (mut pi, mut ti) = (0usize, 0usize);
     let mut star: Option<(usize, usize)> = None;
     while ti < t.len() {
         let c = t[ti];
         match p.get(pi) {
-            Some('*') => {
+            Some(b'*') => {
                 star = Some((pi, ti));
                 pi += 1;
                 continue;
             }
-            Some('?') if c != '/' && !is_meta(c) => {
+            Some(b'?') if c != b'/' && !is_meta(c) => {
                 pi += 1;
                 ti += 1;
                 continue;
@@ -32,7 +33,7 @@ pub fn glob_covers(pattern: &str, text: &str) -> bool {
         }
         // Backtrack: the last `*` takes one more character, unless it would cross a '/'.
         match star {
-            Some((sp, st)) if t.get(st).is_some_and(|&c| c != '/') => {
+            Some((sp, st)) if t.get(st).is_some_and(|&c| c != b'/') => {
                 pi = sp + 1;
                 ti = st + 1;
                 star = Some((sp, st + 1));
@@ -40,7 +41,8 @@ pub fn glob_covers(pattern: &str, text: &str) -> bool {
             _ => return false,
         }
     }
-    p[pi..].iter().all(|&c| c == '*')
+    p.get(pi..)
+        .is_some_and(|rest| rest.iter().all(|&c| c == b'*'))
 }
 
 /// Resolves an import pattern as CoreDNS does (relative to the Corefile's directory, which the
@@ -81,20 +83,15 @@ pub fn regex_literal_suffix(regex: &str) -> Option<String> {
             _ => {}
         }
     }
-    let chars: Vec<char> = body.chars().collect();
+    let bytes = body.as_bytes();
     let mut suffix = Vec::new();
-    let mut end = chars.len();
-    while end > 0 {
-        let c = chars[end - 1];
-        let backslashes = chars[..end - 1]
-            .iter()
-            .rev()
-            .take_while(|&&b| b == '\\')
-            .count();
-        if c == '.' && backslashes % 2 == 1 {
-            suffix.push('.');
+    let mut end = bytes.len();
+    while let Some((&c, before)) = bytes[..end].split_last() {
+        let backslashes = before.iter().rev().take_while(|&&b| b == b'\\').count();
+        if c == b'.' && backslashes % 2 == 1 {
+            suffix.push(b'.');
             end -= 2;
-        } else if (c.is_ascii_alphanumeric() || c == '-' || c == '_') && backslashes % 2 == 0 {
+        } else if (c.is_ascii_alphanumeric() || c == b'-' || c == b'_') && backslashes % 2 == 0 {
             suffix.push(c.to_ascii_lowercase());
             end -= 1;
         } else {
@@ -104,7 +101,7 @@ pub fn regex_literal_suffix(regex: &str) -> Option<String> {
     // Scanning stops at the first character that is not a literal, so no quantifier can apply
     // to what was collected: every match ends with it.
     suffix.reverse();
-    Some(suffix.into_iter().collect())
+    String::from_utf8(suffix).ok()
 }
 
 /// The literal tail of a rewrite replacement such as `{1}.example.org`: what follows its last

@@ -3,23 +3,30 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use netsec_shared::request::null_as_empty;
 use netsec_shared::{AdmissionRequest, Findings, Verdict};
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
 use crate::checks::{File, FileKind, check};
 use crate::corefile::{ParseError, parse, parse_directives};
 use crate::pattern::glob_covers;
 use crate::settings::{ConfigMapRef, Settings};
 
-/// Just enough of the object to decide whether it is a ConfigMap CoreDNS loads; the data is
-/// skipped unread.
+/// What the policy reads of the object. The data stays raw (unparsed, unescaped) until the
+/// ConfigMap is known to be one CoreDNS loads.
 #[derive(Deserialize)]
-struct Head<'a> {
+#[serde(rename_all = "camelCase")]
+struct ConfigMap<'a> {
     #[serde(default, borrow)]
     kind: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
     metadata: Option<Meta<'a>>,
+    #[serde(default, borrow)]
+    data: Option<&'a RawValue>,
+    /// Keys of `binaryData` are mounted as files too, so a `.server` file hidden there would be
+    /// imported just the same.
+    #[serde(default, borrow)]
+    binary_data: Option<&'a RawValue>,
 }
 
 #[derive(Default, Deserialize)]
@@ -32,15 +39,16 @@ struct Meta<'a> {
 
 type Data<'a> = BTreeMap<Cow<'a, str>, Cow<'a, str>>;
 
-/// The data of a selected ConfigMap. Keys of `binaryData` are mounted as files too, so a
-/// `.server` file hidden there would be imported just the same.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Body<'a> {
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
-    data: Data<'a>,
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
-    binary_data: Data<'a>,
+/// `data` or `binaryData`: a map of strings (null or absent is empty).
+fn read_data<'a>(raw: Option<&'a RawValue>, field: &str) -> Result<Data<'a>, String> {
+    match raw {
+        None => Ok(Data::new()),
+        Some(raw) => serde_json::from_str::<Option<Data<'a>>>(raw.get())
+            .map(Option::unwrap_or_default)
+            .map_err(|_| {
+                format!("the object cannot be read as a ConfigMap: {field} is not a map of strings")
+            }),
+    }
 }
 
 pub fn evaluate(request: &AdmissionRequest<'_>, settings: &Settings) -> Verdict {
@@ -51,16 +59,16 @@ pub fn evaluate(request: &AdmissionRequest<'_>, settings: &Settings) -> Verdict 
     if !kind.is_empty() && kind != "ConfigMap" {
         return Verdict::accept();
     }
-    let head: Head = match request.object("a ConfigMap") {
-        Ok(head) => head,
+    let object: ConfigMap = match request.object("a ConfigMap") {
+        Ok(object) => object,
         Err(message) => return Verdict::reject(message),
     };
-    if let Some(other) = head.kind.as_deref().filter(|k| *k != "ConfigMap") {
+    if let Some(other) = object.kind.as_deref().filter(|k| *k != "ConfigMap") {
         return Verdict::reject(format!(
             "the object is a {other}, not a ConfigMap; this policy validates ConfigMaps only"
         ));
     }
-    let meta = head.metadata.unwrap_or_default();
+    let meta = object.metadata.unwrap_or_default();
     let namespace = match request.namespace.as_ref() {
         "" => meta.namespace.as_deref().unwrap_or(""),
         ns => ns,
@@ -76,22 +84,30 @@ pub fn evaluate(request: &AdmissionRequest<'_>, settings: &Settings) -> Verdict 
     else {
         return Verdict::accept();
     };
-    let body: Body = match request.object("a ConfigMap") {
-        Ok(body) => body,
-        Err(message) => return Verdict::reject(message),
+    let (data, binary_data) = match (
+        read_data(object.data, "data"),
+        read_data(object.binary_data, "binaryData"),
+    ) {
+        (Ok(data), Ok(binary)) => (data, binary),
+        (Err(message), _) | (_, Err(message)) => return Verdict::reject(message),
     };
-    check_config_map(&body, selected, settings)
+    check_config_map(&data, &binary_data, selected, settings)
 }
 
-fn check_config_map(body: &Body<'_>, selected: &ConfigMapRef, settings: &Settings) -> Verdict {
+fn check_config_map(
+    data: &Data<'_>,
+    binary_data: &Data<'_>,
+    selected: &ConfigMapRef,
+    settings: &Settings,
+) -> Verdict {
     let mut findings = Findings::new();
     let mut files = Vec::new();
     let wanted = |key: &str| selected.keys.iter().any(|p| glob_covers(p, key));
-    for (key, value) in body.data.iter().filter(|(k, _)| wanted(k)) {
+    for (key, value) in data.iter().filter(|(k, _)| wanted(k)) {
         let label = format!("data[{key}]");
         files.extend(parse_file(&label, key, value, &mut findings));
     }
-    for (key, value) in body.binary_data.iter().filter(|(k, _)| wanted(k)) {
+    for (key, value) in binary_data.iter().filter(|(k, _)| wanted(k)) {
         let label = format!("binaryData[{key}]");
         match decode_base64(value).and_then(|bytes| String::from_utf8(bytes).ok()) {
             Some(text) => files.extend(parse_file(&label, key, &text, &mut findings)),
@@ -169,6 +185,135 @@ fn decode_base64(text: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use netsec_shared::Payload;
+    use serde_json::json;
+
+    fn run(name: &str, data: serde_json::Value, settings: serde_json::Value, op: &str) -> Verdict {
+        let payload = json!({
+            "request": {"uid": "1", "kind": {"group": "", "version": "v1", "kind": "ConfigMap"},
+                        "operation": op, "namespace": "kube-system",
+                        "object": {"apiVersion": "v1", "kind": "ConfigMap",
+                                   "metadata": {"name": name, "namespace": "kube-system"},
+                                   "data": data}},
+            "settings": settings,
+        })
+        .to_string();
+        let p = Payload::<Settings>::parse(payload.as_bytes()).unwrap();
+        evaluate(&p.request, &p.settings)
+    }
+
+    const GOOD: &str = ".:53 {\n errors\n health\n ready\n kubernetes cluster.local {\n  pods verified\n }\n forward . /etc/resolv.conf {\n  max_concurrent 100\n }\n cache 30\n loop\n}\n";
+
+    #[test]
+    fn table() {
+        struct Case {
+            name: &'static str,
+            configmap: &'static str,
+            data: serde_json::Value,
+            settings: serde_json::Value,
+            op: &'static str,
+            message: Option<&'static str>,
+        }
+        let cases = [
+            Case {
+                name: "good corefile",
+                configmap: "coredns",
+                data: json!({"Corefile": GOOD}),
+                settings: json!({}),
+                op: "CREATE",
+                message: None,
+            },
+            Case {
+                name: "unselected configmap with garbage",
+                configmap: "other",
+                data: json!({"Corefile": "{{{"}),
+                settings: json!({}),
+                op: "CREATE",
+                message: None,
+            },
+            Case {
+                name: "delete is not judged",
+                configmap: "coredns",
+                data: json!({"Corefile": "{{{"}),
+                settings: json!({}),
+                op: "DELETE",
+                message: None,
+            },
+            Case {
+                name: "parse error names key, line and column",
+                configmap: "coredns",
+                data: json!({"Corefile": ". {\n  log\n"}),
+                settings: json!({}),
+                op: "UPDATE",
+                message: Some("data[Corefile] line 1, column 3: the Corefile cannot be parsed"),
+            },
+            Case {
+                name: "override keys are plugin lines of the main block",
+                configmap: "coredns-custom",
+                data: json!({"a.override": "rewrite name prefix kubernetes evil\n"}),
+                settings: json!({}),
+                op: "CREATE",
+                message: Some("data[a.override] line 1: rewrite name prefix"),
+            },
+            Case {
+                name: "duplicates across two server keys of one configmap",
+                configmap: "coredns-custom",
+                data: json!({"a.server": "example.org {\n whoami\n}\n", "b.server": "example.org:53 {\n whoami\n}\n"}),
+                settings: json!({}),
+                op: "CREATE",
+                message: Some(
+                    "data[b.server] line 1: zone example.org. on port 53 is already served by the server block at data[a.server] line 1",
+                ),
+            },
+            Case {
+                name: "cluster domain setting protects custom domains in coredns-custom",
+                configmap: "coredns-custom",
+                data: json!({"x.server": "k8s.internal {\n whoami\n}\n"}),
+                settings: json!({"clusterDomains": ["k8s.internal"]}),
+                op: "CREATE",
+                message: Some("inside the cluster domain k8s.internal"),
+            },
+            Case {
+                name: "a placeholder in a server key cannot be checked",
+                configmap: "coredns-custom",
+                data: json!({"x.server": "{$ZONE} {\n whoami\n}\n"}),
+                settings: json!({}),
+                op: "CREATE",
+                message: Some("holds a placeholder, so the zone it serves cannot be checked"),
+            },
+        ];
+        for case in cases {
+            let v = run(case.configmap, case.data, case.settings, case.op);
+            match case.message {
+                None => assert!(v.is_accepted(), "{}: {v:?}", case.name),
+                Some(m) => {
+                    let got = v.message().unwrap_or_default();
+                    assert!(got.contains(m), "{}: {got}", case.name);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn other_kinds_and_unreadable_objects() {
+        let payload = json!({"request": {"kind": {"kind": "Secret"}, "operation": "CREATE", "object": {"data": 1}}}).to_string();
+        let p = Payload::<Settings>::parse(payload.as_bytes()).unwrap();
+        assert!(evaluate(&p.request, &p.settings).is_accepted());
+        let payload = json!({"request": {"operation": "CREATE", "namespace": "kube-system",
+            "object": {"kind": "Secret", "metadata": {"name": "coredns"}}}})
+        .to_string();
+        let p = Payload::<Settings>::parse(payload.as_bytes()).unwrap();
+        let m = evaluate(&p.request, &p.settings).message().unwrap();
+        assert!(m.contains("is a Secret, not a ConfigMap"), "{m}");
+        let payload = json!({"request": {"operation": "CREATE", "namespace": "kube-system",
+            "object": {"kind": "ConfigMap", "metadata": {"name": "coredns"}, "binaryData": {"Corefile": "!!"}}}}).to_string();
+        let p = Payload::<Settings>::parse(payload.as_bytes()).unwrap();
+        let m = evaluate(&p.request, &p.settings).message().unwrap();
+        assert!(
+            m.contains("binaryData[Corefile] is not base64-encoded UTF-8 text"),
+            "{m}"
+        );
+    }
 
     #[test]
     fn base64() {

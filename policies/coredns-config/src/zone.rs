@@ -89,6 +89,18 @@ pub fn normalize_zone(text: &str) -> Result<Vec<String>, String> {
     Ok(vec![fqdn(text)])
 }
 
+/// The zones of plugin arguments; arguments that are not zones are skipped (CoreDNS refuses
+/// them, and other checks must not depend on them).
+pub fn zones_of(args: &[crate::corefile::Word]) -> Vec<String> {
+    let mut zones = Vec::new();
+    for arg in args {
+        if let Ok(more) = normalize_zone(&arg.text) {
+            zones.extend(more);
+        }
+    }
+    zones
+}
+
 fn check_name(text: &str) -> Result<(), String> {
     if text.is_empty() {
         return Err("the zone is empty".into());

@@ -83,15 +83,15 @@ struct Parser {
 impl Parser {
     fn new(input: &str) -> Result<Self, ParseError> {
         let main = tokenize(input)?;
-        let placeholders = main
-            .iter()
-            .flat_map(|t| {
-                placeholders(&t.text).into_iter().map(|p| Placeholder {
-                    text: p.to_string(),
-                    position: t.position,
-                })
-            })
-            .collect();
+        let mut found = Vec::new();
+        for token in &main {
+            for text in placeholders(&token.text) {
+                found.push(Placeholder {
+                    text: text.to_string(),
+                    position: token.position,
+                });
+            }
+        }
         Ok(Parser {
             main,
             snippets: Vec::new(),
@@ -106,7 +106,7 @@ impl Parser {
             imports: 0,
             expanded: 0,
             file_imports: Vec::new(),
-            placeholders,
+            placeholders: found,
         })
     }
 
