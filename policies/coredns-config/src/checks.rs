@@ -230,14 +230,10 @@ fn check_directive(
             }
         }
         "cache" => check_cache(block, d, settings, findings),
-        "transfer" => {
-            if !settings.allow_zone_transfers {
-                findings.violation(
-                    here(block, d),
-                    "transfer serves whole zones by AXFR/IXFR, which hands every name and address in them to whoever may ask; remove it (or allowZoneTransfers: true)",
-                );
-            }
-        }
+        "transfer" if !settings.allow_zone_transfers => findings.violation(
+            here(block, d),
+            "transfer serves whole zones by AXFR/IXFR, which hands every name and address in them to whoever may ask; remove it (or allowZoneTransfers: true)",
+        ),
         _ => {}
     }
     // `transfer { to * }`, and the same inside file, auto and secondary in older releases.
