@@ -5,6 +5,7 @@ use netsec_shared::settings::check_dns_label;
 use netsec_shared::{SettingsErrors, Validate};
 use serde::{Deserialize, Serialize};
 
+use crate::corefile::is_plugin_name;
 use crate::zone::normalize_zone;
 
 /// A ConfigMap whose keys CoreDNS loads, and which keys.
@@ -122,11 +123,7 @@ impl Validate for Settings {
             }
         }
         for (i, plugin) in self.required_plugins.iter().enumerate() {
-            let valid = !plugin.is_empty()
-                && plugin
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-            if !valid {
+            if !is_plugin_name(plugin) {
                 errors.add(
                     format!("requiredPlugins[{i}]"),
                     format!("{plugin:?} is not a plugin name"),

@@ -12,7 +12,7 @@ mod parser;
 use std::fmt;
 
 pub use lexer::{Token, placeholders, tokenize};
-pub use parser::{parse, parse_directives};
+pub use parser::{is_plugin_name, parse, parse_directives};
 
 /// Where something starts in the source: 1-based line and column (in characters).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]

@@ -525,7 +525,8 @@ impl Parser {
     }
 }
 
-fn is_plugin_name(name: &str) -> bool {
+/// Plugin names in CoreDNS's plugin.cfg: lower-case letters, digits and '_'.
+pub fn is_plugin_name(name: &str) -> bool {
     !name.is_empty()
         && name
             .bytes()
