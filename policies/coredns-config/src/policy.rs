@@ -281,6 +281,48 @@ mod tests {
                 op: "CREATE",
                 message: Some("holds a placeholder, so the zone it serves cannot be checked"),
             },
+            Case {
+                name: "a suffix rewrite onto a tail of the cluster domain",
+                configmap: "coredns-custom",
+                data: json!({"x.override": "rewrite name suffix .corp.example .local\n"}),
+                settings: json!({}),
+                op: "CREATE",
+                message: Some(
+                    "rewrites a name suffix that can reach into or out of the cluster domain",
+                ),
+            },
+            Case {
+                name: "a suffix rewrite between outside domains",
+                configmap: "coredns-custom",
+                data: json!({"x.override": "rewrite name suffix .corp.example .corp.example.org\n"}),
+                settings: json!({}),
+                op: "CREATE",
+                message: None,
+            },
+            Case {
+                name: "an import with a placeholder",
+                configmap: "coredns-custom",
+                data: json!({"x.server": "import /etc/coredns/custom/{$X}.server\n"}),
+                settings: json!({}),
+                op: "CREATE",
+                message: Some("holds a placeholder, so which files it reads cannot be checked"),
+            },
+            Case {
+                name: "an IPv4-mapped upstream matches an IPv4 allow-list entry",
+                configmap: "coredns-custom",
+                data: json!({"x.server": "example.org {\n forward . [::ffff:10.0.0.53]:53 {\n  max_concurrent 5\n }\n}\n"}),
+                settings: json!({"allowedUpstreams": ["10.0.0.0/24"]}),
+                op: "CREATE",
+                message: None,
+            },
+            Case {
+                name: "an empty allowedImports admits no import",
+                configmap: "coredns",
+                data: json!({"Corefile": "import /etc/coredns/custom/*.server\n"}),
+                settings: json!({"allowedImports": []}),
+                op: "CREATE",
+                message: Some("(allowedImports is empty)"),
+            },
         ];
         for case in cases {
             let v = run(case.configmap, case.data, case.settings, case.op);
