@@ -35,7 +35,8 @@ pub struct Settings {
     pub max_cache_ttl: u32,
     pub require_max_concurrent: bool,
     pub protect_cluster_domain: bool,
-    /// The cluster domain when no `kubernetes` plugin is in sight (a `coredns-custom` file).
+    /// Protected with the zones of any `kubernetes` plugin in sight; all there is to go on
+    /// for a `coredns-custom` file.
     pub cluster_domains: Vec<String>,
     pub allow_zone_transfers: bool,
     pub allowed_imports: Vec<String>,
