@@ -1,0 +1,816 @@
+//! The rules, over the parsed files of one ConfigMap.
+
+use netsec_shared::Findings;
+
+use crate::corefile::{Corefile, Directive, Position, ServerBlock, Via};
+use crate::pattern::{
+    glob_covers, regex_literal_suffix, replacement_literal_suffix, resolve_import, suffix_reaches,
+};
+use crate::settings::Settings;
+use crate::upstream::{Allowed, Host, Scheme, allow_list, is_allowed, parse_upstream};
+use crate::zone::{Address, fqdn, is_reverse, parse_address, show, within, zones_of};
+
+/// CoreDNS refuses a `forward` with more upstreams.
+const MAX_UPSTREAMS: usize = 15;
+/// CoreDNS's caps when `cache` names no TTL.
+const DEFAULT_SUCCESS_TTL: u64 = 3600;
+const DEFAULT_DENIAL_TTL: u64 = 1800;
+const DEFAULT_SERVE_STALE: u64 = 3600;
+
+/// What a ConfigMap key holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileKind {
+    /// Whole server blocks (the `Corefile` key, `*.server`).
+    Server,
+    /// Plugin lines CoreDNS imports into the main server block (`*.override`).
+    Override,
+}
+
+/// One parsed key of the ConfigMap.
+pub struct File {
+    /// `data[Corefile]` or `binaryData[x.server]`: how messages name the key.
+    pub label: String,
+    pub kind: FileKind,
+    pub corefile: Corefile,
+}
+
+/// A server block with its parsed keys.
+struct Block<'a> {
+    file: &'a File,
+    block: &'a ServerBlock,
+    addresses: Vec<Address>,
+    zones: Vec<String>,
+}
+
+impl Block<'_> {
+    fn has(&self, plugin: &str) -> bool {
+        self.block.directives.iter().any(|d| d.name.text == plugin)
+    }
+
+    fn keys(&self) -> String {
+        if self.block.keys.is_empty() {
+            "the main server block (this key is imported into it)".to_string()
+        } else {
+            let keys: Vec<&str> = self.block.keys.iter().map(|k| k.text.as_str()).collect();
+            format!("server block {:?}", keys.join(" "))
+        }
+    }
+
+    /// Could it receive queries for a name in `domain`?
+    fn serves(&self, domain: &str) -> bool {
+        self.zones
+            .iter()
+            .any(|z| within(domain, z) || within(z, domain))
+    }
+}
+
+/// Where a line is, as messages name it: `data[Corefile] line 12:`.
+fn at(label: &str, position: Position, via: Option<&Via>) -> String {
+    match via {
+        Some(via) => format!(
+            "{label} line {} (snippet {:?} imported at line {}):",
+            position.line, via.snippet, via.import_line
+        ),
+        None => format!("{label} line {}:", position.line),
+    }
+}
+
+fn here(block: &Block<'_>, d: &Directive) -> String {
+    at(&block.file.label, d.position(), d.via.as_ref())
+}
+
+pub fn check(files: &[File], settings: &Settings, findings: &mut Findings) {
+    let blocks = server_blocks(files, findings);
+    check_duplicates(&blocks, findings);
+    let cluster = cluster_domains(&blocks, settings);
+    let upstreams = allow_list(&settings.allowed_upstreams);
+    for block in &blocks {
+        for d in &block.block.directives {
+            check_directive(block, d, settings, &cluster, &upstreams, findings);
+        }
+        if block.file.kind == FileKind::Server && block.has("kubernetes") {
+            check_required(block, settings, findings);
+        }
+        if settings.protect_cluster_domain && block.file.kind == FileKind::Server {
+            check_cluster_block(block, &cluster, findings);
+        }
+    }
+    for file in files {
+        check_imports(file, settings, findings);
+        for p in &file.corefile.placeholders {
+            findings.warn(format!(
+                "{} {} is an environment placeholder: its value is not visible to this policy, so what it expands to is not checked",
+                at(&file.label, p.position, None),
+                p.text
+            ));
+        }
+    }
+}
+
+fn server_blocks<'a>(files: &'a [File], findings: &mut Findings) -> Vec<Block<'a>> {
+    let mut blocks = Vec::new();
+    for file in files {
+        for block in &file.corefile.blocks {
+            let mut addresses = Vec::new();
+            for key in &block.keys {
+                let place = at(&file.label, key.position, None);
+                if key.text.contains("{$") || key.text.contains("{%") {
+                    findings.violation(
+                        place,
+                        format!(
+                            "server block key {:?} holds a placeholder, so the zone it serves cannot be checked; write the zone itself",
+                            key.text
+                        ),
+                    );
+                    continue;
+                }
+                match parse_address(&key.text) {
+                    Ok(address) => addresses.push(address),
+                    Err(why) => findings.violation(
+                        place,
+                        format!(
+                            "{why}; a server block key is [SCHEME://]ZONE[:PORT], and CoreDNS refuses this one"
+                        ),
+                    ),
+                }
+            }
+            let zones = match file.kind {
+                FileKind::Override => vec![".".to_string()],
+                FileKind::Server => {
+                    let mut zones = Vec::new();
+                    for address in &addresses {
+                        zones.extend_from_slice(&address.zones);
+                    }
+                    zones
+                }
+            };
+            blocks.push(Block {
+                file,
+                block,
+                addresses,
+                zones,
+            });
+        }
+    }
+    blocks
+}
+
+fn check_duplicates(blocks: &[Block<'_>], findings: &mut Findings) {
+    let mut seen: Vec<(&str, u16, String)> = Vec::new();
+    for block in blocks {
+        for (address, key) in block.addresses.iter().zip(&block.block.keys) {
+            for zone in &address.zones {
+                let first = at(&block.file.label, key.position, None);
+                match seen
+                    .iter()
+                    .find(|(z, p, _)| *z == zone.as_str() && *p == address.port)
+                {
+                    Some((_, _, other)) => findings.violation(
+                        first,
+                        format!(
+                            "zone {zone} on port {} is already served by the server block at {} CoreDNS refuses to start with two blocks for the same zone and port; merge them",
+                            address.port,
+                            other.trim_end_matches(':')
+                        ),
+                    ),
+                    None => seen.push((zone, address.port, first)),
+                }
+            }
+        }
+    }
+}
+
+/// The cluster domain: the forward zones of every `kubernetes` plugin in sight, plus the
+/// `clusterDomains` setting (all that is known when only a `coredns-custom` file is seen).
+/// Reverse zones are left out: the stock Corefiles fall through for them to the upstreams.
+fn cluster_domains(blocks: &[Block<'_>], settings: &Settings) -> Vec<String> {
+    let mut domains: Vec<String> = settings.cluster_domains.iter().map(|d| fqdn(d)).collect();
+    for block in blocks {
+        for d in block
+            .block
+            .directives
+            .iter()
+            .filter(|d| d.name.text == "kubernetes")
+        {
+            domains.extend(plugin_zones(block, &d.args));
+        }
+    }
+    let mut unique: Vec<String> = Vec::new();
+    for zone in domains {
+        if zone != "." && !is_reverse(&zone) && !unique.contains(&zone) {
+            unique.push(zone);
+        }
+    }
+    unique
+}
+
+/// The zones a plugin is authoritative for: its zone arguments, or the block's zones.
+fn plugin_zones(block: &Block<'_>, args: &[crate::corefile::Word]) -> Vec<String> {
+    if args.is_empty() {
+        block.zones.clone()
+    } else {
+        zones_of(args)
+    }
+}
+
+fn check_directive(
+    block: &Block<'_>,
+    d: &Directive,
+    settings: &Settings,
+    cluster: &[String],
+    upstreams: &[Allowed],
+    findings: &mut Findings,
+) {
+    match d.name.text.as_str() {
+        "kubernetes" => check_kubernetes(block, d, settings, cluster, findings),
+        "forward" => check_forward(block, d, settings, upstreams, findings),
+        "grpc" => {
+            for to in d.args.iter().skip(1) {
+                check_upstream_allowed(block, d, &to.text, settings, upstreams, findings);
+            }
+        }
+        "cache" => check_cache(block, d, settings, findings),
+        "transfer" if !settings.allow_zone_transfers => findings.violation(
+            here(block, d),
+            "transfer serves whole zones by AXFR/IXFR, which hands every name and address in them to whoever may ask; remove it (or allowZoneTransfers: true)",
+        ),
+        _ => {}
+    }
+    // `transfer { to * }`, and the same inside file, auto and secondary in older releases.
+    check_transfer_to(block, d, d.properties(), findings);
+    if settings.protect_cluster_domain {
+        match d.name.text.as_str() {
+            "rewrite" => check_rewrite(block, d, cluster, findings),
+            "hosts" => check_hosts(block, d, cluster, findings),
+            "template" => check_template(block, d, cluster, findings),
+            "file" | "auto" | "etcd" | "secondary" => {
+                check_zone_plugin(block, d, cluster, findings)
+            }
+            _ => {}
+        }
+    }
+}
+
+fn check_transfer_to(
+    block: &Block<'_>,
+    d: &Directive,
+    lines: &[Directive],
+    findings: &mut Findings,
+) {
+    for line in lines {
+        let args: Vec<&str> = line.arg_texts().collect();
+        let to_any = match line.name.text.as_str() {
+            "to" => args.contains(&"*"),
+            "transfer" => args.first() == Some(&"to") && args.contains(&"*"),
+            _ => false,
+        };
+        if to_any {
+            findings.violation(
+                here(block, line),
+                format!(
+                    "{} allows zone transfers to *: anyone who can reach CoreDNS can download every record of the zone; list the secondary servers' addresses after `to`",
+                    d.name.text
+                ),
+            );
+        }
+    }
+}
+
+fn check_kubernetes(
+    block: &Block<'_>,
+    d: &Directive,
+    settings: &Settings,
+    cluster: &[String],
+    findings: &mut Findings,
+) {
+    let pods = d.property("pods").last();
+    let mode = pods
+        .and_then(|p| p.args.first())
+        .map_or("disabled", |a| a.text.as_str());
+    if !settings.allowed_pods_modes.iter().any(|m| m == mode) {
+        let place = pods.map_or_else(|| here(block, d), |p| here(block, p));
+        let why = match mode {
+            "insecure" => "kubernetes sets \"pods insecure\": CoreDNS then answers any pod-style name (1-2-3-4.ns.pod.cluster.local) with the IP written in it, without checking that such a pod exists, so anyone can make a cluster name resolve to any address and pass checks that trust names (wildcard certificates for *.ns.pod.cluster.local); use \"pods verified\" or remove the line (disabled is the default). kubeadm, k3s and EKS ship \"pods insecure\" in their stock Corefile: to accept it, add \"insecure\" to the allowedPodsModes setting".to_string(),
+            _ => format!(
+                "kubernetes uses pods mode {mode:?}, which allowedPodsModes ({}) does not admit; set `pods` to one of them",
+                settings.allowed_pods_modes.join(", ")
+            ),
+        };
+        findings.violation(place, why);
+    }
+    if settings.protect_cluster_domain {
+        for fall in d.property("fallthrough") {
+            let zones = zones_of(&fall.args);
+            let leaks: Vec<&String> = cluster
+                .iter()
+                .filter(|c| zones.is_empty() || zones.iter().any(|z| within(c, z) || within(z, c)))
+                .collect();
+            if !leaks.is_empty() {
+                findings.warn(format!(
+                    "{} kubernetes falls through for the cluster domain ({}): names it does not know are passed on to the plugins after it (forward, file, ...), which may answer them; list only the reverse zones after fallthrough (in-addr.arpa ip6.arpa)",
+                    here(block, fall),
+                    leaks.iter().map(|s| show(s)).collect::<Vec<_>>().join(", ")
+                ));
+            }
+        }
+    }
+}
+
+fn check_forward(
+    block: &Block<'_>,
+    d: &Directive,
+    settings: &Settings,
+    upstreams: &[Allowed],
+    findings: &mut Findings,
+) {
+    let targets = d.args.get(1..).unwrap_or(&[]);
+    if targets.is_empty() {
+        findings.violation(
+            here(block, d),
+            "forward needs a zone and at least one upstream (forward . /etc/resolv.conf); CoreDNS refuses it as written",
+        );
+    }
+    if targets.len() > MAX_UPSTREAMS {
+        findings.violation(
+            here(block, d),
+            format!(
+                "forward lists {} upstreams; CoreDNS refuses more than {MAX_UPSTREAMS}: keep at most {MAX_UPSTREAMS}",
+                targets.len()
+            ),
+        );
+    }
+    let servername = d
+        .property("tls_servername")
+        .any(|p| p.args.first().is_some_and(|a| !a.text.is_empty()));
+    for to in targets {
+        check_upstream_allowed(block, d, &to.text, settings, upstreams, findings);
+        let upstream = parse_upstream(&to.text);
+        if upstream.scheme == Scheme::Tls && upstream.server_name.is_none() && !servername {
+            findings.violation(
+                here(block, d),
+                format!(
+                    "forward sends DNS-over-TLS to {:?} without a server name to verify, so anyone on the path can present any certificate and read or forge the answers; add `tls_servername NAME` to its block (or write {}%NAME)",
+                    to.text, to.text
+                ),
+            );
+        }
+        if settings.require_tls_upstreams && !matches!(upstream.scheme, Scheme::Tls | Scheme::Https)
+        {
+            findings.violation(
+                here(block, d),
+                format!(
+                    "forward sends plain DNS to {:?}, which anyone on the path can read and forge; use tls://IP%NAME or https:// upstreams (or requireTLSUpstreams: false)",
+                    to.text
+                ),
+            );
+        }
+    }
+    if settings.require_max_concurrent && d.property("max_concurrent").next().is_none() {
+        findings.violation(
+            here(block, d),
+            "forward sets no max_concurrent, so a flood of queries to slow upstreams grows goroutines and memory without bound (about 2 KB per pending query) until CoreDNS is killed; add `max_concurrent 1000` to its block (or requireMaxConcurrent: false)",
+        );
+    }
+}
+
+fn check_upstream_allowed(
+    block: &Block<'_>,
+    d: &Directive,
+    target: &str,
+    settings: &Settings,
+    upstreams: &[Allowed],
+    findings: &mut Findings,
+) {
+    let upstream = parse_upstream(target);
+    if is_allowed(&upstream.host, upstreams) {
+        return;
+    }
+    let listed = if settings.allowed_upstreams.is_empty() {
+        "allowedUpstreams is empty".to_string()
+    } else {
+        format!(
+            "allowedUpstreams: {}",
+            settings.allowed_upstreams.join(", ")
+        )
+    };
+    let what = if target.contains("{$") || target.contains("{%") {
+        "holds a placeholder whose value this policy cannot see, so it cannot be matched"
+    } else if matches!(upstream.host, Host::Name(_)) {
+        "is not an address, and upstreams are matched by address; write the resolver's IP"
+    } else {
+        "is not an allowed upstream"
+    };
+    findings.violation(
+        here(block, d),
+        format!(
+            "{} sends queries to {target:?}, which {what} ({listed}): an unlisted resolver can answer any name with forged records; forward to an allowed upstream or add it to allowedUpstreams",
+            d.name.text
+        ),
+    );
+}
+
+fn check_cache(block: &Block<'_>, d: &Directive, settings: &Settings, findings: &mut Findings) {
+    let max = u64::from(settings.max_cache_ttl);
+    let mut problems = Vec::new();
+    let number = |text: &str, what: &str, problems: &mut Vec<String>| -> Option<u64> {
+        let parsed = text.parse::<u64>().ok();
+        if parsed.is_none() {
+            problems.push(format!("{what} {text:?} is not a number of seconds"));
+        }
+        parsed
+    };
+    let ttl = d.args.first().and_then(|a| a.text.parse::<u64>().ok());
+    let mut success = None;
+    let mut denial = None;
+    for p in d.properties() {
+        let args: Vec<&str> = p.arg_texts().collect();
+        match p.name.text.as_str() {
+            kind @ ("success" | "denial") => {
+                let mut values = Vec::new();
+                for (i, text) in args.iter().enumerate().skip(1) {
+                    let what = if i == 1 {
+                        format!("{kind} TTL")
+                    } else {
+                        format!("{kind} MINTTL")
+                    };
+                    values.extend(number(text, &what, &mut problems).map(|v| (what, v)));
+                }
+                for (what, value) in &values {
+                    if what.ends_with("MINTTL") && *value > max {
+                        problems.push(format!("{what} {value} exceeds maxCacheTTL {max}"));
+                    }
+                }
+                let first = values
+                    .iter()
+                    .find(|(w, _)| w.ends_with(" TTL"))
+                    .map(|(_, v)| *v);
+                if kind == "success" {
+                    success = first.or(success);
+                } else {
+                    denial = first.or(denial);
+                }
+            }
+            "serve_stale" => {
+                let stale = match args.first() {
+                    None => Some(DEFAULT_SERVE_STALE),
+                    Some(text) => {
+                        let parsed = go_duration_seconds(text);
+                        if parsed.is_none() {
+                            problems
+                                .push(format!("serve_stale duration {text:?} is not a duration"));
+                        }
+                        parsed
+                    }
+                };
+                if let Some(stale) = stale.filter(|s| *s > max) {
+                    problems.push(format!(
+                        "serve_stale keeps serving expired answers for up to {stale} s, above maxCacheTTL {max}"
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    let success = success.or(ttl).unwrap_or(DEFAULT_SUCCESS_TTL);
+    let denial = denial.or(ttl).unwrap_or(DEFAULT_DENIAL_TTL);
+    if success > max {
+        problems.push(format!("answers are cached for up to {success} s"));
+    }
+    if denial > max {
+        problems.push(format!("denials are cached for up to {denial} s"));
+    }
+    if !problems.is_empty() {
+        findings.violation(
+            here(block, d),
+            format!(
+                "cache: {}; maxCacheTTL is {max} s, which bounds how long a forged (poisoned) answer is served; write `cache {max}` or lower, with success/denial TTLs and serve_stale within it",
+                problems.join(", ")
+            ),
+        );
+    }
+}
+
+/// A Go duration (`30s`, `1h30m`, `1.5m`) in whole seconds, rounded up. Integer arithmetic
+/// on nanoseconds: float parsing would add more to the module than all of this policy.
+fn go_duration_seconds(text: &str) -> Option<u64> {
+    const NANOS: u64 = 1_000_000_000;
+    if text.is_empty() {
+        return None;
+    }
+    let mut total: u64 = 0;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let number_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let (number, tail) = rest.split_at(number_len);
+        let unit_len = tail
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(tail.len());
+        let (unit, tail) = tail.split_at(unit_len);
+        let unit: u64 = match unit {
+            "ns" => 1,
+            "us" | "µs" => 1_000,
+            "ms" => 1_000_000,
+            "s" => NANOS,
+            "m" => 60 * NANOS,
+            "h" => 3600 * NANOS,
+            _ => return None,
+        };
+        let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+        if whole.is_empty() && fraction.is_empty() {
+            return None;
+        }
+        let whole: u64 = if whole.is_empty() {
+            0
+        } else {
+            whole.parse().ok()?
+        };
+        let mut value = whole.checked_mul(unit)?;
+        let mut scale = unit;
+        for digit in fraction.bytes() {
+            scale /= 10;
+            value = value.checked_add(u64::from(digit.checked_sub(b'0')?) * scale)?;
+        }
+        total = total.checked_add(value)?;
+        rest = tail;
+    }
+    Some(total.div_ceil(NANOS))
+}
+
+fn check_required(block: &Block<'_>, settings: &Settings, findings: &mut Findings) {
+    for plugin in &settings.required_plugins {
+        if block.has(plugin) {
+            continue;
+        }
+        let why = match plugin.as_str() {
+            "errors" => "without it, errors are not logged and failures go unseen",
+            "health" => "without it the liveness probe on :8080/health fails or checks nothing",
+            "ready" => {
+                "without it the readiness probe on :8181/ready cannot tell when CoreDNS can serve"
+            }
+            "cache" => {
+                "without it every query goes upstream, so floods reach the upstreams and answers cannot be bounded by maxCacheTTL"
+            }
+            "loop" => {
+                "without it a forwarding loop (for example through a node's resolv.conf pointing back at CoreDNS) burns CPU and memory until CoreDNS dies"
+            }
+            _ => "requiredPlugins asks for it",
+        };
+        findings.violation(
+            at(&block.file.label, block.block.position, None),
+            format!(
+                "{}, which holds the kubernetes plugin, has no {plugin} plugin: {why}; add `{plugin}` to it",
+                block.keys()
+            ),
+        );
+    }
+}
+
+/// A second server block for the cluster domain takes its queries: CoreDNS routes each query
+/// to the block with the longest matching zone.
+fn check_cluster_block(block: &Block<'_>, cluster: &[String], findings: &mut Findings) {
+    if block.has("kubernetes") {
+        return;
+    }
+    for (address, key) in block.addresses.iter().zip(&block.block.keys) {
+        for zone in &address.zones {
+            if let Some(domain) = cluster.iter().find(|c| within(zone, c)) {
+                findings.violation(
+                    at(&block.file.label, key.position, None),
+                    format!(
+                        "server block {:?} answers for {}, inside the cluster domain {}, which only the kubernetes plugin may answer: CoreDNS sends these names to the block with the longest matching zone, so this block would take them over; remove it (or protectClusterDomain: false)",
+                        key.text,
+                        show(zone),
+                        show(domain)
+                    ),
+                );
+            }
+        }
+    }
+}
+
+fn cluster_list(cluster: &[String]) -> String {
+    cluster
+        .iter()
+        .map(|c| show(c))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn spoofing(findings: &mut Findings, place: String, what: String, cluster: &[String]) {
+    findings.violation(
+        place,
+        format!(
+            "{what}; nothing but the kubernetes plugin may answer for the cluster domain ({}), or a name can be made to resolve to an attacker's address (DNS spoofing); remove it or restrict it to other zones (or protectClusterDomain: false)",
+            cluster_list(cluster)
+        ),
+    );
+}
+
+fn in_cluster<'c>(name: &str, cluster: &'c [String]) -> Option<&'c String> {
+    let name = fqdn(name);
+    cluster.iter().find(|c| within(&name, c))
+}
+
+fn check_rewrite(block: &Block<'_>, d: &Directive, cluster: &[String], findings: &mut Findings) {
+    let mut args: Vec<&str> = d.arg_texts().collect();
+    if matches!(args.first(), Some(&"continue" | &"stop")) {
+        args.remove(0);
+    }
+    let Some((&field, rest)) = args.split_first() else {
+        return;
+    };
+    if !matches!(field, "name" | "cname") {
+        return;
+    }
+    let (kind, from, to) = match rest {
+        [
+            kind @ ("exact" | "prefix" | "suffix" | "substring" | "regex"),
+            from,
+            to,
+            ..,
+        ] => (*kind, *from, *to),
+        [from, to, ..] => ("exact", *from, *to),
+        _ => return,
+    };
+    let serves = cluster.iter().any(|c| block.serves(c));
+    let reaches = |suffix: &str| cluster.iter().any(|c| suffix_reaches(suffix, c));
+    let problem = match kind {
+        "exact" => (in_cluster(from, cluster).is_some() || in_cluster(to, cluster).is_some())
+            .then_some("maps a name into or out of the cluster domain"),
+        "suffix" => (reaches(from) || reaches(to))
+            .then_some("rewrites a name suffix that can reach into or out of the cluster domain"),
+        "prefix" | "substring" => (serves || reaches(to) || reaches(from)).then_some(
+            "rewrites part of every name this server block answers, cluster names included",
+        ),
+        _ => {
+            let from_safe = regex_literal_suffix(from).is_some_and(|s| !reaches(&s));
+            let to_safe = !reaches(&replacement_literal_suffix(to));
+            if !to_safe {
+                Some(
+                    "can produce names in the cluster domain (its replacement does not end in a fixed name outside it)",
+                )
+            } else if serves && !from_safe {
+                Some(
+                    "matches names of the cluster domain (its regex does not end, anchored with $, in a fixed name outside it)",
+                )
+            } else {
+                None
+            }
+        }
+    };
+    if let Some(problem) = problem {
+        spoofing(
+            findings,
+            here(block, d),
+            format!("rewrite {field} {kind} {from:?} {to:?} {problem}"),
+            cluster,
+        );
+    }
+}
+
+fn check_hosts(block: &Block<'_>, d: &Directive, cluster: &[String], findings: &mut Findings) {
+    for zone in zones_of(d.args.get(1..).unwrap_or(&[])) {
+        if cluster.iter().any(|c| within(&zone, c)) {
+            spoofing(
+                findings,
+                here(block, d),
+                format!(
+                    "hosts is authoritative for {}, inside the cluster domain",
+                    show(&zone)
+                ),
+                cluster,
+            );
+        }
+    }
+    for line in d.properties() {
+        if line.name.text.parse::<std::net::IpAddr>().is_err() {
+            continue;
+        }
+        for name in &line.args {
+            if in_cluster(&name.text, cluster).is_some() {
+                spoofing(
+                    findings,
+                    here(block, line),
+                    format!(
+                        "hosts maps {:?} to {}, a name in the cluster domain",
+                        name.text, line.name.text
+                    ),
+                    cluster,
+                );
+            }
+        }
+    }
+}
+
+fn check_template(block: &Block<'_>, d: &Directive, cluster: &[String], findings: &mut Findings) {
+    let zones = plugin_zones(block, d.args.get(2..).unwrap_or(&[]));
+    let mut matches = Vec::new();
+    for line in d.property("match") {
+        matches.extend(line.arg_texts());
+    }
+    for zone in &zones {
+        for domain in cluster {
+            let problem = if within(zone, domain) {
+                Some(format!(
+                    "template answers for {}, inside the cluster domain",
+                    show(zone)
+                ))
+            } else if within(domain, zone) {
+                let unsafe_match = matches.is_empty()
+                    || matches.iter().any(|m| {
+                        regex_literal_suffix(m).is_none_or(|s| suffix_reaches(&s, domain))
+                    });
+                unsafe_match.then(|| {
+                    format!(
+                        "template answers in zone {} and its match patterns can match names of the cluster domain (each must end, anchored with $, in a fixed name outside it)",
+                        show(zone)
+                    )
+                })
+            } else {
+                None
+            };
+            if let Some(problem) = problem {
+                spoofing(findings, here(block, d), problem, cluster);
+            }
+        }
+    }
+}
+
+fn check_zone_plugin(
+    block: &Block<'_>,
+    d: &Directive,
+    cluster: &[String],
+    findings: &mut Findings,
+) {
+    let args = match d.name.text.as_str() {
+        "file" => d.args.get(1..).unwrap_or(&[]),
+        _ => &d.args[..],
+    };
+    for zone in plugin_zones(block, args) {
+        if let Some(domain) = cluster.iter().find(|c| within(&zone, c)) {
+            spoofing(
+                findings,
+                here(block, d),
+                format!(
+                    "{} serves zone {} from its own data, inside the cluster domain {}",
+                    d.name.text,
+                    show(&zone),
+                    show(domain)
+                ),
+                cluster,
+            );
+        }
+    }
+}
+
+fn check_imports(file: &File, settings: &Settings, findings: &mut Findings) {
+    for import in &file.corefile.imports {
+        let place = at(&file.label, import.position, import.via.as_ref());
+        let pattern = &import.pattern;
+        let allowed = if settings.allowed_imports.is_empty() {
+            "allowedImports is empty".to_string()
+        } else {
+            format!("allowedImports: {}", settings.allowed_imports.join(", "))
+        };
+        if pattern.contains("{$") || pattern.contains("{%") {
+            findings.violation(
+                place,
+                format!(
+                    "import {pattern:?} holds a placeholder, so which files it reads cannot be checked ({allowed}); write the path itself"
+                ),
+            );
+            continue;
+        }
+        let resolved = resolve_import(pattern);
+        if !settings
+            .allowed_imports
+            .iter()
+            .any(|a| glob_covers(&resolve_import(a), &resolved))
+        {
+            findings.violation(
+                place,
+                format!(
+                    "import {pattern:?} reads {resolved}, files this policy cannot see and that could hold any plugin ({allowed}); import only what allowedImports admits, or inline the configuration"
+                ),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(go_duration_seconds("30s"), Some(30));
+        assert_eq!(go_duration_seconds("1h30m"), Some(5400));
+        assert_eq!(go_duration_seconds("1.5m"), Some(90));
+        assert_eq!(go_duration_seconds("500ms"), Some(1));
+        assert_eq!(go_duration_seconds("10"), None);
+        assert_eq!(go_duration_seconds("1d"), None);
+        assert_eq!(go_duration_seconds(""), None);
+    }
+}

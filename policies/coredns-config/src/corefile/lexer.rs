@@ -1,0 +1,201 @@
+//! Splits a Corefile into tokens the way CoreDNS's Caddyfile lexer does: whitespace separates
+//! tokens, `#` comments out the rest of the line (even in the middle of a word), and a `"` that
+//! starts a token quotes it up to the next unescaped `"`, across lines. Inside quotes only `\"`
+//! is an escape; any other backslash is kept as written.
+
+use super::{ParseError, Position};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Token {
+    pub text: String,
+    pub position: Position,
+    /// The line the token ends on (a quoted token may span lines).
+    pub end_line: u32,
+    /// A quoted `{` or `}` is text, never a brace.
+    pub quoted: bool,
+    /// Tokens spliced in by one `import` of a snippet share a source; the Corefile is 0.
+    pub source: u32,
+}
+
+impl Token {
+    /// An unquoted `text`.
+    pub fn is(&self, text: &str) -> bool {
+        !self.quoted && self.text == text
+    }
+}
+
+pub fn tokenize(input: &str) -> Result<Vec<Token>, ParseError> {
+    let mut tokens = Vec::new();
+    let mut current: Option<Token> = None;
+    let (mut line, mut column) = (1u32, 0u32);
+    let mut in_comment = false;
+    let mut in_quotes = false;
+    let mut escaped = false;
+
+    for ch in input.chars() {
+        column = column.saturating_add(1);
+        let here = Position { line, column };
+        if ch == '\n' {
+            line = line.saturating_add(1);
+            column = 0;
+        }
+        if in_quotes {
+            let Some(token) = current.as_mut() else {
+                in_quotes = false;
+                continue;
+            };
+            if escaped {
+                escaped = false;
+                if ch != '"' {
+                    token.text.push('\\');
+                }
+                token.text.push(ch);
+            } else if ch == '\\' {
+                escaped = true;
+            } else if ch == '"' {
+                in_quotes = false;
+                token.end_line = here.line;
+                tokens.extend(current.take());
+            } else {
+                token.text.push(ch);
+            }
+            continue;
+        }
+        if ch.is_whitespace() {
+            if ch == '\n' {
+                in_comment = false;
+            }
+            tokens.extend(current.take());
+            continue;
+        }
+        if in_comment {
+            continue;
+        }
+        if ch == '#' {
+            in_comment = true;
+            tokens.extend(current.take());
+            continue;
+        }
+        match current.as_mut() {
+            Some(token) => token.text.push(ch),
+            None => {
+                let quoted = ch == '"';
+                in_quotes = quoted;
+                current = Some(Token {
+                    text: if quoted {
+                        String::new()
+                    } else {
+                        ch.to_string()
+                    },
+                    position: here,
+                    end_line: here.line,
+                    quoted,
+                    source: 0,
+                });
+            }
+        }
+    }
+    if in_quotes {
+        let start = current.map(|t| t.position).unwrap_or_default();
+        return Err(ParseError::new(
+            start,
+            "this quoted string is never closed; add the closing '\"'",
+        ));
+    }
+    tokens.extend(current);
+    Ok(tokens)
+}
+
+/// The `{$VAR}` and `{%VAR%}` placeholders in a token's text, which CoreDNS replaces with
+/// environment variables when it loads the file.
+pub fn placeholders(text: &str) -> Vec<&str> {
+    let mut found = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find('{') {
+        let after = &rest[start..];
+        let end = if after.starts_with("{$") {
+            after.find('}').filter(|&e| e > 2).map(|e| e + 1)
+        } else if after.starts_with("{%") {
+            after
+                .get(2..)
+                .and_then(|a| a.find("%}"))
+                .filter(|&e| e > 0)
+                .map(|e| e + 4)
+        } else {
+            None
+        };
+        match end {
+            Some(end) => {
+                found.push(&after[..end]);
+                rest = &after[end..];
+            }
+            None => rest = &after[1..],
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(input: &str) -> Vec<String> {
+        tokenize(input)
+            .unwrap()
+            .into_iter()
+            .map(|t| t.text)
+            .collect()
+    }
+
+    #[test]
+    fn words_comments_and_quotes() {
+        assert_eq!(texts(".:53 {\n  errors\n}"), [".:53", "{", "errors", "}"]);
+        assert_eq!(texts("log # a comment {\nwhoami"), ["log", "whoami"]);
+        assert_eq!(texts("a#b c\nd"), ["a", "d"]);
+        assert_eq!(
+            texts(r#"answer "a b" "x\"y" "c\d""#),
+            ["answer", "a b", "x\"y", "c\\d"]
+        );
+        assert_eq!(texts("a\"b\" c"), ["a\"b\"", "c"]);
+        assert_eq!(texts("\"#not a comment\""), ["#not a comment"]);
+        assert_eq!(texts("\"\" x"), ["", "x"]);
+        assert_eq!(texts("a\r\nb\tc"), ["a", "b", "c"]);
+        assert!(texts("  \n# only a comment\n").is_empty());
+    }
+
+    #[test]
+    fn positions() {
+        let tokens = tokenize("a\n  bc \"x\ny\" d").unwrap();
+        let at: Vec<_> = tokens
+            .iter()
+            .map(|t| (t.position.line, t.position.column, t.end_line))
+            .collect();
+        assert_eq!(at, [(1, 1, 1), (2, 3, 2), (2, 6, 3), (3, 4, 3)]);
+        assert!(tokens[2].quoted && !tokens[1].quoted);
+        assert!(tokenize("é \"{\"").unwrap()[1].position.column == 3);
+    }
+
+    #[test]
+    fn unclosed_quote_is_an_error_at_its_start() {
+        let err = tokenize("forward . 1.1.1.1\n  tls_servername \"dns.example").unwrap_err();
+        assert_eq!(
+            err.position,
+            Position {
+                line: 2,
+                column: 18
+            }
+        );
+        assert!(err.message.contains("never closed"));
+    }
+
+    #[test]
+    fn placeholder_detection() {
+        assert_eq!(placeholders("{$UPSTREAM}"), ["{$UPSTREAM}"]);
+        assert_eq!(placeholders("tls://{%IP%}:853"), ["{%IP%}"]);
+        assert_eq!(placeholders("{$A}.{$B}"), ["{$A}", "{$B}"]);
+        assert!(placeholders("{1}.example.org").is_empty());
+        assert!(placeholders("{$}").is_empty());
+        assert!(placeholders("{%%}").is_empty());
+        assert!(placeholders("{$unterminated").is_empty());
+    }
+}

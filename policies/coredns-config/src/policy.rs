@@ -1,0 +1,374 @@
+//! The `coredns-config` policy: a pure function from the request and settings to a verdict.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use netsec_shared::{AdmissionRequest, Findings, Verdict};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::checks::{File, FileKind, check};
+use crate::corefile::{ParseError, parse, parse_directives};
+use crate::pattern::glob_covers;
+use crate::settings::{ConfigMapRef, Settings};
+
+/// What the policy reads of the object. The data stays raw (unparsed, unescaped) until the
+/// ConfigMap is known to be one CoreDNS loads.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ConfigMap<'a> {
+    #[serde(default, borrow)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    metadata: Option<Meta<'a>>,
+    #[serde(default, borrow)]
+    data: Option<&'a RawValue>,
+    /// Keys of `binaryData` are mounted as files too, so a `.server` file hidden there would be
+    /// imported just the same.
+    #[serde(default, borrow)]
+    binary_data: Option<&'a RawValue>,
+}
+
+#[derive(Default, Deserialize)]
+struct Meta<'a> {
+    #[serde(default, borrow)]
+    name: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    namespace: Option<Cow<'a, str>>,
+}
+
+type Data<'a> = BTreeMap<Cow<'a, str>, Cow<'a, str>>;
+
+/// `data` or `binaryData`: a map of strings (null or absent is empty).
+fn read_data<'a>(raw: Option<&'a RawValue>, field: &str) -> Result<Data<'a>, String> {
+    match raw {
+        None => Ok(Data::new()),
+        Some(raw) => serde_json::from_str::<Option<Data<'a>>>(raw.get())
+            .map(Option::unwrap_or_default)
+            .map_err(|_| {
+                format!("the object cannot be read as a ConfigMap: {field} is not a map of strings")
+            }),
+    }
+}
+
+pub fn evaluate(request: &AdmissionRequest<'_>, settings: &Settings) -> Verdict {
+    if !request.operation.is_write() {
+        return Verdict::accept();
+    }
+    let kind = request.kind.kind.as_ref();
+    if !kind.is_empty() && kind != "ConfigMap" {
+        return Verdict::accept();
+    }
+    let object: ConfigMap = match request.object("a ConfigMap") {
+        Ok(object) => object,
+        Err(message) => return Verdict::reject(message),
+    };
+    if let Some(other) = object.kind.as_deref().filter(|k| *k != "ConfigMap") {
+        return Verdict::reject(format!(
+            "the object is a {other}, not a ConfigMap; this policy validates ConfigMaps only"
+        ));
+    }
+    let meta = object.metadata.unwrap_or_default();
+    let namespace = match request.namespace.as_ref() {
+        "" => meta.namespace.as_deref().unwrap_or(""),
+        ns => ns,
+    };
+    let name = match meta.name.as_deref() {
+        Some(n) if !n.is_empty() => n,
+        _ => request.name.as_ref(),
+    };
+    let Some(selected) = settings
+        .config_maps
+        .iter()
+        .find(|c| c.namespace == namespace && c.name == name)
+    else {
+        return Verdict::accept();
+    };
+    let (data, binary_data) = match (
+        read_data(object.data, "data"),
+        read_data(object.binary_data, "binaryData"),
+    ) {
+        (Ok(data), Ok(binary)) => (data, binary),
+        (Err(message), _) | (_, Err(message)) => return Verdict::reject(message),
+    };
+    check_config_map(&data, &binary_data, selected, settings)
+}
+
+fn check_config_map(
+    data: &Data<'_>,
+    binary_data: &Data<'_>,
+    selected: &ConfigMapRef,
+    settings: &Settings,
+) -> Verdict {
+    let mut findings = Findings::new();
+    let mut files = Vec::new();
+    let wanted = |key: &str| selected.keys.iter().any(|p| glob_covers(p, key));
+    for (key, value) in data.iter().filter(|(k, _)| wanted(k)) {
+        let label = format!("data[{key}]");
+        files.extend(parse_file(&label, key, value, &mut findings));
+    }
+    for (key, value) in binary_data.iter().filter(|(k, _)| wanted(k)) {
+        let label = format!("binaryData[{key}]");
+        match decode_base64(value).and_then(|bytes| String::from_utf8(bytes).ok()) {
+            Some(text) => files.extend(parse_file(&label, key, &text, &mut findings)),
+            None => findings.violation(
+                label,
+                "is not base64-encoded UTF-8 text, so CoreDNS would load it as a Corefile nobody can read; put the Corefile in data",
+            ),
+        }
+    }
+    check(&files, settings, &mut findings);
+    findings.into_verdict()
+}
+
+fn parse_file(label: &str, key: &str, text: &str, findings: &mut Findings) -> Option<File> {
+    let kind = if key.ends_with(".override") {
+        FileKind::Override
+    } else {
+        FileKind::Server
+    };
+    let parsed = match kind {
+        FileKind::Override => parse_directives(text),
+        FileKind::Server => parse(text),
+    };
+    match parsed {
+        Ok(corefile) => Some(File {
+            label: label.to_string(),
+            kind,
+            corefile,
+        }),
+        Err(ParseError { position, message }) => {
+            findings.violation(
+                format!(
+                    "{label} line {}, column {}:",
+                    position.line, position.column
+                ),
+                format!("the Corefile cannot be parsed: {message}; CoreDNS would not load it"),
+            );
+            None
+        }
+    }
+}
+
+/// Standard base64 with padding, as the API server encodes `binaryData`.
+fn decode_base64(text: &str) -> Option<Vec<u8>> {
+    let value = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        } as u32)
+    };
+    let bytes = text.trim_end_matches('=').as_bytes();
+    if !text.len().is_multiple_of(4) || text.len() - bytes.len() > 2 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(bytes.len() * 3 / 4);
+    for chunk in bytes.chunks(4) {
+        let mut acc = 0u32;
+        for &c in chunk {
+            acc = (acc << 6) | value(c)?;
+        }
+        match chunk.len() {
+            4 => out.extend_from_slice(&[(acc >> 16) as u8, (acc >> 8) as u8, acc as u8]),
+            3 => out.extend_from_slice(&[(acc >> 10) as u8, (acc >> 2) as u8]),
+            2 => out.push((acc >> 4) as u8),
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use netsec_shared::Payload;
+    use serde_json::json;
+
+    fn run(name: &str, data: serde_json::Value, settings: serde_json::Value, op: &str) -> Verdict {
+        let payload = json!({
+            "request": {"uid": "1", "kind": {"group": "", "version": "v1", "kind": "ConfigMap"},
+                        "operation": op, "namespace": "kube-system",
+                        "object": {"apiVersion": "v1", "kind": "ConfigMap",
+                                   "metadata": {"name": name, "namespace": "kube-system"},
+                                   "data": data}},
+            "settings": settings,
+        })
+        .to_string();
+        let p = Payload::<Settings>::parse(payload.as_bytes()).unwrap();
+        evaluate(&p.request, &p.settings)
+    }
+
+    const GOOD: &str = ".:53 {\n errors\n health\n ready\n kubernetes cluster.local {\n  pods verified\n }\n forward . /etc/resolv.conf {\n  max_concurrent 100\n }\n cache 30\n loop\n}\n";
+
+    #[test]
+    fn table() {
+        struct Case {
+            name: &'static str,
+            configmap: &'static str,
+            data: serde_json::Value,
+            settings: serde_json::Value,
+            op: &'static str,
+            message: Option<&'static str>,
+        }
+        let cases = [
+            Case {
+                name: "good corefile",
+                configmap: "coredns",
+                data: json!({"Corefile": GOOD}),
+                settings: json!({}),
+                op: "CREATE",
+                message: None,
+            },
+            Case {
+                name: "unselected configmap with garbage",
+                configmap: "other",
+                data: json!({"Corefile": "{{{"}),
+                settings: json!({}),
+                op: "CREATE",
+                message: None,
+            },
+            Case {
+                name: "delete is not judged",
+                configmap: "coredns",
+                data: json!({"Corefile": "{{{"}),
+                settings: json!({}),
+                op: "DELETE",
+                message: None,
+            },
+            Case {
+                name: "parse error names key, line and column",
+                configmap: "coredns",
+                data: json!({"Corefile": ". {\n  log\n"}),
+                settings: json!({}),
+                op: "UPDATE",
+                message: Some("data[Corefile] line 1, column 3: the Corefile cannot be parsed"),
+            },
+            Case {
+                name: "override keys are plugin lines of the main block",
+                configmap: "coredns-custom",
+                data: json!({"a.override": "rewrite name prefix kubernetes evil\n"}),
+                settings: json!({}),
+                op: "CREATE",
+                message: Some("data[a.override] line 1: rewrite name prefix"),
+            },
+            Case {
+                name: "duplicates across two server keys of one configmap",
+                configmap: "coredns-custom",
+                data: json!({"a.server": "example.org {\n whoami\n}\n", "b.server": "example.org:53 {\n whoami\n}\n"}),
+                settings: json!({}),
+                op: "CREATE",
+                message: Some(
+                    "data[b.server] line 1: zone example.org. on port 53 is already served by the server block at data[a.server] line 1",
+                ),
+            },
+            Case {
+                name: "cluster domain setting protects custom domains in coredns-custom",
+                configmap: "coredns-custom",
+                data: json!({"x.server": "k8s.internal {\n whoami\n}\n"}),
+                settings: json!({"clusterDomains": ["k8s.internal"]}),
+                op: "CREATE",
+                message: Some("inside the cluster domain k8s.internal"),
+            },
+            Case {
+                name: "a placeholder in a server key cannot be checked",
+                configmap: "coredns-custom",
+                data: json!({"x.server": "{$ZONE} {\n whoami\n}\n"}),
+                settings: json!({}),
+                op: "CREATE",
+                message: Some("holds a placeholder, so the zone it serves cannot be checked"),
+            },
+            Case {
+                name: "a suffix rewrite onto a tail of the cluster domain",
+                configmap: "coredns-custom",
+                data: json!({"x.override": "rewrite name suffix .corp.example .local\n"}),
+                settings: json!({}),
+                op: "CREATE",
+                message: Some(
+                    "rewrites a name suffix that can reach into or out of the cluster domain",
+                ),
+            },
+            Case {
+                name: "a suffix rewrite between outside domains",
+                configmap: "coredns-custom",
+                data: json!({"x.override": "rewrite name suffix .corp.example .corp.example.org\n"}),
+                settings: json!({}),
+                op: "CREATE",
+                message: None,
+            },
+            Case {
+                name: "an import with a placeholder",
+                configmap: "coredns-custom",
+                data: json!({"x.server": "import /etc/coredns/custom/{$X}.server\n"}),
+                settings: json!({}),
+                op: "CREATE",
+                message: Some("holds a placeholder, so which files it reads cannot be checked"),
+            },
+            Case {
+                name: "an IPv4-mapped upstream matches an IPv4 allow-list entry",
+                configmap: "coredns-custom",
+                data: json!({"x.server": "example.org {\n forward . [::ffff:10.0.0.53]:53 {\n  max_concurrent 5\n }\n}\n"}),
+                settings: json!({"allowedUpstreams": ["10.0.0.0/24"]}),
+                op: "CREATE",
+                message: None,
+            },
+            Case {
+                name: "an empty allowedImports admits no import",
+                configmap: "coredns",
+                data: json!({"Corefile": "import /etc/coredns/custom/*.server\n"}),
+                settings: json!({"allowedImports": []}),
+                op: "CREATE",
+                message: Some("(allowedImports is empty)"),
+            },
+        ];
+        for case in cases {
+            let v = run(case.configmap, case.data, case.settings, case.op);
+            match case.message {
+                None => assert!(v.is_accepted(), "{}: {v:?}", case.name),
+                Some(m) => {
+                    let got = v.message().unwrap_or_default();
+                    assert!(got.contains(m), "{}: {got}", case.name);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn other_kinds_and_unreadable_objects() {
+        let payload = json!({"request": {"kind": {"kind": "Secret"}, "operation": "CREATE", "object": {"data": 1}}}).to_string();
+        let p = Payload::<Settings>::parse(payload.as_bytes()).unwrap();
+        assert!(evaluate(&p.request, &p.settings).is_accepted());
+        let payload = json!({"request": {"operation": "CREATE", "namespace": "kube-system",
+            "object": {"kind": "Secret", "metadata": {"name": "coredns"}}}})
+        .to_string();
+        let p = Payload::<Settings>::parse(payload.as_bytes()).unwrap();
+        let m = evaluate(&p.request, &p.settings).message().unwrap();
+        assert!(m.contains("is a Secret, not a ConfigMap"), "{m}");
+        let payload = json!({"request": {"operation": "CREATE", "namespace": "kube-system",
+            "object": {"kind": "ConfigMap", "metadata": {"name": "coredns"}, "binaryData": {"Corefile": "!!"}}}}).to_string();
+        let p = Payload::<Settings>::parse(payload.as_bytes()).unwrap();
+        let m = evaluate(&p.request, &p.settings).message().unwrap();
+        assert!(
+            m.contains("binaryData[Corefile] is not base64-encoded UTF-8 text"),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn base64() {
+        assert_eq!(decode_base64("").unwrap(), b"");
+        assert_eq!(decode_base64("Zg==").unwrap(), b"f");
+        assert_eq!(decode_base64("Zm8=").unwrap(), b"fo");
+        assert_eq!(decode_base64("Zm9v").unwrap(), b"foo");
+        assert_eq!(
+            decode_base64("LiB7CiAgbG9nCn0K").unwrap(),
+            b". {\n  log\n}\n"
+        );
+        for bad in ["Zg=", "Z===", "Zm9v!A==", "Zm9vYmFy===="] {
+            assert!(decode_base64(bad).is_none(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,211 @@
+//! `forward` and `grpc` targets: where queries go, and whether an allow-list admits them.
+
+use std::net::IpAddr;
+
+use netsec_shared::net::{IpNet, contains, parse_ip_or_cidr};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scheme {
+    Dns,
+    Tls,
+    Https,
+    Other,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Host {
+    /// A resolv.conf-style file whose nameservers become the upstreams.
+    File(String),
+    Ip(IpAddr),
+    /// A name (or anything that is not an address); it cannot be matched by address.
+    Name(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Upstream {
+    pub scheme: Scheme,
+    pub host: Host,
+    /// The per-endpoint TLS server name of `tls://IP%NAME`.
+    pub server_name: Option<String>,
+}
+
+pub fn parse_upstream(text: &str) -> Upstream {
+    let lower = text.to_ascii_lowercase();
+    let (scheme, rest) = if let Some(rest) = lower.strip_prefix("dns://") {
+        (Scheme::Dns, rest)
+    } else if let Some(rest) = lower.strip_prefix("tls://") {
+        (Scheme::Tls, rest)
+    } else if let Some(rest) = lower.strip_prefix("https://") {
+        (Scheme::Https, rest)
+    } else if lower.contains("://") {
+        (Scheme::Other, lower.as_str())
+    } else {
+        (Scheme::Dns, lower.as_str())
+    };
+    if scheme == Scheme::Dns && rest.starts_with('/') {
+        return Upstream {
+            scheme,
+            host: Host::File(text.to_string()),
+            server_name: None,
+        };
+    }
+    // DoH names a URL: only its authority says where queries go.
+    let rest = match scheme {
+        Scheme::Https => rest.split('/').next().unwrap_or(rest),
+        _ => rest,
+    };
+    let (authority, server_name) = match (scheme, rest.split_once('%')) {
+        (Scheme::Tls, Some((authority, name))) if !name.is_empty() => {
+            (authority, Some(name.to_string()))
+        }
+        _ => (rest, None),
+    };
+    Upstream {
+        scheme,
+        host: parse_host(authority),
+        server_name,
+    }
+}
+
+/// `IP`, `IP:PORT`, `[IPv6]:PORT`, or a name.
+fn parse_host(authority: &str) -> Host {
+    if let Some(inner) = authority.strip_prefix('[') {
+        let address = inner.split(']').next().unwrap_or(inner);
+        return address
+            .parse()
+            .map(Host::Ip)
+            .unwrap_or_else(|_| Host::Name(authority.to_string()));
+    }
+    if let Ok(ip) = authority.parse() {
+        return Host::Ip(ip);
+    }
+    if let Some((host, port)) = authority.rsplit_once(':')
+        && !port.is_empty()
+        && port.bytes().all(|b| b.is_ascii_digit())
+        && let Ok(ip) = host.parse()
+    {
+        return Host::Ip(ip);
+    }
+    Host::Name(authority.to_string())
+}
+
+/// One entry of `allowedUpstreams`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Allowed {
+    File(String),
+    Net(IpNet),
+}
+
+/// The allow-list; entries that do not parse were refused with the settings.
+pub fn allow_list(entries: &[String]) -> Vec<Allowed> {
+    entries
+        .iter()
+        .filter_map(|e| {
+            if e.starts_with('/') {
+                Some(Allowed::File(e.clone()))
+            } else {
+                parse_ip_or_cidr(e).ok().map(Allowed::Net)
+            }
+        })
+        .collect()
+}
+
+pub fn is_allowed(host: &Host, allowed: &[Allowed]) -> bool {
+    allowed.iter().any(|a| match (a, host) {
+        (Allowed::File(path), Host::File(file)) => path == file,
+        (Allowed::Net(net), Host::Ip(ip)) => contains(net, &IpNet::from(*ip)),
+        _ => false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets() {
+        let ip = |s: &str| Host::Ip(s.parse().unwrap());
+        let cases = [
+            (
+                "/etc/resolv.conf",
+                Scheme::Dns,
+                Host::File("/etc/resolv.conf".into()),
+                None,
+            ),
+            ("8.8.8.8", Scheme::Dns, ip("8.8.8.8"), None),
+            ("dns://8.8.8.8:53", Scheme::Dns, ip("8.8.8.8"), None),
+            (
+                "[2001:4860:4860::8888]:53",
+                Scheme::Dns,
+                ip("2001:4860:4860::8888"),
+                None,
+            ),
+            (
+                "2001:4860:4860::8888",
+                Scheme::Dns,
+                ip("2001:4860:4860::8888"),
+                None,
+            ),
+            (
+                "tls://9.9.9.9%dns.quad9.net",
+                Scheme::Tls,
+                ip("9.9.9.9"),
+                Some("dns.quad9.net"),
+            ),
+            ("TLS://1.1.1.1:853", Scheme::Tls, ip("1.1.1.1"), None),
+            (
+                "https://8.8.8.8/dns-query",
+                Scheme::Https,
+                ip("8.8.8.8"),
+                None,
+            ),
+            (
+                "https://dns.google/dns-query",
+                Scheme::Https,
+                Host::Name("dns.google".into()),
+                None,
+            ),
+            (
+                "dns.example.org",
+                Scheme::Dns,
+                Host::Name("dns.example.org".into()),
+                None,
+            ),
+            (
+                "{$UPSTREAM}",
+                Scheme::Dns,
+                Host::Name("{$upstream}".into()),
+                None,
+            ),
+            (
+                "quic://1.1.1.1",
+                Scheme::Other,
+                Host::Name("quic://1.1.1.1".into()),
+                None,
+            ),
+        ];
+        for (text, scheme, host, name) in cases {
+            let u = parse_upstream(text);
+            assert_eq!(u.scheme, scheme, "{text}");
+            assert_eq!(u.host, host, "{text}");
+            assert_eq!(u.server_name.as_deref(), name, "{text}");
+        }
+    }
+
+    #[test]
+    fn allow_list_matching() {
+        let allowed = allow_list(&[
+            "/etc/resolv.conf".into(),
+            "10.0.0.0/8".into(),
+            "1.1.1.1".into(),
+        ]);
+        let host = |s: &str| parse_upstream(s).host;
+        assert!(is_allowed(&host("/etc/resolv.conf"), &allowed));
+        assert!(!is_allowed(&host("/tmp/resolv.conf"), &allowed));
+        assert!(is_allowed(&host("10.1.2.3:53"), &allowed));
+        assert!(is_allowed(&host("tls://1.1.1.1%one.one.one.one"), &allowed));
+        assert!(is_allowed(&host("[::ffff:10.0.0.1]:53"), &allowed));
+        assert!(!is_allowed(&host("1.0.0.1"), &allowed));
+        assert!(!is_allowed(&host("one.one.one.one"), &allowed));
+    }
+}

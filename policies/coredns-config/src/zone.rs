@@ -1,0 +1,287 @@
+//! Zones and server addresses: `[SCHEME://]ZONE[:PORT]` keys of server blocks, zone arguments
+//! of plugins, and the "is this name inside that zone" relation the checks are built on.
+//! Names are compared as CoreDNS compares them: lower-case, fully qualified (trailing dot).
+
+use std::net::IpAddr;
+
+use netsec_shared::net::{IpNet, parse_cidr};
+
+/// How a server block is reached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transport {
+    Dns,
+    Tls,
+    Quic,
+    Grpc,
+    Https,
+    Https3,
+}
+
+impl Transport {
+    fn default_port(self) -> u16 {
+        match self {
+            Transport::Dns => 53,
+            Transport::Tls | Transport::Quic => 853,
+            Transport::Grpc | Transport::Https | Transport::Https3 => 443,
+        }
+    }
+}
+
+/// A parsed server block key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Address {
+    pub transport: Transport,
+    /// Fully qualified, lower-case; a CIDR key stands for one or more reverse zones.
+    pub zones: Vec<String>,
+    pub port: u16,
+}
+
+const SCHEMES: [(&str, Transport); 6] = [
+    ("dns://", Transport::Dns),
+    ("tls://", Transport::Tls),
+    ("quic://", Transport::Quic),
+    ("grpc://", Transport::Grpc),
+    ("https://", Transport::Https),
+    ("https3://", Transport::Https3),
+];
+
+/// Parses a server block key as CoreDNS does: the scheme, then a port after the last ':' when
+/// it is a number, then the zone (a CIDR block becomes its reverse zones).
+pub fn parse_address(key: &str) -> Result<Address, String> {
+    let lower = key.to_ascii_lowercase();
+    let (transport, rest) = match SCHEMES.iter().find(|(s, _)| lower.starts_with(s)) {
+        Some((scheme, transport)) => (*transport, &lower[scheme.len()..]),
+        None if lower.contains("://") => {
+            return Err(format!(
+                "{key:?} has an unknown scheme; CoreDNS serves dns://, tls://, quic://, grpc://, https:// and https3://"
+            ));
+        }
+        None => (Transport::Dns, lower.as_str()),
+    };
+    let (host, port) = match rest.rfind(':') {
+        Some(colon) if colon + 1 == rest.len() => {
+            return Err(format!("{key:?} ends with ':' but names no port"));
+        }
+        Some(colon) => match rest[colon + 1..].parse::<u16>() {
+            Ok(port) => (&rest[..colon], port),
+            Err(_) if rest[colon + 1..].bytes().all(|b| b.is_ascii_digit()) => {
+                return Err(format!("{key:?} has a port out of range"));
+            }
+            Err(_) => (rest, transport.default_port()),
+        },
+        None => (rest, transport.default_port()),
+    };
+    let zones = normalize_zone(host).map_err(|why| format!("{key:?}: {why}"))?;
+    Ok(Address {
+        transport,
+        zones,
+        port,
+    })
+}
+
+/// A zone as written in a key or a plugin argument: a domain name or a CIDR block.
+pub fn normalize_zone(text: &str) -> Result<Vec<String>, String> {
+    if text.contains('/') {
+        let net = parse_cidr(text).map_err(|_| format!("{text:?} is not a valid CIDR block"))?;
+        return Ok(reverse_zones(&net));
+    }
+    check_name(text)?;
+    Ok(vec![fqdn(text)])
+}
+
+/// The zones of plugin arguments; arguments that are not zones are skipped (CoreDNS refuses
+/// them, and other checks must not depend on them).
+pub fn zones_of(args: &[crate::corefile::Word]) -> Vec<String> {
+    let mut zones = Vec::new();
+    for arg in args {
+        if let Ok(more) = normalize_zone(&arg.text) {
+            zones.extend(more);
+        }
+    }
+    zones
+}
+
+fn check_name(text: &str) -> Result<(), String> {
+    if text.is_empty() {
+        return Err("the zone is empty".into());
+    }
+    if text.len() > 255 {
+        return Err("the zone is longer than 255 characters".into());
+    }
+    if text == "." {
+        return Ok(());
+    }
+    let labels = text.strip_suffix('.').unwrap_or(text);
+    for label in labels.split('.') {
+        if label.is_empty() {
+            return Err(format!("{text:?} has an empty label"));
+        }
+        if label.len() > 63 {
+            return Err(format!("{text:?} has a label longer than 63 characters"));
+        }
+        if label
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '{' | '}' | '"' | '\\'))
+        {
+            return Err(format!("{text:?} is not a domain name"));
+        }
+    }
+    Ok(())
+}
+
+/// Lower-case with a trailing dot.
+pub fn fqdn(name: &str) -> String {
+    let mut name = name.to_ascii_lowercase();
+    if !name.ends_with('.') {
+        name.push('.');
+    }
+    name
+}
+
+/// A zone as messages show it: without the trailing dot, except for the root.
+pub fn show(zone: &str) -> &str {
+    match zone.strip_suffix('.') {
+        Some("") | None => zone,
+        Some(name) => name,
+    }
+}
+
+/// Is `name` the zone `zone` or inside it? Both fully qualified.
+pub fn within(name: &str, zone: &str) -> bool {
+    zone == "."
+        || name == zone
+        || (name.len() > zone.len()
+            && name.ends_with(zone)
+            && name.as_bytes().get(name.len() - zone.len() - 1) == Some(&b'.'))
+}
+
+/// Is it a reverse-lookup zone (`in-addr.arpa.`, `ip6.arpa.` or below)?
+pub fn is_reverse(zone: &str) -> bool {
+    within(zone, "in-addr.arpa.") || within(zone, "ip6.arpa.")
+}
+
+/// The reverse zones that together hold the PTR names of a block: one zone when the prefix
+/// ends on an octet (IPv4) or nibble (IPv6) boundary, else one per value of the partial digit.
+pub fn reverse_zones(net: &IpNet) -> Vec<String> {
+    let (digits, bits_per_digit, suffix): (Vec<u8>, u8, &str) = match net.network() {
+        IpAddr::V4(v4) => (v4.octets().to_vec(), 8, "in-addr.arpa."),
+        IpAddr::V6(v6) => (
+            v6.octets()
+                .iter()
+                .flat_map(|b| [b >> 4, b & 0x0f])
+                .collect(),
+            4,
+            "ip6.arpa.",
+        ),
+    };
+    let prefix = net.prefix_len();
+    let whole = usize::from(prefix / bits_per_digit);
+    let spare = prefix % bits_per_digit;
+    let label = |d: u8| {
+        if bits_per_digit == 8 {
+            d.to_string()
+        } else {
+            format!("{d:x}")
+        }
+    };
+    let base: Vec<String> = digits.iter().take(whole).map(|&d| label(d)).collect();
+    let join = |mut labels: Vec<String>| {
+        labels.reverse();
+        labels.push(suffix.to_string());
+        labels.join(".")
+    };
+    if spare == 0 {
+        return vec![join(base)];
+    }
+    let free = bits_per_digit - spare;
+    let first = digits.get(whole).copied().unwrap_or(0);
+    (0..(1u16 << free))
+        .map(|n| {
+            let mut labels = base.clone();
+            labels.push(label(first | (n as u8)));
+            join(labels)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses() {
+        let cases: &[(&str, Transport, &[&str], u16)] = &[
+            (".", Transport::Dns, &["."], 53),
+            (".:53", Transport::Dns, &["."], 53),
+            ("Example.ORG", Transport::Dns, &["example.org."], 53),
+            (
+                "dns://example.org:1053",
+                Transport::Dns,
+                &["example.org."],
+                1053,
+            ),
+            ("tls://.", Transport::Tls, &["."], 853),
+            (
+                "quic://example.org",
+                Transport::Quic,
+                &["example.org."],
+                853,
+            ),
+            ("grpc://.:8053", Transport::Grpc, &["."], 8053),
+            ("https://.", Transport::Https, &["."], 443),
+            ("https3://.", Transport::Https3, &["."], 443),
+            ("10.0.0.0/8", Transport::Dns, &["10.in-addr.arpa."], 53),
+            (
+                "10.0.0.0/24:5353",
+                Transport::Dns,
+                &["0.0.10.in-addr.arpa."],
+                5353,
+            ),
+            (
+                "10.0.0.0/23",
+                Transport::Dns,
+                &["0.0.10.in-addr.arpa.", "1.0.10.in-addr.arpa."],
+                53,
+            ),
+            ("0.0.0.0/0", Transport::Dns, &["in-addr.arpa."], 53),
+            (
+                "2001:db8::/32",
+                Transport::Dns,
+                &["8.b.d.0.1.0.0.2.ip6.arpa."],
+                53,
+            ),
+        ];
+        for (key, transport, zones, port) in cases {
+            let a = parse_address(key).unwrap_or_else(|e| panic!("{key}: {e}"));
+            assert_eq!(a.transport, *transport, "{key}");
+            assert_eq!(a.zones, *zones, "{key}");
+            assert_eq!(a.port, *port, "{key}");
+        }
+        for bad in [
+            "foo://.",
+            ".:",
+            "a..b",
+            "",
+            ":53",
+            "example.org:99999",
+            "10.0.0.0/33",
+        ] {
+            assert!(parse_address(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            reverse_zones(&parse_cidr("2001:db8::/30").unwrap()).len(),
+            4
+        );
+    }
+
+    #[test]
+    fn within_zones() {
+        assert!(within("a.cluster.local.", "cluster.local."));
+        assert!(within("cluster.local.", "cluster.local."));
+        assert!(!within("acluster.local.", "cluster.local."));
+        assert!(!within("local.", "cluster.local."));
+        assert!(within("anything.", "."));
+        assert!(is_reverse("10.in-addr.arpa."));
+        assert!(!is_reverse("cluster.local."));
+    }
+}
