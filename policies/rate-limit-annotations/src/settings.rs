@@ -1,0 +1,421 @@
+//! Settings of `rate-limit-annotations`.
+
+use std::collections::BTreeMap;
+
+use netsec_shared::{ExemptNamespaces, SettingsErrors, Validate};
+use serde::{Deserialize, Serialize};
+
+use crate::controllers::Kind;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct Settings {
+    /// Ingress class name to the kind of controller that serves it.
+    pub controllers: BTreeMap<String, Kind>,
+    pub unknown_class: UnknownClass,
+    /// Traefik middlewares that limit the rate, as `router.middlewares` names them.
+    pub traefik_rate_limit_middlewares: Vec<String>,
+    /// KongPlugin names whose plugin is a rate limiter.
+    pub kong_rate_limit_plugins: Vec<String>,
+    pub bounds: Bounds,
+    pub min_allowlist_prefix: MinAllowlistPrefix,
+    /// Add `defaults` to an Ingress without a limit instead of rejecting it.
+    pub mutate: bool,
+    pub defaults: Defaults,
+    pub exempt_namespaces: ExemptNamespaces,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        let controllers = [
+            ("nginx", Kind::IngressNginx),
+            ("traefik", Kind::Traefik),
+            ("haproxy", Kind::Haproxy),
+            ("kong", Kind::Kong),
+        ];
+        Settings {
+            controllers: controllers
+                .into_iter()
+                .map(|(class, kind)| (class.to_string(), kind))
+                .collect(),
+            unknown_class: UnknownClass::Reject,
+            traefik_rate_limit_middlewares: Vec::new(),
+            kong_rate_limit_plugins: Vec::new(),
+            bounds: Bounds::default(),
+            min_allowlist_prefix: MinAllowlistPrefix::default(),
+            mutate: false,
+            defaults: Defaults::default(),
+            exempt_namespaces: ExemptNamespaces::default(),
+        }
+    }
+}
+
+/// What to do with an Ingress whose class is not in `controllers`, or that names none.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UnknownClass {
+    #[default]
+    Reject,
+    Accept,
+}
+
+/// Which bound a normalised value is checked against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Measure {
+    Rps,
+    Rpm,
+    Connections,
+}
+
+impl Measure {
+    /// The setting path, for messages.
+    pub fn setting(self) -> &'static str {
+        match self {
+            Measure::Rps => "bounds.rps",
+            Measure::Rpm => "bounds.rpm",
+            Measure::Connections => "bounds.connections",
+        }
+    }
+
+    /// What one unit of the value is.
+    pub fn unit(self) -> &'static str {
+        match self {
+            Measure::Rps => "requests per second",
+            Measure::Rpm => "requests per minute",
+            Measure::Connections => "concurrent connections per client",
+        }
+    }
+
+    fn default_range(self) -> (i64, i64) {
+        match self {
+            Measure::Rps => (1, 1_000),
+            Measure::Rpm => (1, 60_000),
+            Measure::Connections => (1, 1_000),
+        }
+    }
+}
+
+/// A bound given in part keeps the default of the part left out, so `rps: {max: 500}` still has
+/// a minimum of 1.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Range {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max: Option<i64>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MaxOnly {
+    pub max: i64,
+}
+
+impl Default for MaxOnly {
+    fn default() -> Self {
+        MaxOnly { max: 10 }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct Bounds {
+    pub rps: Range,
+    pub rpm: Range,
+    pub connections: Range,
+    pub burst_multiplier: MaxOnly,
+}
+
+impl Bounds {
+    /// `(min, max)` of a measure, defaults filled in.
+    pub fn range(&self, measure: Measure) -> (i64, i64) {
+        let given = match measure {
+            Measure::Rps => self.rps,
+            Measure::Rpm => self.rpm,
+            Measure::Connections => self.connections,
+        };
+        let (min, max) = measure.default_range();
+        (given.min.unwrap_or(min), given.max.unwrap_or(max))
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MinAllowlistPrefix {
+    pub ipv4: i64,
+    pub ipv6: i64,
+}
+
+impl Default for MinAllowlistPrefix {
+    fn default() -> Self {
+        MinAllowlistPrefix { ipv4: 16, ipv6: 48 }
+    }
+}
+
+/// The limit added when `mutate` is on, mapped to each controller's annotations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct Defaults {
+    pub rps: i64,
+    pub burst_multiplier: i64,
+}
+
+impl Default for Defaults {
+    fn default() -> Self {
+        Defaults {
+            rps: 20,
+            burst_multiplier: 5,
+        }
+    }
+}
+
+impl Validate for Settings {
+    fn validate(&self, errors: &mut SettingsErrors) {
+        for class in self.controllers.keys() {
+            if class.trim().is_empty() {
+                errors.add(
+                    "controllers",
+                    "an empty class name can never match an Ingress; remove it",
+                );
+            }
+        }
+        for (i, name) in self.traefik_rate_limit_middlewares.iter().enumerate() {
+            let setting = format!("traefikRateLimitMiddlewares[{i}]");
+            if let Err(why) = check_list_item(name) {
+                errors.add(setting, why);
+            } else if !name.contains('@') {
+                errors.add(
+                    setting,
+                    format!(
+                        "{name:?} names no provider; write it as router.middlewares does, \
+                         <namespace>-<name>@kubernetescrd"
+                    ),
+                );
+            }
+        }
+        for (i, name) in self.kong_rate_limit_plugins.iter().enumerate() {
+            if let Err(why) = check_list_item(name) {
+                errors.add(format!("kongRateLimitPlugins[{i}]"), why);
+            }
+        }
+        for measure in [Measure::Rps, Measure::Rpm, Measure::Connections] {
+            let (min, max) = self.bounds.range(measure);
+            let setting = measure.setting();
+            if min < 0 {
+                errors.add(format!("{setting}.min"), format!("{min} is negative"));
+            }
+            if max < 0 {
+                errors.add(format!("{setting}.max"), format!("{max} is negative"));
+            }
+            if min > max {
+                errors.add(
+                    setting,
+                    format!("min {min} is above max {max}, so no value could pass"),
+                );
+            }
+        }
+        let burst_max = self.bounds.burst_multiplier.max;
+        if burst_max < 1 {
+            errors.add(
+                "bounds.burstMultiplier.max",
+                format!("{burst_max} is below 1, the smallest multiplier ingress-nginx takes"),
+            );
+        }
+        let prefix = self.min_allowlist_prefix;
+        if !(0..=32).contains(&prefix.ipv4) {
+            errors.add(
+                "minAllowlistPrefix.ipv4",
+                format!("{} is not an IPv4 prefix length (0 to 32)", prefix.ipv4),
+            );
+        }
+        if !(0..=128).contains(&prefix.ipv6) {
+            errors.add(
+                "minAllowlistPrefix.ipv6",
+                format!("{} is not an IPv6 prefix length (0 to 128)", prefix.ipv6),
+            );
+        }
+        self.validate_defaults(errors);
+        self.exempt_namespaces.validate("exemptNamespaces", errors);
+    }
+}
+
+impl Settings {
+    fn validate_defaults(&self, errors: &mut SettingsErrors) {
+        let Defaults {
+            rps,
+            burst_multiplier,
+        } = self.defaults;
+        if rps < 1 {
+            errors.add("defaults.rps", format!("{rps} is below 1"));
+        }
+        if burst_multiplier < 1 {
+            errors.add(
+                "defaults.burstMultiplier",
+                format!("{burst_multiplier} is below 1"),
+            );
+        }
+        // Only a policy that adds the defaults would then reject its own work.
+        if !self.mutate {
+            return;
+        }
+        let (min, max) = self.bounds.range(Measure::Rps);
+        if rps >= 1 && !(min..=max).contains(&rps) {
+            errors.add(
+                "defaults.rps",
+                format!("{rps} is outside bounds.rps ({min} to {max}), so mutate would add a limit the policy rejects"),
+            );
+        }
+        let burst_max = self.bounds.burst_multiplier.max;
+        if burst_multiplier > burst_max {
+            errors.add(
+                "defaults.burstMultiplier",
+                format!("{burst_multiplier} is above bounds.burstMultiplier.max ({burst_max})"),
+            );
+        }
+    }
+}
+
+/// One name of a comma-separated annotation list.
+fn check_list_item(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("an empty name can never match; remove it".into());
+    }
+    if name.contains(',') || name.chars().any(char::is_whitespace) {
+        return Err(format!(
+            "{name:?} holds a comma or a blank; list one name per entry"
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use netsec_shared::settings::parse_settings;
+
+    #[test]
+    fn defaults() {
+        let s: Settings = parse_settings(b"{}").unwrap();
+        assert_eq!(s, Settings::default());
+        assert_eq!(s.controllers["nginx"], Kind::IngressNginx);
+        assert_eq!(s.controllers.len(), 4);
+        assert_eq!(s.bounds.range(Measure::Rps), (1, 1_000));
+        assert_eq!(s.bounds.range(Measure::Rpm), (1, 60_000));
+        assert_eq!(s.bounds.range(Measure::Connections), (1, 1_000));
+        assert_eq!(s.bounds.burst_multiplier.max, 10);
+        assert_eq!(
+            s.min_allowlist_prefix,
+            MinAllowlistPrefix { ipv4: 16, ipv6: 48 }
+        );
+        assert_eq!(s.unknown_class, UnknownClass::Reject);
+        assert!(!s.mutate);
+    }
+
+    #[test]
+    fn partial_bounds_keep_the_other_default() {
+        let s: Settings =
+            parse_settings(br#"{"bounds": {"rps": {"max": 500}, "rpm": {"min": 60}}}"#).unwrap();
+        assert_eq!(s.bounds.range(Measure::Rps), (1, 500));
+        assert_eq!(s.bounds.range(Measure::Rpm), (60, 60_000));
+        let s: Settings = parse_settings(br#"{"minAllowlistPrefix": {"ipv4": 24}}"#).unwrap();
+        assert_eq!(s.min_allowlist_prefix.ipv6, 48);
+    }
+
+    #[test]
+    fn settings_table() {
+        let cases: &[(&str, Option<&str>)] = &[
+            (
+                r#"{"controllers": {"internal": "nginx-inc", "edge": "haproxy-ingress"}}"#,
+                None,
+            ),
+            (r#"{"unknownClass": "accept"}"#, None),
+            (
+                r#"{"traefikRateLimitMiddlewares": ["edge-ratelimit@kubernetescrd"], "kongRateLimitPlugins": ["rl"]}"#,
+                None,
+            ),
+            (r#"{"mutate": true, "defaults": {"rps": 50}}"#, None),
+            (
+                r#"{"controllers": {"nginx": "nginx-plus"}}"#,
+                Some("controllers.nginx: unknown variant `nginx-plus`"),
+            ),
+            (
+                r#"{"controllers": {"": "kong"}}"#,
+                Some("controllers: an empty class name"),
+            ),
+            (
+                r#"{"unknownClass": "warn"}"#,
+                Some("unknownClass: unknown variant `warn`"),
+            ),
+            (
+                r#"{"bounds": {"rps": {"min": 10, "max": 5}}}"#,
+                Some("bounds.rps: min 10 is above max 5"),
+            ),
+            (
+                r#"{"bounds": {"rpm": {"max": 0}}}"#,
+                Some("bounds.rpm: min 1 is above max 0"),
+            ),
+            (
+                r#"{"bounds": {"connections": {"min": -1}}}"#,
+                Some("bounds.connections.min: -1 is negative"),
+            ),
+            (
+                r#"{"bounds": {"rps": {"minimum": 1}}}"#,
+                Some("bounds.rps: unknown field `minimum`"),
+            ),
+            (
+                r#"{"bounds": {"burstMultiplier": {"min": 1}}}"#,
+                Some("bounds.burstMultiplier: unknown field `min`"),
+            ),
+            (
+                r#"{"bounds": {"burstMultiplier": {"max": 0}}}"#,
+                Some("bounds.burstMultiplier.max: 0 is below 1"),
+            ),
+            (
+                r#"{"bounds": {"rps": {"max": 1.5}}}"#,
+                Some("bounds.rps.max: invalid type: floating point"),
+            ),
+            (
+                r#"{"minAllowlistPrefix": {"ipv4": 33}}"#,
+                Some("minAllowlistPrefix.ipv4: 33 is not an IPv4 prefix length"),
+            ),
+            (
+                r#"{"minAllowlistPrefix": {"ipv6": -1}}"#,
+                Some("minAllowlistPrefix.ipv6: -1"),
+            ),
+            (
+                r#"{"traefikRateLimitMiddlewares": ["ratelimit"]}"#,
+                Some("traefikRateLimitMiddlewares[0]: \"ratelimit\" names no provider"),
+            ),
+            (
+                r#"{"kongRateLimitPlugins": ["a,b"]}"#,
+                Some("kongRateLimitPlugins[0]: \"a,b\" holds a comma"),
+            ),
+            (
+                r#"{"mutate": true, "bounds": {"rps": {"max": 10}}}"#,
+                Some("defaults.rps: 20 is outside bounds.rps (1 to 10)"),
+            ),
+            (r#"{"mutate": false, "bounds": {"rps": {"max": 10}}}"#, None),
+            (
+                r#"{"mutate": true, "defaults": {"burstMultiplier": 20}}"#,
+                Some("defaults.burstMultiplier: 20 is above bounds.burstMultiplier.max (10)"),
+            ),
+            (
+                r#"{"defaults": {"rps": 0}}"#,
+                Some("defaults.rps: 0 is below 1"),
+            ),
+            (
+                r#"{"exemptNamespaces": ["Team A"]}"#,
+                Some("exemptNamespaces[0]"),
+            ),
+            (r#"{"mutate": "yes"}"#, Some("mutate: invalid type: string")),
+        ];
+        for (json, want) in cases {
+            match (parse_settings::<Settings>(json.as_bytes()), want) {
+                (Ok(_), None) => {}
+                (Err(e), Some(w)) => assert!(e.contains(w), "{json}: {e}"),
+                (got, want) => panic!("{json}: got {got:?}, want error {want:?}"),
+            }
+        }
+    }
+}
