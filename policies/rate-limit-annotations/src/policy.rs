@@ -206,7 +206,7 @@ fn inspect(
                         &format!("{value:?}"),
                         measure,
                         (n, 1),
-                        |side, bound| format!("{side} it to {bound}"),
+                        |side, bound| format!("{side} {bound}"),
                     );
                 }
                 None => invalid(findings, &path, annotation, value),
@@ -242,7 +242,7 @@ fn inspect(
                         &format!("{value:?}"),
                         measure,
                         (n, 1),
-                        |side, bound| format!("{side} it to \"{bound}{suffix}\""),
+                        |side, bound| format!("{side} \"{bound}{suffix}\""),
                     );
                 }
                 None => invalid(findings, &path, annotation, value),
@@ -317,8 +317,8 @@ enum Side {
 impl std::fmt::Display for Side {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
-            Side::Raise => "raise",
-            Side::Lower => "lower",
+            Side::Raise => "raise it to at least",
+            Side::Lower => "lower it to at most",
         })
     }
 }
@@ -651,4 +651,470 @@ fn object_entry<'v>(
     entry
         .as_object_mut()
         .ok_or_else(|| format!("{key} is not a map, so the rate limit cannot be added"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use netsec_shared::Payload;
+    use serde_json::json;
+
+    fn run_op(object: Value, settings: Value, operation: &str) -> Verdict {
+        let payload = json!({
+            "request": {"uid": "1", "kind": {"group": "networking.k8s.io", "version": "v1", "kind": "Ingress"},
+                        "operation": operation, "namespace": "team-a", "object": object},
+            "settings": settings,
+        })
+        .to_string();
+        let p = Payload::<Settings>::parse(payload.as_bytes()).unwrap();
+        evaluate(&p.request, &p.settings)
+    }
+
+    fn run(object: Value, settings: Value) -> Verdict {
+        run_op(object, settings, "CREATE")
+    }
+
+    fn ingress(class: &str, annotations: Value) -> Value {
+        json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+               "metadata": {"name": "shop", "namespace": "team-a", "annotations": annotations},
+               "spec": {"ingressClassName": class, "rules": [{"host": "shop.example.com"}]}})
+    }
+
+    /// (verdict accepted, text that must appear in the message or, when accepted, a warning).
+    fn expect(v: &Verdict, allowed: bool, text: &str, name: &str) {
+        assert_eq!(v.is_accepted(), allowed, "{name}: {v:?}");
+        if text.is_empty() {
+            return;
+        }
+        let haystack = match v.message() {
+            Some(m) => m,
+            None => v.warnings().join("\n"),
+        };
+        assert!(haystack.contains(text), "{name}: {haystack}");
+    }
+
+    #[test]
+    fn table() {
+        let traefik = json!({"traefikRateLimitMiddlewares": ["team-a-rl@kubernetescrd"]});
+        let cases: Vec<(&str, &str, Value, Value, bool, &str)> = vec![
+            (
+                "nginx rps",
+                "nginx",
+                json!({"nginx.ingress.kubernetes.io/limit-rps": "20"}),
+                json!({}),
+                true,
+                "each controller replica",
+            ),
+            (
+                "nginx none",
+                "nginx",
+                json!({}),
+                json!({}),
+                false,
+                "add nginx.ingress.kubernetes.io/limit-rps: \"20\"",
+            ),
+            (
+                "nginx rps too high",
+                "nginx",
+                json!({"nginx.ingress.kubernetes.io/limit-rps": "5000"}),
+                json!({}),
+                false,
+                "\"5000\" is 5000 requests per second, above the maximum of 1000 (bounds.rps); lower it to at most 1000",
+            ),
+            (
+                "nginx rpm too low",
+                "nginx",
+                json!({"nginx.ingress.kubernetes.io/limit-rpm": "30"}),
+                json!({"bounds": {"rpm": {"min": 60}}}),
+                false,
+                "below the minimum of 60 (bounds.rpm)",
+            ),
+            (
+                "nginx connections",
+                "nginx",
+                json!({"nginx.ingress.kubernetes.io/limit-connections": "2000"}),
+                json!({}),
+                false,
+                "concurrent connections per client, above",
+            ),
+            (
+                "nginx wrong format",
+                "nginx",
+                json!({"nginx.ingress.kubernetes.io/limit-rps": "10r/s"}),
+                json!({}),
+                false,
+                "[nginx.ingress.kubernetes.io/limit-rps] \"10r/s\" is not a value ingress-nginx can read; use a whole number",
+            ),
+            (
+                "nginx zero",
+                "nginx",
+                json!({"nginx.ingress.kubernetes.io/limit-rps": "0"}),
+                json!({}),
+                false,
+                "\"0\" turns the limit off",
+            ),
+            (
+                "nginx burst",
+                "nginx",
+                json!({"nginx.ingress.kubernetes.io/limit-rps": "20", "nginx.ingress.kubernetes.io/limit-burst-multiplier": "20"}),
+                json!({}),
+                false,
+                "above the maximum multiplier of 10",
+            ),
+            (
+                "nginx implicit burst",
+                "nginx",
+                json!({"nginx.ingress.kubernetes.io/limit-rps": "20"}),
+                json!({"bounds": {"burstMultiplier": {"max": 3}}}),
+                false,
+                "limit-burst-multiplier] is not set, so ingress-nginx lets bursts of 5",
+            ),
+            (
+                "nginx connections have no burst",
+                "nginx",
+                json!({"nginx.ingress.kubernetes.io/limit-connections": "20"}),
+                json!({"bounds": {"burstMultiplier": {"max": 3}}}),
+                true,
+                "",
+            ),
+            (
+                "inc rate",
+                "inc",
+                json!({"nginx.org/limit-req-rate": "10r/s"}),
+                json!({"controllers": {"inc": "nginx-inc"}}),
+                true,
+                "limit-req-scale",
+            ),
+            (
+                "inc per minute",
+                "inc",
+                json!({"nginx.org/limit-req-rate": "70000r/m"}),
+                json!({"controllers": {"inc": "nginx-inc"}}),
+                false,
+                "70000 requests per minute, above the maximum of 60000 (bounds.rpm); lower it to at most \"60000r/m\"",
+            ),
+            (
+                "inc bad",
+                "inc",
+                json!({"nginx.org/limit-req-rate": "10"}),
+                json!({"controllers": {"inc": "nginx-inc"}}),
+                false,
+                "use a rate such as \"10r/s\"",
+            ),
+            (
+                "inc burst",
+                "inc",
+                json!({"nginx.org/limit-req-rate": "10r/s", "nginx.org/limit-req-burst": "150"}),
+                json!({"controllers": {"inc": "nginx-inc"}}),
+                false,
+                "\"150\" is 15 times the rate of \"10r/s\"",
+            ),
+            (
+                "inc scaled has no warning",
+                "inc",
+                json!({"nginx.org/limit-req-rate": "10r/s", "nginx.org/limit-req-scale": "true"}),
+                json!({"controllers": {"inc": "nginx-inc"}}),
+                true,
+                "",
+            ),
+            (
+                "haproxy default period",
+                "haproxy",
+                json!({"haproxy.org/rate-limit-requests": "20"}),
+                json!({}),
+                true,
+                "",
+            ),
+            (
+                "haproxy period normalised",
+                "haproxy",
+                json!({"haproxy.org/rate-limit-requests": "100", "haproxy.org/rate-limit-period": "10s"}),
+                json!({"bounds": {"rps": {"max": 5}}}),
+                false,
+                "\"100\" per rate-limit-period \"10s\" is 10 requests per second, above the maximum of 5 (bounds.rps); lower rate-limit-requests to at most 50",
+            ),
+            (
+                "haproxy slow",
+                "haproxy",
+                json!({"ingress.kubernetes.io/rate-limit-requests": "30", "haproxy.com/rate-limit-period": "1m"}),
+                json!({}),
+                false,
+                "is 0.5 requests per second, below the minimum of 1 (bounds.rps); raise rate-limit-requests to at least 60",
+            ),
+            (
+                "haproxy bad period",
+                "haproxy",
+                json!({"haproxy.org/rate-limit-requests": "30", "haproxy.org/rate-limit-period": "1.5s"}),
+                json!({}),
+                false,
+                "rate-limit-period] \"1.5s\" is not a value",
+            ),
+            (
+                "haproxy conflict",
+                "haproxy",
+                json!({"haproxy.org/rate-limit-requests": "30", "haproxy.com/rate-limit-requests": "3000"}),
+                json!({}),
+                false,
+                "rate-limit-requests is set under several prefixes",
+            ),
+            (
+                "haproxy-ingress",
+                "hi",
+                json!({"haproxy-ingress.github.io/limit-rps": "20"}),
+                json!({"controllers": {"hi": "haproxy-ingress"}}),
+                true,
+                "each controller replica",
+            ),
+            (
+                "haproxy-ingress ignores nginx keys",
+                "hi",
+                json!({"nginx.ingress.kubernetes.io/limit-rps": "20"}),
+                json!({"controllers": {"hi": "haproxy-ingress"}}),
+                false,
+                "haproxy-ingress.github.io/limit-rps",
+            ),
+            (
+                "traefik",
+                "traefik",
+                json!({"traefik.ingress.kubernetes.io/router.middlewares": "team-a-auth@kubernetescrd, team-a-rl@kubernetescrd"}),
+                traefik.clone(),
+                true,
+                "",
+            ),
+            (
+                "traefik other middleware",
+                "traefik",
+                json!({"traefik.ingress.kubernetes.io/router.middlewares": "team-a-auth@kubernetescrd"}),
+                traefik.clone(),
+                false,
+                "team-a-auth@kubernetescrd,team-a-rl@kubernetescrd",
+            ),
+            (
+                "traefik nothing configured",
+                "traefik",
+                json!({}),
+                json!({}),
+                false,
+                "traefikRateLimitMiddlewares is empty",
+            ),
+            (
+                "kong",
+                "kong",
+                json!({"konghq.com/plugins": "rl"}),
+                json!({"kongRateLimitPlugins": ["rl"]}),
+                true,
+                "",
+            ),
+            (
+                "kong missing",
+                "kong",
+                json!({"konghq.com/plugins": "cors"}),
+                json!({"kongRateLimitPlugins": ["rl"]}),
+                false,
+                "konghq.com/plugins: \"cors,rl\"",
+            ),
+            (
+                "allowlist ok",
+                "nginx",
+                json!({"nginx.ingress.kubernetes.io/limit-rps": "20", "nginx.ingress.kubernetes.io/limit-whitelist": "10.1.0.0/16, 192.0.2.7,2001:db8:1::/48"}),
+                json!({}),
+                true,
+                "",
+            ),
+            (
+                "allowlist everyone",
+                "nginx",
+                json!({"nginx.ingress.kubernetes.io/limit-rps": "20", "nginx.ingress.kubernetes.io/limit-allowlist": "0.0.0.0/0"}),
+                json!({"minAllowlistPrefix": {"ipv4": 0}}),
+                false,
+                "exempts every client",
+            ),
+            (
+                "allowlist mapped everyone",
+                "nginx",
+                json!({"nginx.ingress.kubernetes.io/limit-rps": "20", "nginx.ingress.kubernetes.io/limit-whitelist": "::ffff:0:0/96"}),
+                json!({}),
+                false,
+                "exempts every client",
+            ),
+            (
+                "allowlist broad",
+                "nginx",
+                json!({"nginx.ingress.kubernetes.io/limit-rps": "20", "nginx.ingress.kubernetes.io/limit-whitelist": "10.0.0.0/8"}),
+                json!({}),
+                false,
+                "is a /8 block, broader than the /16",
+            ),
+            (
+                "allowlist broad v6",
+                "hi",
+                json!({"haproxy-ingress.github.io/limit-rps": "20", "haproxy-ingress.github.io/limit-whitelist": "2001:db8::/32"}),
+                json!({"controllers": {"hi": "haproxy-ingress"}}),
+                false,
+                "broader than the /48 the policy allows for IPv6",
+            ),
+            (
+                "allowlist junk",
+                "haproxy",
+                json!({"haproxy.org/rate-limit-requests": "20", "haproxy.org/rate-limit-whitelist": "10.1.2.3/40"}),
+                json!({}),
+                false,
+                "is not a valid CIDR block",
+            ),
+            (
+                "allowlist pattern",
+                "haproxy",
+                json!({"haproxy.org/rate-limit-requests": "20", "haproxy.org/rate-limit-whitelist": "patterns/ips"}),
+                json!({}),
+                false,
+                "pattern file",
+            ),
+            (
+                "unknown class",
+                "other",
+                json!({}),
+                json!({}),
+                false,
+                "spec.ingressClassName \"other\" is an ingress class the policy does not map",
+            ),
+            (
+                "unknown class accepted",
+                "other",
+                json!({}),
+                json!({"unknownClass": "accept"}),
+                true,
+                "were not checked",
+            ),
+        ];
+        for (name, class, annotations, settings, allowed, text) in cases {
+            let v = run(ingress(class, annotations), settings);
+            expect(&v, allowed, text, name);
+        }
+    }
+
+    #[test]
+    fn class_from_annotation_and_none() {
+        let mut object = ingress("nginx", json!({"kubernetes.io/ingress.class": "nginx"}));
+        object["spec"]["ingressClassName"] = Value::Null;
+        let v = run(object.clone(), json!({}));
+        expect(
+            &v,
+            false,
+            "add nginx.ingress.kubernetes.io/limit-rps",
+            "annotation class",
+        );
+        object["metadata"]["annotations"] = json!({});
+        let v = run(object, json!({}));
+        expect(&v, false, "spec.ingressClassName is not set", "no class");
+    }
+
+    #[test]
+    fn everything_reported_at_once() {
+        let v = run(
+            ingress(
+                "nginx",
+                json!({"nginx.ingress.kubernetes.io/limit-rps": "abc",
+                       "nginx.ingress.kubernetes.io/limit-connections": "5000",
+                       "nginx.ingress.kubernetes.io/limit-whitelist": "0.0.0.0/0"}),
+            ),
+            json!({}),
+        );
+        let m = v.message().unwrap();
+        assert_eq!(m.lines().count(), 3, "{m}");
+    }
+
+    #[test]
+    fn mutation_per_kind() {
+        let cases: Vec<(&str, Value, Value)> = vec![
+            (
+                "nginx",
+                json!({}),
+                json!({"nginx.ingress.kubernetes.io/limit-rps": "20", "nginx.ingress.kubernetes.io/limit-burst-multiplier": "5"}),
+            ),
+            (
+                "inc",
+                json!({"controllers": {"inc": "nginx-inc"}}),
+                json!({"nginx.org/limit-req-rate": "20r/s", "nginx.org/limit-req-burst": "100"}),
+            ),
+            (
+                "haproxy",
+                json!({}),
+                json!({"haproxy.org/rate-limit-requests": "20", "haproxy.org/rate-limit-period": "1s"}),
+            ),
+            (
+                "hi",
+                json!({"controllers": {"hi": "haproxy-ingress"}}),
+                json!({"haproxy-ingress.github.io/limit-rps": "20"}),
+            ),
+            (
+                "traefik",
+                json!({"traefikRateLimitMiddlewares": ["a-rl@kubernetescrd"]}),
+                json!({"traefik.ingress.kubernetes.io/router.middlewares": "a-rl@kubernetescrd"}),
+            ),
+            (
+                "kong",
+                json!({"kongRateLimitPlugins": ["rl", "rl2"]}),
+                json!({"konghq.com/plugins": "rl"}),
+            ),
+        ];
+        for (class, mut settings, want) in cases {
+            settings["mutate"] = json!(true);
+            let v = run(ingress(class, json!(null)), settings);
+            let Verdict::Mutate { object, warnings } = v else {
+                panic!("{class}: {v:?}");
+            };
+            assert_eq!(object["metadata"]["annotations"], want, "{class}");
+            assert!(
+                warnings[0].contains("the policy added"),
+                "{class}: {warnings:?}"
+            );
+            assert_eq!(object["spec"]["rules"][0]["host"], "shop.example.com");
+        }
+        // A limit already present: nothing to add.
+        let v = run(
+            ingress(
+                "nginx",
+                json!({"nginx.ingress.kubernetes.io/limit-rps": "5"}),
+            ),
+            json!({"mutate": true}),
+        );
+        assert!(matches!(v, Verdict::Accept { .. }), "{v:?}");
+        // Another violation: no mutation, everything reported.
+        let v = run(
+            ingress(
+                "nginx",
+                json!({"nginx.ingress.kubernetes.io/limit-whitelist": "0.0.0.0/0"}),
+            ),
+            json!({"mutate": true}),
+        );
+        let m = v.message().unwrap();
+        assert!(
+            m.contains("exempts every client") && m.contains("has no rate limit"),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn operations_and_garbage() {
+        let bad = ingress("nginx", json!({}));
+        assert!(run_op(bad.clone(), json!({}), "DELETE").is_accepted());
+        assert!(!run_op(bad.clone(), json!({}), "UPDATE").is_accepted());
+        assert!(run(bad, json!({"exemptNamespaces": ["team-a"]})).is_accepted());
+        let garbage =
+            json!({"metadata": {"annotations": {"nginx.ingress.kubernetes.io/limit-rps": 20}}});
+        let m = run(garbage, json!({})).message().unwrap();
+        assert!(
+            m.contains("cannot be read as an Ingress") && m.contains("metadata.annotations"),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn ratios() {
+        assert_eq!(ratio(10, 1), "10");
+        assert_eq!(ratio(1, 2), "0.5");
+        assert_eq!(ratio(1, 3), "0.333");
+        assert_eq!(ratio(100_000, 60_000), "1.666");
+        assert_eq!(ratio(1, 3_000), "about 0");
+    }
 }
