@@ -1,11 +1,9 @@
 //! The controllers this policy knows, and the rate-limit annotations each one reads.
 
 use netsec_shared::request::StringMap;
-use serde::{Deserialize, Serialize};
 
 /// A kind of ingress controller, as the `controllers` setting names it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Kind {
     IngressNginx,
     NginxInc,

@@ -100,9 +100,9 @@ fn controller(findings: &mut Findings, ingress: &Ingress<'_>, settings: &Setting
     let classes = ingress.classes();
     let named = classes.first().filter(|(_, class)| !class.is_empty());
     if let Some((_, class)) = named
-        && let Some(kind) = settings.controllers.get(*class)
+        && let Some(kind) = settings.kind_of(class)
     {
-        return Some(*kind);
+        return Some(kind);
     }
     let mapped: Vec<String> = settings
         .controllers
@@ -357,12 +357,13 @@ fn check_bound(
 
 /// `num / den` for people: a whole number, or up to three decimals.
 fn ratio(num: u64, den: u64) -> String {
-    let (num, den) = (u128::from(num), u128::from(den.max(1)));
+    let den = den.max(1);
     let whole = num / den;
-    let thousandths = (num % den) * 1000 / den;
-    if thousandths == 0 && num % den == 0 {
+    if num % den == 0 {
         return whole.to_string();
     }
+    // A denominator too large to scale only comes with absurd periods; show the whole part.
+    let thousandths = (num % den).checked_mul(1000).map_or(0, |x| x / den);
     let mut text = format!("{whole}.{thousandths:03}");
     while text.ends_with('0') {
         text.pop();
@@ -401,7 +402,7 @@ fn check_bursts(findings: &mut Findings, kind: Kind, settings: &Settings, seen: 
                 "\"{burst}\" is {} times the rate of {rate_text:?}, above the maximum multiplier \
                  of {max} (bounds.burstMultiplier.max); set it to at most {}",
                 ratio(*burst, *rate),
-                i128::from(*rate) * i128::from(max)
+                rate.saturating_mul(max.unsigned_abs())
             ),
         );
     }
@@ -431,7 +432,7 @@ fn check_haproxy_rate(findings: &mut Findings, settings: &Settings, seen: &Seen)
         Measure::Rps,
         amount,
         |side, bound| {
-            let per_period = i128::from(bound) * i128::from(period_ms);
+            let per_period = bound.unsigned_abs().saturating_mul(period_ms);
             match side {
                 Side::Lower if per_period >= 1_000 => format!(
                     "lower rate-limit-requests to at most {} for this period, or lengthen the period",
@@ -440,7 +441,7 @@ fn check_haproxy_rate(findings: &mut Findings, settings: &Settings, seen: &Seen)
                 Side::Lower => "lengthen rate-limit-period".to_string(),
                 Side::Raise => format!(
                     "raise rate-limit-requests to at least {} for this period, or shorten the period",
-                    (per_period + 999) / 1_000
+                    per_period.div_ceil(1_000)
                 ),
             }
         },
@@ -549,7 +550,7 @@ fn defaults_for(
             (key(Role::NginxRate), format!("{rps}r/s")),
             (
                 key(Role::NginxBurst),
-                (i128::from(rps) * i128::from(multiplier)).to_string(),
+                rps.saturating_mul(multiplier).to_string(),
             ),
         ],
         Kind::Haproxy => {

@@ -1,17 +1,19 @@
 //! Settings of `rate-limit-annotations`.
 
-use std::collections::BTreeMap;
-
 use netsec_shared::{ExemptNamespaces, SettingsErrors, Validate};
-use serde::{Deserialize, Serialize};
+use serde::de::{Deserialize, Deserializer, Error as _};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
 
 use crate::controllers::Kind;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+/// The settings, camelCase, with unknown fields refused at every level. They are read from a
+/// JSON tree by hand rather than derived: a derived reader per nested struct costs the module
+/// more than the whole tree walk (the policy's size budget is 300 KB).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Settings {
-    /// Ingress class name to the kind of controller that serves it.
-    pub controllers: BTreeMap<String, Kind>,
+    /// Ingress class name to the kind of controller that serves it, sorted by class.
+    pub controllers: Vec<(String, Kind)>,
     pub unknown_class: UnknownClass,
     /// Traefik middlewares that limit the rate, as `router.middlewares` names them.
     pub traefik_rate_limit_middlewares: Vec<String>,
@@ -27,11 +29,12 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
+        // Sorted by class, as kind_of searches it.
         let controllers = [
-            ("nginx", Kind::IngressNginx),
-            ("traefik", Kind::Traefik),
             ("haproxy", Kind::Haproxy),
             ("kong", Kind::Kong),
+            ("nginx", Kind::IngressNginx),
+            ("traefik", Kind::Traefik),
         ];
         Settings {
             controllers: controllers
@@ -51,8 +54,7 @@ impl Default for Settings {
 }
 
 /// What to do with an Ingress whose class is not in `controllers`, or that names none.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum UnknownClass {
     #[default]
     Reject,
@@ -97,17 +99,13 @@ impl Measure {
 
 /// A bound given in part keeps the default of the part left out, so `rps: {max: 500}` still has
 /// a minimum of 1.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Range {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub min: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub max: Option<i64>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MaxOnly {
     pub max: i64,
 }
@@ -118,8 +116,7 @@ impl Default for MaxOnly {
     }
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Bounds {
     pub rps: Range,
     pub rpm: Range,
@@ -140,8 +137,7 @@ impl Bounds {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MinAllowlistPrefix {
     pub ipv4: i64,
     pub ipv6: i64,
@@ -154,8 +150,7 @@ impl Default for MinAllowlistPrefix {
 }
 
 /// The limit added when `mutate` is on, mapped to each controller's annotations.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Defaults {
     pub rps: i64,
     pub burst_multiplier: i64,
@@ -170,9 +165,221 @@ impl Default for Defaults {
     }
 }
 
+impl<'de> Deserialize<'de> for Settings {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        // Captured raw and parsed by the plain JSON reader, the one the mutation uses too, so
+        // the tree reader is compiled once.
+        let raw = Box::<RawValue>::deserialize(de)?;
+        let tree: Value = serde_json::from_str(raw.get()).map_err(D::Error::custom)?;
+        Settings::from_tree(&tree).map_err(D::Error::custom)
+    }
+}
+
+impl Settings {
+    /// The kind of controller serving `class`, if the class is mapped.
+    pub fn kind_of(&self, class: &str) -> Option<Kind> {
+        self.controllers
+            .binary_search_by(|(c, _)| c.as_str().cmp(class))
+            .ok()
+            .map(|i| self.controllers[i].1)
+    }
+
+    /// Reads the settings tree; a missing or null field keeps its default. Errors are worded
+    /// as serde words them, after the path of the setting.
+    pub fn from_tree(tree: &Value) -> Result<Settings, String> {
+        let mut s = Settings::default();
+        for (key, value) in fields(
+            tree,
+            "",
+            &[
+                "controllers",
+                "unknownClass",
+                "traefikRateLimitMiddlewares",
+                "kongRateLimitPlugins",
+                "bounds",
+                "minAllowlistPrefix",
+                "mutate",
+                "defaults",
+                "exemptNamespaces",
+            ],
+        )? {
+            let path = key.as_str();
+            match path {
+                "controllers" => {
+                    s.controllers.clear();
+                    // JSON map keys are unique and come sorted.
+                    for (class, kind) in fields(value, path, &[])? {
+                        let at = format!("{path}.{class}");
+                        let names: Vec<&str> = Kind::ALL.iter().map(|k| k.name()).collect();
+                        let kind = variant(kind, &at, &names)?;
+                        s.controllers.push((class.clone(), Kind::ALL[kind]));
+                    }
+                }
+                "unknownClass" => {
+                    s.unknown_class = match variant(value, path, &["reject", "accept"])? {
+                        0 => UnknownClass::Reject,
+                        _ => UnknownClass::Accept,
+                    }
+                }
+                "traefikRateLimitMiddlewares" => {
+                    s.traefik_rate_limit_middlewares = strings(value, path)?
+                }
+                "kongRateLimitPlugins" => s.kong_rate_limit_plugins = strings(value, path)?,
+                "bounds" => s.bounds = read_bounds(value)?,
+                "minAllowlistPrefix" => {
+                    for (name, n) in fields(value, path, &["ipv4", "ipv6"])? {
+                        let n = integer(n, &format!("{path}.{name}"))?;
+                        match name.as_str() {
+                            "ipv4" => s.min_allowlist_prefix.ipv4 = n,
+                            _ => s.min_allowlist_prefix.ipv6 = n,
+                        }
+                    }
+                }
+                "mutate" => s.mutate = boolean(value, path)?,
+                "defaults" => {
+                    for (name, n) in fields(value, path, &["rps", "burstMultiplier"])? {
+                        let n = integer(n, &format!("{path}.{name}"))?;
+                        match name.as_str() {
+                            "rps" => s.defaults.rps = n,
+                            _ => s.defaults.burst_multiplier = n,
+                        }
+                    }
+                }
+                _ => s.exempt_namespaces = ExemptNamespaces(strings(value, path)?),
+            }
+        }
+        Ok(s)
+    }
+}
+
+fn read_bounds(tree: &Value) -> Result<Bounds, String> {
+    let mut bounds = Bounds::default();
+    let path = "bounds";
+    for (name, value) in fields(
+        tree,
+        path,
+        &["rps", "rpm", "connections", "burstMultiplier"],
+    )? {
+        let at = format!("{path}.{name}");
+        if name == "burstMultiplier" {
+            for (_, max) in fields(value, &at, &["max"])? {
+                bounds.burst_multiplier.max = integer(max, &format!("{at}.max"))?;
+            }
+            continue;
+        }
+        let mut range = Range::default();
+        for (end, n) in fields(value, &at, &["min", "max"])? {
+            let n = Some(integer(n, &format!("{at}.{end}"))?);
+            match end.as_str() {
+                "min" => range.min = n,
+                _ => range.max = n,
+            }
+        }
+        match name.as_str() {
+            "rps" => bounds.rps = range,
+            "rpm" => bounds.rpm = range,
+            _ => bounds.connections = range,
+        }
+    }
+    Ok(bounds)
+}
+
+/// The non-null fields of a map; with `known` non-empty, any other field is an error.
+fn fields<'v>(
+    value: &'v Value,
+    path: &str,
+    known: &[&str],
+) -> Result<impl Iterator<Item = (&'v String, &'v Value)>, String> {
+    let map = match value {
+        Value::Null => None,
+        Value::Object(map) => Some(map),
+        other => return Err(invalid_type(other, path, "a map")),
+    };
+    if !known.is_empty()
+        && let Some(unknown) = map
+            .into_iter()
+            .flat_map(Map::keys)
+            .find(|k| !known.contains(&k.as_str()))
+    {
+        let at = if path.is_empty() {
+            String::new()
+        } else {
+            format!("{path}: ")
+        };
+        return Err(format!(
+            "{at}unknown field `{unknown}`, expected one of {}",
+            quoted(known)
+        ));
+    }
+    Ok(map.into_iter().flatten().filter(|(_, v)| !v.is_null()))
+}
+
+fn quoted(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn invalid_type(value: &Value, path: &str, expected: &str) -> String {
+    let found = match value {
+        Value::Null => "null".to_string(),
+        Value::Bool(b) => format!("boolean `{b}`"),
+        Value::Number(n) if n.is_f64() => format!("floating point `{n}`"),
+        Value::Number(n) => format!("integer `{n}`"),
+        Value::String(s) => format!("string {s:?}"),
+        Value::Array(_) => "sequence".to_string(),
+        Value::Object(_) => "map".to_string(),
+    };
+    format!("{path}: invalid type: {found}, expected {expected}")
+}
+
+fn integer(value: &Value, path: &str) -> Result<i64, String> {
+    match value {
+        Value::Number(n) if n.is_u64() || n.is_i64() => n
+            .as_i64()
+            .ok_or_else(|| format!("{path}: invalid value: integer `{n}`, expected i64")),
+        other => Err(invalid_type(other, path, "i64")),
+    }
+}
+
+fn boolean(value: &Value, path: &str) -> Result<bool, String> {
+    value
+        .as_bool()
+        .ok_or_else(|| invalid_type(value, path, "a boolean"))
+}
+
+fn strings(value: &Value, path: &str) -> Result<Vec<String>, String> {
+    let Value::Array(items) = value else {
+        return Err(invalid_type(value, path, "a sequence"));
+    };
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| match item {
+            Value::String(s) => Ok(s.clone()),
+            other => Err(invalid_type(other, &format!("{path}[{i}]"), "a string")),
+        })
+        .collect()
+}
+
+/// The index of the string value in `names`.
+fn variant(value: &Value, path: &str, names: &[&str]) -> Result<usize, String> {
+    let Value::String(name) = value else {
+        return Err(invalid_type(value, path, "a string"));
+    };
+    names.iter().position(|n| n == name).ok_or_else(|| {
+        format!(
+            "{path}: unknown variant `{name}`, expected one of {}",
+            quoted(names)
+        )
+    })
+}
+
 impl Validate for Settings {
     fn validate(&self, errors: &mut SettingsErrors) {
-        for class in self.controllers.keys() {
+        for (class, _) in &self.controllers {
             if class.trim().is_empty() {
                 errors.add(
                     "controllers",
@@ -298,7 +505,8 @@ mod tests {
     fn defaults() {
         let s: Settings = parse_settings(b"{}").unwrap();
         assert_eq!(s, Settings::default());
-        assert_eq!(s.controllers["nginx"], Kind::IngressNginx);
+        assert_eq!(s.kind_of("nginx"), Some(Kind::IngressNginx));
+        assert_eq!(s.kind_of("nginx-plus"), None);
         assert_eq!(s.controllers.len(), 4);
         assert_eq!(s.bounds.range(Measure::Rps), (1, 1_000));
         assert_eq!(s.bounds.range(Measure::Rpm), (1, 60_000));
