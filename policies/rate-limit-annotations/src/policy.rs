@@ -359,7 +359,7 @@ fn check_bound(
 fn ratio(num: u64, den: u64) -> String {
     let den = den.max(1);
     let whole = num / den;
-    if num % den == 0 {
+    if num.is_multiple_of(den) {
         return whole.to_string();
     }
     // A denominator too large to scale only comes with absurd periods; show the whole part.
