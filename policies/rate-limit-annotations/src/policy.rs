@@ -68,11 +68,21 @@ pub fn check(
         }
     };
     if !settings.mutate || findings.has_violations() {
+        let choices = match kind {
+            Kind::Traefik => &settings.traefik_rate_limit_middlewares[..],
+            Kind::Kong => &settings.kong_rate_limit_plugins[..],
+            _ => &[],
+        };
+        let others = if choices.len() > 1 {
+            format!(" (any of {} counts)", choices.join(", "))
+        } else {
+            String::new()
+        };
         findings.violation(
             "metadata.annotations",
             format!(
                 "has no rate limit that {} applies, so any client may send requests without \
-                 limit; add {}",
+                 limit; add {}{others}",
                 kind.label(),
                 describe(&additions)
             ),
@@ -1117,5 +1127,78 @@ mod tests {
         assert_eq!(ratio(1, 3), "0.333");
         assert_eq!(ratio(100_000, 60_000), "1.666");
         assert_eq!(ratio(1, 3_000), "about 0");
+    }
+
+    #[test]
+    fn no_value_panics_and_broken_limits_never_pass() {
+        let values = [
+            "",
+            " ",
+            "0",
+            "1",
+            "20",
+            "-1",
+            "+5",
+            "1e3",
+            "1.5",
+            "10r/s",
+            "10r/m",
+            "0r/s",
+            "r/s",
+            "18446744073709551615",
+            "18446744073709551616",
+            "99999999999999999999r/s",
+            "1ms",
+            "999999999999999999d",
+            "0s",
+            "true",
+            "nope",
+            "0.0.0.0/0",
+            "::/0",
+            "10.1.0.0/16,",
+            ",,",
+            "patterns/x",
+            "a@kubernetescrd",
+            "\u{e9}\u{301}",
+            "10.0.0.0/8, ::ffff:1.2.3.4",
+        ];
+        let settings = json!({
+            "controllers": {"n": "ingress-nginx", "i": "nginx-inc", "t": "traefik",
+                            "h": "haproxy", "hi": "haproxy-ingress", "k": "kong"},
+            "traefikRateLimitMiddlewares": ["a@kubernetescrd"],
+            "kongRateLimitPlugins": ["rl"],
+        });
+        let class_of = |kind: Kind| match kind {
+            Kind::IngressNginx => "n",
+            Kind::NginxInc => "i",
+            Kind::Traefik => "t",
+            Kind::Haproxy => "h",
+            Kind::HaproxyIngress => "hi",
+            Kind::Kong => "k",
+        };
+        for annotation in controllers::ANNOTATIONS {
+            let limit = matches!(
+                annotation.role,
+                Role::Rps | Role::Rpm | Role::Connections | Role::NginxRate | Role::Requests
+            );
+            for key in annotation.keys() {
+                for value in values {
+                    for mutate in [false, true] {
+                        let mut settings = settings.clone();
+                        settings["mutate"] = json!(mutate);
+                        let object =
+                            ingress(class_of(annotation.kind), json!({ key.clone(): value }));
+                        let v = run(object, settings);
+                        let readable = match annotation.role {
+                            Role::NginxRate => parse_nginx_rate(value).is_some_and(|(n, _)| n >= 1),
+                            _ => positive(value).is_some(),
+                        };
+                        if limit && !readable {
+                            assert!(!v.is_accepted(), "{key}={value:?}: {v:?}");
+                        }
+                    }
+                }
+            }
+        }
     }
 }
