@@ -10,6 +10,7 @@ pub mod host;
 pub mod ingress;
 pub mod net;
 pub mod request;
+pub mod review;
 pub mod settings;
 pub mod verdict;
 

@@ -7,7 +7,8 @@ use netsec_shared::annotations::{
 use netsec_shared::ingress::Ingress;
 use netsec_shared::net::{Family, family, normalize, parse_ip_or_cidr};
 use netsec_shared::request::StringMap;
-use netsec_shared::{AdmissionRequest, Findings, Operation, Verdict};
+use netsec_shared::review::ingress_under_review;
+use netsec_shared::{AdmissionRequest, Findings, Verdict};
 use serde_json::{Map, Value};
 
 use crate::controllers::{self, Annotation, Kind, Role};
@@ -19,27 +20,11 @@ const HAPROXY_DEFAULT_PERIOD_MS: u64 = 1_000;
 const NGINX_DEFAULT_BURST_MULTIPLIER: u64 = 5;
 
 pub fn evaluate(request: &AdmissionRequest<'_>, settings: &Settings) -> Verdict {
-    if matches!(request.operation, Operation::Delete | Operation::Connect) {
-        return Verdict::accept();
+    match ingress_under_review(request, &settings.exempt_namespaces) {
+        Ok(Some(ingress)) => check(request, &ingress, settings),
+        Ok(None) => Verdict::accept(),
+        Err(rejection) => rejection,
     }
-    // The policy's rules select Ingress only; anything else is not its to judge.
-    let kind = request.kind.kind.as_ref();
-    if !kind.is_empty() && kind != "Ingress" {
-        return Verdict::accept();
-    }
-    if settings.exempt_namespaces.contains(&request.namespace) {
-        return Verdict::accept();
-    }
-    let ingress: Ingress = match request.object("an Ingress") {
-        Ok(ingress) => ingress,
-        Err(message) => return Verdict::reject(message),
-    };
-    if let Some(other) = ingress.kind.as_deref().filter(|k| *k != "Ingress") {
-        return Verdict::reject(format!(
-            "the object is a {other}, not an Ingress; this policy validates Ingress objects only"
-        ));
-    }
-    check(request, &ingress, settings)
 }
 
 /// All the rules over a parsed Ingress; `request` supplies the raw object to mutate.
