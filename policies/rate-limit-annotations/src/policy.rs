@@ -691,300 +691,53 @@ mod tests {
 
     #[test]
     fn table() {
-        let traefik = json!({"traefikRateLimitMiddlewares": ["team-a-rl@kubernetescrd"]});
-        let cases: Vec<(&str, &str, Value, Value, bool, &str)> = vec![
-            (
-                "nginx rps",
-                "nginx",
-                json!({"nginx.ingress.kubernetes.io/limit-rps": "20"}),
-                json!({}),
-                true,
-                "each controller replica",
-            ),
-            (
-                "nginx none",
-                "nginx",
-                json!({}),
-                json!({}),
-                false,
-                "add nginx.ingress.kubernetes.io/limit-rps: \"20\"",
-            ),
-            (
-                "nginx rps too high",
-                "nginx",
-                json!({"nginx.ingress.kubernetes.io/limit-rps": "5000"}),
-                json!({}),
-                false,
-                "\"5000\" is 5000 requests per second, above the maximum of 1000 (bounds.rps); lower it to at most 1000",
-            ),
-            (
-                "nginx rpm too low",
-                "nginx",
-                json!({"nginx.ingress.kubernetes.io/limit-rpm": "30"}),
-                json!({"bounds": {"rpm": {"min": 60}}}),
-                false,
-                "below the minimum of 60 (bounds.rpm)",
-            ),
-            (
-                "nginx connections",
-                "nginx",
-                json!({"nginx.ingress.kubernetes.io/limit-connections": "2000"}),
-                json!({}),
-                false,
-                "concurrent connections per client, above",
-            ),
-            (
-                "nginx wrong format",
-                "nginx",
-                json!({"nginx.ingress.kubernetes.io/limit-rps": "10r/s"}),
-                json!({}),
-                false,
-                "[nginx.ingress.kubernetes.io/limit-rps] \"10r/s\" is not a value ingress-nginx can read; use a whole number",
-            ),
-            (
-                "nginx zero",
-                "nginx",
-                json!({"nginx.ingress.kubernetes.io/limit-rps": "0"}),
-                json!({}),
-                false,
-                "\"0\" turns the limit off",
-            ),
-            (
-                "nginx burst",
-                "nginx",
-                json!({"nginx.ingress.kubernetes.io/limit-rps": "20", "nginx.ingress.kubernetes.io/limit-burst-multiplier": "20"}),
-                json!({}),
-                false,
-                "above the maximum multiplier of 10",
-            ),
-            (
-                "nginx implicit burst",
-                "nginx",
-                json!({"nginx.ingress.kubernetes.io/limit-rps": "20"}),
-                json!({"bounds": {"burstMultiplier": {"max": 3}}}),
-                false,
-                "limit-burst-multiplier] is not set, so ingress-nginx lets bursts of 5",
-            ),
-            (
-                "nginx connections have no burst",
-                "nginx",
-                json!({"nginx.ingress.kubernetes.io/limit-connections": "20"}),
-                json!({"bounds": {"burstMultiplier": {"max": 3}}}),
-                true,
-                "",
-            ),
-            (
-                "inc rate",
-                "inc",
-                json!({"nginx.org/limit-req-rate": "10r/s"}),
-                json!({"controllers": {"inc": "nginx-inc"}}),
-                true,
-                "limit-req-scale",
-            ),
-            (
-                "inc per minute",
-                "inc",
-                json!({"nginx.org/limit-req-rate": "70000r/m"}),
-                json!({"controllers": {"inc": "nginx-inc"}}),
-                false,
-                "70000 requests per minute, above the maximum of 60000 (bounds.rpm); lower it to at most \"60000r/m\"",
-            ),
-            (
-                "inc bad",
-                "inc",
-                json!({"nginx.org/limit-req-rate": "10"}),
-                json!({"controllers": {"inc": "nginx-inc"}}),
-                false,
-                "use a rate such as \"10r/s\"",
-            ),
-            (
-                "inc burst",
-                "inc",
-                json!({"nginx.org/limit-req-rate": "10r/s", "nginx.org/limit-req-burst": "150"}),
-                json!({"controllers": {"inc": "nginx-inc"}}),
-                false,
-                "\"150\" is 15 times the rate of \"10r/s\"",
-            ),
-            (
-                "inc scaled has no warning",
-                "inc",
-                json!({"nginx.org/limit-req-rate": "10r/s", "nginx.org/limit-req-scale": "true"}),
-                json!({"controllers": {"inc": "nginx-inc"}}),
-                true,
-                "",
-            ),
-            (
-                "haproxy default period",
-                "haproxy",
-                json!({"haproxy.org/rate-limit-requests": "20"}),
-                json!({}),
-                true,
-                "",
-            ),
-            (
-                "haproxy period normalised",
-                "haproxy",
-                json!({"haproxy.org/rate-limit-requests": "100", "haproxy.org/rate-limit-period": "10s"}),
-                json!({"bounds": {"rps": {"max": 5}}}),
-                false,
-                "\"100\" per rate-limit-period \"10s\" is 10 requests per second, above the maximum of 5 (bounds.rps); lower rate-limit-requests to at most 50",
-            ),
-            (
-                "haproxy slow",
-                "haproxy",
-                json!({"ingress.kubernetes.io/rate-limit-requests": "30", "haproxy.com/rate-limit-period": "1m"}),
-                json!({}),
-                false,
-                "is 0.5 requests per second, below the minimum of 1 (bounds.rps); raise rate-limit-requests to at least 60",
-            ),
-            (
-                "haproxy bad period",
-                "haproxy",
-                json!({"haproxy.org/rate-limit-requests": "30", "haproxy.org/rate-limit-period": "1.5s"}),
-                json!({}),
-                false,
-                "rate-limit-period] \"1.5s\" is not a value",
-            ),
-            (
-                "haproxy conflict",
-                "haproxy",
-                json!({"haproxy.org/rate-limit-requests": "30", "haproxy.com/rate-limit-requests": "3000"}),
-                json!({}),
-                false,
-                "rate-limit-requests is set under several prefixes",
-            ),
-            (
-                "haproxy-ingress",
-                "hi",
-                json!({"haproxy-ingress.github.io/limit-rps": "20"}),
-                json!({"controllers": {"hi": "haproxy-ingress"}}),
-                true,
-                "each controller replica",
-            ),
-            (
-                "haproxy-ingress ignores nginx keys",
-                "hi",
-                json!({"nginx.ingress.kubernetes.io/limit-rps": "20"}),
-                json!({"controllers": {"hi": "haproxy-ingress"}}),
-                false,
-                "haproxy-ingress.github.io/limit-rps",
-            ),
-            (
-                "traefik",
-                "traefik",
-                json!({"traefik.ingress.kubernetes.io/router.middlewares": "team-a-auth@kubernetescrd, team-a-rl@kubernetescrd"}),
-                traefik.clone(),
-                true,
-                "",
-            ),
-            (
-                "traefik other middleware",
-                "traefik",
-                json!({"traefik.ingress.kubernetes.io/router.middlewares": "team-a-auth@kubernetescrd"}),
-                traefik.clone(),
-                false,
-                "team-a-auth@kubernetescrd,team-a-rl@kubernetescrd",
-            ),
-            (
-                "traefik nothing configured",
-                "traefik",
-                json!({}),
-                json!({}),
-                false,
-                "traefikRateLimitMiddlewares is empty",
-            ),
-            (
-                "kong",
-                "kong",
-                json!({"konghq.com/plugins": "rl"}),
-                json!({"kongRateLimitPlugins": ["rl"]}),
-                true,
-                "",
-            ),
-            (
-                "kong missing",
-                "kong",
-                json!({"konghq.com/plugins": "cors"}),
-                json!({"kongRateLimitPlugins": ["rl"]}),
-                false,
-                "konghq.com/plugins: \"cors,rl\"",
-            ),
-            (
-                "allowlist ok",
-                "nginx",
-                json!({"nginx.ingress.kubernetes.io/limit-rps": "20", "nginx.ingress.kubernetes.io/limit-whitelist": "10.1.0.0/16, 192.0.2.7,2001:db8:1::/48"}),
-                json!({}),
-                true,
-                "",
-            ),
-            (
-                "allowlist everyone",
-                "nginx",
-                json!({"nginx.ingress.kubernetes.io/limit-rps": "20", "nginx.ingress.kubernetes.io/limit-allowlist": "0.0.0.0/0"}),
-                json!({"minAllowlistPrefix": {"ipv4": 0}}),
-                false,
-                "exempts every client",
-            ),
-            (
-                "allowlist mapped everyone",
-                "nginx",
-                json!({"nginx.ingress.kubernetes.io/limit-rps": "20", "nginx.ingress.kubernetes.io/limit-whitelist": "::ffff:0:0/96"}),
-                json!({}),
-                false,
-                "exempts every client",
-            ),
-            (
-                "allowlist broad",
-                "nginx",
-                json!({"nginx.ingress.kubernetes.io/limit-rps": "20", "nginx.ingress.kubernetes.io/limit-whitelist": "10.0.0.0/8"}),
-                json!({}),
-                false,
-                "is a /8 block, broader than the /16",
-            ),
-            (
-                "allowlist broad v6",
-                "hi",
-                json!({"haproxy-ingress.github.io/limit-rps": "20", "haproxy-ingress.github.io/limit-whitelist": "2001:db8::/32"}),
-                json!({"controllers": {"hi": "haproxy-ingress"}}),
-                false,
-                "broader than the /48 the policy allows for IPv6",
-            ),
-            (
-                "allowlist junk",
-                "haproxy",
-                json!({"haproxy.org/rate-limit-requests": "20", "haproxy.org/rate-limit-whitelist": "10.1.2.3/40"}),
-                json!({}),
-                false,
-                "is not a valid CIDR block",
-            ),
-            (
-                "allowlist pattern",
-                "haproxy",
-                json!({"haproxy.org/rate-limit-requests": "20", "haproxy.org/rate-limit-whitelist": "patterns/ips"}),
-                json!({}),
-                false,
-                "pattern file",
-            ),
-            (
-                "unknown class",
-                "other",
-                json!({}),
-                json!({}),
-                false,
-                "spec.ingressClassName \"other\" is an ingress class the policy does not map",
-            ),
-            (
-                "unknown class accepted",
-                "other",
-                json!({}),
-                json!({"unknownClass": "accept"}),
-                true,
-                "were not checked",
-            ),
-        ];
-        for (name, class, annotations, settings, allowed, text) in cases {
-            let v = run(ingress(class, annotations), settings);
-            expect(&v, allowed, text, name);
+        // name | class | annotations | settings | accept or reject | text in the message (or,
+        // when accepted, in a warning).
+        let table = r#"
+nginx rps | nginx | {"nginx.ingress.kubernetes.io/limit-rps": "20"} | {} | accept | each controller replica
+nginx none | nginx | {} | {} | reject | add nginx.ingress.kubernetes.io/limit-rps: "20"
+nginx rps too high | nginx | {"nginx.ingress.kubernetes.io/limit-rps": "5000"} | {} | reject | "5000" is 5000 requests per second, above the maximum of 1000 (bounds.rps); lower it to at most 1000
+nginx rpm too low | nginx | {"nginx.ingress.kubernetes.io/limit-rpm": "30"} | {"bounds": {"rpm": {"min": 60}}} | reject | below the minimum of 60 (bounds.rpm)
+nginx connections | nginx | {"nginx.ingress.kubernetes.io/limit-connections": "2000"} | {} | reject | concurrent connections per client, above
+nginx wrong format | nginx | {"nginx.ingress.kubernetes.io/limit-rps": "10r/s"} | {} | reject | [nginx.ingress.kubernetes.io/limit-rps] "10r/s" is not a value ingress-nginx can read; use a whole number
+nginx zero | nginx | {"nginx.ingress.kubernetes.io/limit-rps": "0"} | {} | reject | "0" turns the limit off
+nginx burst | nginx | {"nginx.ingress.kubernetes.io/limit-rps": "20", "nginx.ingress.kubernetes.io/limit-burst-multiplier": "20"} | {} | reject | above the maximum multiplier of 10
+nginx implicit burst | nginx | {"nginx.ingress.kubernetes.io/limit-rps": "20"} | {"bounds": {"burstMultiplier": {"max": 3}}} | reject | limit-burst-multiplier] is not set, so ingress-nginx lets bursts of 5
+nginx connections have no burst | nginx | {"nginx.ingress.kubernetes.io/limit-connections": "20"} | {"bounds": {"burstMultiplier": {"max": 3}}} | accept | 
+inc rate | inc | {"nginx.org/limit-req-rate": "10r/s"} | {"controllers": {"inc": "nginx-inc"}} | accept | limit-req-scale
+inc per minute | inc | {"nginx.org/limit-req-rate": "70000r/m"} | {"controllers": {"inc": "nginx-inc"}} | reject | 70000 requests per minute, above the maximum of 60000 (bounds.rpm); lower it to at most "60000r/m"
+inc bad | inc | {"nginx.org/limit-req-rate": "10"} | {"controllers": {"inc": "nginx-inc"}} | reject | use a rate such as "10r/s"
+inc burst | inc | {"nginx.org/limit-req-rate": "10r/s", "nginx.org/limit-req-burst": "150"} | {"controllers": {"inc": "nginx-inc"}} | reject | "150" is 15 times the rate of "10r/s"
+inc scaled has no warning | inc | {"nginx.org/limit-req-rate": "10r/s", "nginx.org/limit-req-scale": "true"} | {"controllers": {"inc": "nginx-inc"}} | accept | 
+haproxy default period | haproxy | {"haproxy.org/rate-limit-requests": "20"} | {} | accept | 
+haproxy period normalised | haproxy | {"haproxy.org/rate-limit-requests": "100", "haproxy.org/rate-limit-period": "10s"} | {"bounds": {"rps": {"max": 5}}} | reject | "100" per rate-limit-period "10s" is 10 requests per second, above the maximum of 5 (bounds.rps); lower rate-limit-requests to at most 50
+haproxy slow | haproxy | {"ingress.kubernetes.io/rate-limit-requests": "30", "haproxy.com/rate-limit-period": "1m"} | {} | reject | is 0.5 requests per second, below the minimum of 1 (bounds.rps); raise rate-limit-requests to at least 60
+haproxy bad period | haproxy | {"haproxy.org/rate-limit-requests": "30", "haproxy.org/rate-limit-period": "1.5s"} | {} | reject | rate-limit-period] "1.5s" is not a value
+haproxy conflict | haproxy | {"haproxy.org/rate-limit-requests": "30", "haproxy.com/rate-limit-requests": "3000"} | {} | reject | rate-limit-requests is set under several prefixes
+haproxy-ingress | hi | {"haproxy-ingress.github.io/limit-rps": "20"} | {"controllers": {"hi": "haproxy-ingress"}} | accept | each controller replica
+haproxy-ingress ignores nginx keys | hi | {"nginx.ingress.kubernetes.io/limit-rps": "20"} | {"controllers": {"hi": "haproxy-ingress"}} | reject | haproxy-ingress.github.io/limit-rps
+traefik | traefik | {"traefik.ingress.kubernetes.io/router.middlewares": "team-a-auth@kubernetescrd, team-a-rl@kubernetescrd"} | {"traefikRateLimitMiddlewares": ["team-a-rl@kubernetescrd"]} | accept | 
+traefik other middleware | traefik | {"traefik.ingress.kubernetes.io/router.middlewares": "team-a-auth@kubernetescrd"} | {"traefikRateLimitMiddlewares": ["team-a-rl@kubernetescrd"]} | reject | team-a-auth@kubernetescrd,team-a-rl@kubernetescrd
+traefik nothing configured | traefik | {} | {} | reject | traefikRateLimitMiddlewares is empty
+kong | kong | {"konghq.com/plugins": "rl"} | {"kongRateLimitPlugins": ["rl"]} | accept | 
+kong missing | kong | {"konghq.com/plugins": "cors"} | {"kongRateLimitPlugins": ["rl"]} | reject | konghq.com/plugins: "cors,rl"
+allowlist ok | nginx | {"nginx.ingress.kubernetes.io/limit-rps": "20", "nginx.ingress.kubernetes.io/limit-whitelist": "10.1.0.0/16, 192.0.2.7,2001:db8:1::/48"} | {} | accept | 
+allowlist everyone | nginx | {"nginx.ingress.kubernetes.io/limit-rps": "20", "nginx.ingress.kubernetes.io/limit-allowlist": "0.0.0.0/0"} | {"minAllowlistPrefix": {"ipv4": 0}} | reject | exempts every client
+allowlist mapped everyone | nginx | {"nginx.ingress.kubernetes.io/limit-rps": "20", "nginx.ingress.kubernetes.io/limit-whitelist": "::ffff:0:0/96"} | {} | reject | exempts every client
+allowlist broad | nginx | {"nginx.ingress.kubernetes.io/limit-rps": "20", "nginx.ingress.kubernetes.io/limit-whitelist": "10.0.0.0/8"} | {} | reject | is a /8 block, broader than the /16
+allowlist broad v6 | hi | {"haproxy-ingress.github.io/limit-rps": "20", "haproxy-ingress.github.io/limit-whitelist": "2001:db8::/32"} | {"controllers": {"hi": "haproxy-ingress"}} | reject | broader than the /48 the policy allows for IPv6
+allowlist junk | haproxy | {"haproxy.org/rate-limit-requests": "20", "haproxy.org/rate-limit-whitelist": "10.1.2.3/40"} | {} | reject | is not a valid CIDR block
+allowlist pattern | haproxy | {"haproxy.org/rate-limit-requests": "20", "haproxy.org/rate-limit-whitelist": "patterns/ips"} | {} | reject | pattern file
+unknown class | other | {} | {} | reject | spec.ingressClassName "other" is an ingress class the policy does not map
+unknown class accepted | other | {} | {"unknownClass": "accept"} | accept | were not checked
+"#;
+        for line in table.lines().filter(|l| !l.is_empty()) {
+            let f: Vec<&str> = line.split(" | ").collect();
+            assert_eq!(f.len(), 6, "{line}");
+            let annotations: Value = serde_json::from_str(f[2]).unwrap();
+            let settings: Value = serde_json::from_str(f[3]).unwrap();
+            let v = run(ingress(f[1], annotations), settings);
+            expect(&v, f[4] == "accept", f[5], f[0]);
         }
     }
 
