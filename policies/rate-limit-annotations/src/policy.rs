@@ -194,15 +194,7 @@ fn inspect(
                         _ => Measure::Connections,
                     };
                     seen.nginx_rate |= measure != Measure::Connections;
-                    check_bound(
-                        findings,
-                        settings,
-                        &path,
-                        &format!("{value:?}"),
-                        measure,
-                        (n, 1),
-                        |side, bound| format!("{side} {bound}"),
-                    );
+                    check_value(findings, settings, &path, value, measure, n, "");
                 }
                 None => invalid(findings, &path, annotation, value),
             },
@@ -216,7 +208,7 @@ fn inspect(
                             format!(
                                 "{value:?} lets bursts of {n} times the rate through before the \
                                  limit applies, above the maximum multiplier of {max} \
-                                 (bounds.burstMultiplier.max); set it to at most {max}"
+                                 (bounds.burstMultiplier.max); set it to at most \"{max}\""
                             ),
                         );
                     }
@@ -230,15 +222,7 @@ fn inspect(
                         RatePer::Minute => (Measure::Rpm, "r/m"),
                     };
                     seen.inc_rate = Some((n, value.to_string()));
-                    check_bound(
-                        findings,
-                        settings,
-                        &path,
-                        &format!("{value:?}"),
-                        measure,
-                        (n, 1),
-                        |side, bound| format!("{side} \"{bound}{suffix}\""),
-                    );
+                    check_value(findings, settings, &path, value, measure, n, suffix);
                 }
                 None => invalid(findings, &path, annotation, value),
             },
@@ -350,6 +334,28 @@ fn check_bound(
     );
 }
 
+/// A count written as the annotation's whole value (`suffix` after the number, as in `10r/s`).
+fn check_value(
+    findings: &mut Findings,
+    settings: &Settings,
+    path: &str,
+    value: &str,
+    measure: Measure,
+    count: u64,
+    suffix: &str,
+) {
+    let shown = format!("{value:?}");
+    check_bound(
+        findings,
+        settings,
+        path,
+        &shown,
+        measure,
+        (count, 1),
+        |side, bound| format!("{side} \"{bound}{suffix}\""),
+    );
+}
+
 /// `num / den` for people: a whole number, or up to three decimals.
 fn ratio(num: u64, den: u64) -> String {
     let den = den.max(1);
@@ -384,7 +390,7 @@ fn check_bursts(findings: &mut Findings, kind: Kind, settings: &Settings, seen: 
             format!(
                 "is not set, so ingress-nginx lets bursts of {NGINX_DEFAULT_BURST_MULTIPLIER} \
                  times the rate through, above the maximum multiplier of {max} \
-                 (bounds.burstMultiplier.max); set it to at most {max}"
+                 (bounds.burstMultiplier.max); set it to at most \"{max}\""
             ),
         );
     }
@@ -395,7 +401,7 @@ fn check_bursts(findings: &mut Findings, kind: Kind, settings: &Settings, seen: 
             path,
             format!(
                 "\"{burst}\" is {} times the rate of {rate_text:?}, above the maximum multiplier \
-                 of {max} (bounds.burstMultiplier.max); set it to at most {}",
+                 of {max} (bounds.burstMultiplier.max); set it to at most \"{}\"",
                 ratio(*burst, *rate),
                 rate.saturating_mul(max.unsigned_abs())
             ),
@@ -696,7 +702,7 @@ mod tests {
         let table = r#"
 nginx rps | nginx | {"nginx.ingress.kubernetes.io/limit-rps": "20"} | {} | accept | each controller replica
 nginx none | nginx | {} | {} | reject | add nginx.ingress.kubernetes.io/limit-rps: "20"
-nginx rps too high | nginx | {"nginx.ingress.kubernetes.io/limit-rps": "5000"} | {} | reject | "5000" is 5000 requests per second, above the maximum of 1000 (bounds.rps); lower it to at most 1000
+nginx rps too high | nginx | {"nginx.ingress.kubernetes.io/limit-rps": "5000"} | {} | reject | "5000" is 5000 requests per second, above the maximum of 1000 (bounds.rps); lower it to at most "1000"
 nginx rpm too low | nginx | {"nginx.ingress.kubernetes.io/limit-rpm": "30"} | {"bounds": {"rpm": {"min": 60}}} | reject | below the minimum of 60 (bounds.rpm)
 nginx connections | nginx | {"nginx.ingress.kubernetes.io/limit-connections": "2000"} | {} | reject | concurrent connections per client, above
 nginx wrong format | nginx | {"nginx.ingress.kubernetes.io/limit-rps": "10r/s"} | {} | reject | [nginx.ingress.kubernetes.io/limit-rps] "10r/s" is not a value ingress-nginx can read; use a whole number
