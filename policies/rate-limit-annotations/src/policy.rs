@@ -53,11 +53,7 @@ pub fn check(
         }
     };
     if !settings.mutate || findings.has_violations() {
-        let choices = match kind {
-            Kind::Traefik => &settings.traefik_rate_limit_middlewares[..],
-            Kind::Kong => &settings.kong_rate_limit_plugins[..],
-            _ => &[],
-        };
+        let choices = limiters(kind, settings).map_or(&[][..], |(_, names, ..)| names);
         let others = if choices.len() > 1 {
             format!(" (any of {} counts)", choices.join(", "))
         } else {
@@ -246,13 +242,10 @@ fn inspect(
                 }
             },
             Role::Allowlist => check_allowlist(findings, settings, kind, &path, value),
-            Role::Middlewares => {
-                let wanted = &settings.traefik_rate_limit_middlewares;
-                seen.limited |= split_list(value).any(|m| wanted.iter().any(|w| w == m));
-            }
-            Role::Plugins => {
-                let wanted = &settings.kong_rate_limit_plugins;
-                seen.limited |= split_list(value).any(|p| wanted.iter().any(|w| w == p));
+            Role::Middlewares | Role::Plugins => {
+                if let Some((_, wanted, ..)) = limiters(kind, settings) {
+                    seen.limited |= split_list(value).any(|m| wanted.iter().any(|w| w == m));
+                }
             }
         }
     }
@@ -567,32 +560,46 @@ fn defaults_for(
             add
         }
         Kind::HaproxyIngress => vec![(key(Role::Rps), rps.to_string())],
-        Kind::Traefik => vec![list_addition(
-            key(Role::Middlewares),
-            annotations,
-            &settings.traefik_rate_limit_middlewares,
-            "traefikRateLimitMiddlewares",
-            "rateLimit middleware",
-        )?],
-        Kind::Kong => vec![list_addition(
-            key(Role::Plugins),
-            annotations,
-            &settings.kong_rate_limit_plugins,
-            "kongRateLimitPlugins",
-            "rate-limiting KongPlugin",
-        )?],
+        Kind::Traefik | Kind::Kong => vec![list_addition(kind, annotations, settings)?],
     };
     Ok(additions)
 }
 
+/// Traefik's and Kong's rate limiters: the list annotation's role, the configured names, the
+/// setting that lists them, and what they are.
+fn limiters(
+    kind: Kind,
+    settings: &Settings,
+) -> Option<(Role, &[String], &'static str, &'static str)> {
+    match kind {
+        Kind::Traefik => Some((
+            Role::Middlewares,
+            &settings.traefik_rate_limit_middlewares,
+            "traefikRateLimitMiddlewares",
+            "rateLimit middleware",
+        )),
+        Kind::Kong => Some((
+            Role::Plugins,
+            &settings.kong_rate_limit_plugins,
+            "kongRateLimitPlugins",
+            "rate-limiting KongPlugin",
+        )),
+        _ => None,
+    }
+}
+
 /// The list annotation with the first configured rate limiter appended.
 fn list_addition(
-    key: String,
+    kind: Kind,
     annotations: &StringMap<'_>,
-    configured: &[String],
-    setting: &str,
-    what: &str,
+    settings: &Settings,
 ) -> Result<(String, String), String> {
+    let Some((role, configured, setting, what)) = limiters(kind, settings) else {
+        return Err(format!("{} takes no list of rate limiters", kind.label()));
+    };
+    let key = controllers::find(kind, role)
+        .map(|a| a.key())
+        .unwrap_or_default();
     let Some(first) = configured.first() else {
         return Err(format!(
             "has no rate limit, and the policy knows no {what} to require ({setting} is empty); \
