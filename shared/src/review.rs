@@ -32,6 +32,21 @@ pub fn ingress_under_review<'a>(
     Ok(Some(ingress))
 }
 
+/// The waPC `validate` payload of an Ingress admission request in namespace `team-a`: what the
+/// Ingress policies' native tests feed their `evaluate`.
+pub fn ingress_payload(
+    object: &serde_json::Value,
+    settings: &serde_json::Value,
+    operation: &str,
+) -> String {
+    serde_json::json!({
+        "request": {"uid": "1", "kind": {"group": "networking.k8s.io", "version": "v1", "kind": "Ingress"},
+                    "operation": operation, "namespace": "team-a", "object": object},
+        "settings": settings,
+    })
+    .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -169,15 +169,11 @@ fn check_class(findings: &mut Findings, ingress: &Ingress<'_>, settings: &Settin
 mod tests {
     use super::*;
     use netsec_shared::Payload;
+    use netsec_shared::review::ingress_payload;
     use serde_json::json;
 
     fn run(object: serde_json::Value, settings: serde_json::Value, operation: &str) -> Verdict {
-        let payload = json!({
-            "request": {"uid": "1", "kind": {"group": "networking.k8s.io", "version": "v1", "kind": "Ingress"},
-                        "operation": operation, "namespace": "team-a", "object": object},
-            "settings": settings,
-        })
-        .to_string();
+        let payload = ingress_payload(&object, &settings, operation);
         let p = Payload::<Settings>::parse(payload.as_bytes()).unwrap();
         evaluate(&p.request, &p.settings)
     }

@@ -666,15 +666,11 @@ fn object_entry<'v>(
 mod tests {
     use super::*;
     use netsec_shared::Payload;
+    use netsec_shared::review::ingress_payload;
     use serde_json::json;
 
     fn run_op(object: Value, settings: Value, operation: &str) -> Verdict {
-        let payload = json!({
-            "request": {"uid": "1", "kind": {"group": "networking.k8s.io", "version": "v1", "kind": "Ingress"},
-                        "operation": operation, "namespace": "team-a", "object": object},
-            "settings": settings,
-        })
-        .to_string();
+        let payload = ingress_payload(&object, &settings, operation);
         let p = Payload::<Settings>::parse(payload.as_bytes()).unwrap();
         evaluate(&p.request, &p.settings)
     }
