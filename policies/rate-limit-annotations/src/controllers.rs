@@ -87,6 +87,14 @@ pub enum Role {
 }
 
 impl Role {
+    /// Whether the annotation is itself a limit (the others tune or bypass one).
+    pub fn is_limit(self) -> bool {
+        matches!(
+            self,
+            Role::Rps | Role::Rpm | Role::Connections | Role::NginxRate | Role::Requests
+        )
+    }
+
     /// The values the controller accepts, for "use ..." in messages.
     pub fn format(self) -> &'static str {
         match self {
@@ -373,18 +381,11 @@ mod tests {
 
     #[test]
     fn every_kind_has_a_limit_annotation() {
-        let limits = [
-            Role::Rps,
-            Role::Rpm,
-            Role::Connections,
-            Role::NginxRate,
-            Role::Requests,
-            Role::Middlewares,
-            Role::Plugins,
-        ];
         for kind in Kind::ALL {
             assert!(
-                of(kind).any(|a| limits.contains(&a.role)),
+                of(kind)
+                    .any(|a| a.role.is_limit()
+                        || matches!(a.role, Role::Middlewares | Role::Plugins)),
                 "{kind:?} has no limit"
             );
         }

@@ -89,7 +89,9 @@ pub fn check(
 /// The controller kind serving the Ingress, or `None` with the finding about its class.
 fn controller(findings: &mut Findings, ingress: &Ingress<'_>, settings: &Settings) -> Option<Kind> {
     let classes = ingress.classes();
-    let named = classes.first().filter(|(_, class)| !class.is_empty());
+    // The field wins over the deprecated annotation, as in the controllers; an empty one is
+    // no class.
+    let named = classes.iter().find(|(_, class)| !class.is_empty());
     if let Some((_, class)) = named
         && let Some(kind) = settings.kind_of(class)
     {
@@ -164,10 +166,7 @@ fn inspect(
 ) -> Seen {
     let mut seen = Seen::default();
     for annotation in controllers::of(kind) {
-        let is_limit = matches!(
-            annotation.role,
-            Role::Rps | Role::Rpm | Role::Connections | Role::NginxRate | Role::Requests
-        );
+        let is_limit = annotation.role.is_limit();
         let present = match controllers::lookup(annotations, annotation) {
             Ok(Some(present)) => present,
             Ok(None) => continue,
@@ -264,10 +263,7 @@ fn annotation_path(key: &str) -> String {
 }
 
 fn invalid(findings: &mut Findings, path: &str, annotation: &Annotation, value: &str) {
-    let zero = matches!(
-        annotation.role,
-        Role::Rps | Role::Rpm | Role::Connections | Role::Requests
-    ) && parse_digits(value) == Some(0);
+    let zero = annotation.role.is_limit() && parse_digits(value) == Some(0);
     let why = if zero {
         "turns the limit off".to_string()
     } else {
@@ -466,11 +462,17 @@ fn check_allowlist(
         let net = match parse_ip_or_cidr(entry) {
             Ok(net) => normalize(&net),
             Err(why) => {
+                // ingress-nginx reads the list with the limits: a bad entry drops them all.
+                let consequence = if kind == Kind::IngressNginx {
+                    ", and with it the Ingress's rate limits"
+                } else {
+                    ""
+                };
                 findings.violation(
                     path,
                     format!(
-                        "entry {why}, so {} rejects the list; use IP addresses or CIDR blocks \
-                         such as 10.1.0.0/16",
+                        "entry {why}, so {} rejects the list{consequence}; use IP addresses or \
+                         CIDR blocks such as 10.1.0.0/16",
                         kind.label()
                     ),
                 );
@@ -924,10 +926,7 @@ unknown class accepted | other | {} | {"unknownClass": "accept"} | accept | were
             Kind::Kong => "k",
         };
         for annotation in controllers::ANNOTATIONS {
-            let limit = matches!(
-                annotation.role,
-                Role::Rps | Role::Rpm | Role::Connections | Role::NginxRate | Role::Requests
-            );
+            let limit = annotation.role.is_limit();
             for key in annotation.keys() {
                 for value in values {
                     for mutate in [false, true] {
