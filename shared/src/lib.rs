@@ -8,6 +8,7 @@ pub mod annotations;
 pub mod guest;
 pub mod host;
 pub mod ingress;
+pub mod json;
 pub mod net;
 pub mod request;
 pub mod review;

@@ -101,36 +101,8 @@ fn decode<'a, T: Deserialize<'a>>(
             "the {field} is not a JSON object, so it cannot be read as {what}"
         ));
     }
-    let mut de = serde_json::Deserializer::from_str(raw.get());
-    serde_path_to_error::deserialize(&mut de)
-        .map_err(|err| format!("the {field} cannot be read as {what}: {}", describe(&err)))
-}
-
-/// A serde error with the JSON path of the value that failed, when there is one.
-pub(crate) fn describe<E: fmt::Display>(err: &serde_path_to_error::Error<E>) -> String {
-    let mut path = err.path().to_string();
-    let inner = strip_position(&err.inner().to_string());
-    // serde's "unknown field `x`" already names the field; the path should end at its parent.
-    if inner.starts_with("unknown field") {
-        path = match path.rfind('.') {
-            Some(dot) => path[..dot].to_string(),
-            None => String::new(),
-        };
-    }
-    if path.is_empty() || path == "." {
-        inner
-    } else {
-        format!("{path}: {inner}")
-    }
-}
-
-/// serde_json appends "at line 1 column 734" to its errors; in a message about a field of an
-/// object that position means nothing to the user, the path says where.
-fn strip_position(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(at) if message[at..].contains(" column ") => message[..at].to_string(),
-        _ => message.to_string(),
-    }
+    crate::json::from_str(raw.get())
+        .map_err(|err| format!("the {field} cannot be read as {what}: {err}"))
 }
 
 /// Labels or annotations, borrowed from the payload where possible.
@@ -193,9 +165,8 @@ pub struct Payload<'a, S> {
 impl<'a, S: DeserializeOwned + Default> Payload<'a, S> {
     /// Parses the payload; the error is a message for the user (the request is then rejected).
     pub fn parse(payload: &'a [u8]) -> Result<Self, String> {
-        let mut de = serde_json::Deserializer::from_slice(payload);
-        serde_path_to_error::deserialize(&mut de)
-            .map_err(|err| format!("the admission request cannot be read: {}", describe(&err)))
+        crate::json::from_slice(payload)
+            .map_err(|err| format!("the admission request cannot be read: {err}"))
     }
 }
 

@@ -7,8 +7,6 @@ use kubewarden_policy_sdk::settings::SettingsValidationResponse;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::request::describe;
-
 /// Settings a policy can check beyond their shape.
 pub trait Validate {
     /// Pushes one message per problem; nothing pushed means valid.
@@ -52,8 +50,7 @@ pub fn parse_settings<S: DeserializeOwned + Validate>(json: &[u8]) -> Result<S, 
         [b'{', ..] => trimmed,
         _ => return Err("the settings must be a JSON object of setting names to values".into()),
     };
-    let mut de = serde_json::Deserializer::from_slice(json);
-    let settings: S = serde_path_to_error::deserialize(&mut de).map_err(|e| describe(&e))?;
+    let settings: S = crate::json::from_slice(json)?;
     let mut errors = SettingsErrors::new();
     settings.validate(&mut errors);
     errors.into_result().map(|()| settings)

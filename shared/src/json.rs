@@ -1,0 +1,245 @@
+//! JSON decoding whose errors name the path of the failing value (`spec.rules[0].host: invalid
+//! type: integer `42`, expected a string`).
+//!
+//! serde_json reports where it failed as a line and column. Only when decoding fails, the text up
+//! to that point is scanned once more to find which keys and indices lead there. This costs
+//! nothing on the success path and, unlike wrapping every deserializer to track the path as it
+//! goes, adds no code per deserialised type to the wasm modules.
+
+use serde::Deserialize;
+
+/// Decodes `T`, borrowing from `json` where it can.
+pub fn from_str<'a, T: Deserialize<'a>>(json: &'a str) -> Result<T, String> {
+    serde_json::from_str(json).map_err(|e| describe(json.as_bytes(), &e))
+}
+
+/// Decodes `T` from bytes.
+pub fn from_slice<'a, T: Deserialize<'a>>(json: &'a [u8]) -> Result<T, String> {
+    serde_json::from_slice(json).map_err(|e| describe(json, &e))
+}
+
+/// `path: message`, without serde_json's "at line 1 column 734", which means nothing to a user.
+pub fn describe(json: &[u8], err: &serde_json::Error) -> String {
+    let text = err.to_string();
+    let message = match text.rfind(" at line ") {
+        Some(at) if text[at..].contains(" column ") => &text[..at],
+        _ => text.as_str(),
+    };
+    let mut segments = path_at(json, offset(json, err.line(), err.column()));
+    // "unknown field `x`" names the field itself; the path should end at its parent.
+    if message.starts_with("unknown field") {
+        segments.pop();
+    }
+    let path = render(&segments);
+    if path.is_empty() {
+        message.to_string()
+    } else {
+        format!("{path}: {message}")
+    }
+}
+
+/// The byte offset of a 1-based line and a column (bytes into the line).
+fn offset(json: &[u8], line: usize, column: usize) -> usize {
+    if line <= 1 {
+        return column.min(json.len());
+    }
+    let mut seen = 1;
+    for (i, b) in json.iter().enumerate() {
+        if *b == b'\n' {
+            seen += 1;
+            if seen == line {
+                return (i + 1 + column).min(json.len());
+            }
+        }
+    }
+    json.len()
+}
+
+#[derive(Debug, PartialEq)]
+enum Segment {
+    Key(String),
+    Index(usize),
+}
+
+enum Frame {
+    Object { key: Option<String>, want_key: bool },
+    Array { index: usize },
+}
+
+/// The keys and indices that lead to `offset`.
+fn path_at(json: &[u8], offset: usize) -> Vec<Segment> {
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut i = 0;
+    while i < offset && i < json.len() {
+        match json[i] {
+            b'{' => stack.push(Frame::Object {
+                key: None,
+                want_key: true,
+            }),
+            b'[' => stack.push(Frame::Array { index: 0 }),
+            b'}' | b']' => {
+                stack.pop();
+            }
+            b',' => match stack.last_mut() {
+                Some(Frame::Array { index }) => *index += 1,
+                Some(Frame::Object { want_key, .. }) => *want_key = true,
+                None => {}
+            },
+            b':' => {
+                if let Some(Frame::Object { want_key, .. }) = stack.last_mut() {
+                    *want_key = false;
+                }
+            }
+            b'"' => {
+                let start = i + 1;
+                let mut j = start;
+                while j < json.len() && json[j] != b'"' {
+                    j += if json[j] == b'\\' { 2 } else { 1 };
+                }
+                let end = j.min(json.len());
+                if let Some(Frame::Object {
+                    key,
+                    want_key: want @ true,
+                }) = stack.last_mut()
+                {
+                    *key = Some(String::from_utf8_lossy(&json[start..end]).into_owned());
+                    *want = false;
+                }
+                i = j;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    stack
+        .into_iter()
+        .filter_map(|frame| match frame {
+            Frame::Object { key, .. } => key.map(Segment::Key),
+            Frame::Array { index } => Some(Segment::Index(index)),
+        })
+        .collect()
+}
+
+fn render(segments: &[Segment]) -> String {
+    let mut path = String::new();
+    for segment in segments {
+        match segment {
+            Segment::Key(key) => {
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(key);
+            }
+            Segment::Index(index) => path.push_str(&format!("[{index}]")),
+        }
+    }
+    path
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Rule<'a> {
+        #[serde(borrow)]
+        host: Option<Cow<'a, str>>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Spec<'a> {
+        #[serde(borrow, default)]
+        rules: Vec<Rule<'a>>,
+        #[serde(default)]
+        replicas: Option<u32>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Object<'a> {
+        #[serde(borrow, default)]
+        spec: Option<Spec<'a>>,
+        #[serde(borrow, default)]
+        labels: BTreeMap<Cow<'a, str>, Cow<'a, str>>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Strict {
+        #[serde(default)]
+        flag: bool,
+        #[serde(default)]
+        nested: Option<Box<Strict>>,
+    }
+
+    #[test]
+    fn paths_of_errors() {
+        let cases = [
+            (
+                r#"{"spec":"x"}"#,
+                r#"spec: invalid type: string "x", expected struct Spec"#,
+            ),
+            (
+                r#"{"spec":{"rules":[{"host":"a"},{"host":42}]}}"#,
+                "spec.rules[1].host: invalid type: integer `42`, expected a string",
+            ),
+            (
+                "{\n  \"spec\": {\n    \"replicas\": -1\n  }\n}",
+                "spec.replicas: invalid value: integer `-1`, expected u32",
+            ),
+            (
+                r#"{"labels":[]}"#,
+                "labels: invalid type: sequence, expected a map",
+            ),
+            (
+                r#"{"labels":{"a":"b","c":1}}"#,
+                "labels.c: invalid type: integer `1`",
+            ),
+            (
+                r#"{"spec":{"rules":[{"host":"a\"b","x":1},{"host":{}}]}}"#,
+                "spec.rules[1].host: invalid type: map",
+            ),
+            (
+                r#"{"spec":{"rules":[{"host":"a"},true]}}"#,
+                "spec.rules[1]: invalid type: boolean",
+            ),
+            (r#"{"spec":{"rules":[{"host":"a"}}"#, "spec.rules: expected"),
+            ("[", "[0]: EOF while parsing a list"),
+            ("", "EOF while parsing a value"),
+        ];
+        for (json, want) in cases {
+            let err = from_str::<Object>(json).unwrap_err();
+            assert!(err.starts_with(want), "{json}\n  got: {err}\n want: {want}");
+            assert!(!err.contains(" at line "), "{err}");
+        }
+    }
+
+    #[test]
+    fn unknown_fields_point_at_their_parent() {
+        let err = from_str::<Strict>(r#"{"flga":true}"#).unwrap_err();
+        assert!(err.starts_with("unknown field `flga`"), "{err}");
+        let err = from_slice::<Strict>(br#"{"nested":{"flag":true,"flgg":1}}"#).unwrap_err();
+        assert!(err.starts_with("nested: unknown field `flgg`"), "{err}");
+        let err = from_str::<Strict>(r#"{"nested":{"flag":"yes"}}"#).unwrap_err();
+        assert!(
+            err.starts_with("nested.flag: invalid type: string"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn offsets() {
+        let json = b"ab\ncd\nef";
+        assert_eq!(offset(json, 1, 1), 1);
+        assert_eq!(offset(json, 2, 1), 4);
+        assert_eq!(offset(json, 3, 2), 8);
+        assert_eq!(offset(json, 9, 9), 8);
+        assert_eq!(path_at(b"", 10), vec![]);
+    }
+}
