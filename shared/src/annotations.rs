@@ -70,6 +70,53 @@ pub fn split_list(value: &str) -> impl Iterator<Item = &str> {
     value.split(',').map(str::trim).filter(|s| !s.is_empty())
 }
 
+/// A whole decimal number as written by hand in a controller annotation: ASCII digits only. Go's
+/// `strconv` would also take a sign, which no limit needs, and blanks make it fail, so both are
+/// refused here rather than guessed at.
+pub fn parse_digits(value: &str) -> Option<u64> {
+    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    value.parse().ok()
+}
+
+/// The time unit of an nginx request rate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RatePer {
+    Second,
+    Minute,
+}
+
+/// An nginx `limit_req_zone` rate as F5 NGINX Ingress takes it in `nginx.org/limit-req-rate`:
+/// `<n>r/s` or `<n>r/m`.
+pub fn parse_nginx_rate(value: &str) -> Option<(u64, RatePer)> {
+    let (count, unit) = value.split_once("r/")?;
+    let per = match unit {
+        "s" => RatePer::Second,
+        "m" => RatePer::Minute,
+        _ => return None,
+    };
+    Some((parse_digits(count)?, per))
+}
+
+/// A time in milliseconds, in the HAProxy syntax haproxytech's controller reads: digits with an
+/// optional unit `ms`, `s`, `m`, `h` or `d`; no unit means milliseconds.
+pub fn parse_haproxy_time_ms(value: &str) -> Option<u64> {
+    const UNITS: [(&str, u64); 5] = [
+        ("ms", 1),
+        ("s", 1_000),
+        ("m", 60_000),
+        ("h", 3_600_000),
+        ("d", 86_400_000),
+    ];
+    // `ms` is tried before `s` and `m`, which it ends with and starts with.
+    let (digits, scale) = UNITS
+        .iter()
+        .find_map(|(unit, scale)| value.strip_suffix(unit).map(|d| (d, *scale)))
+        .unwrap_or((value, 1));
+    parse_digits(digits)?.checked_mul(scale)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,5 +173,56 @@ mod tests {
         let items: Vec<_> = split_list(" a, b,,c ,").collect();
         assert_eq!(items, ["a", "b", "c"]);
         assert_eq!(split_list("").count(), 0);
+    }
+
+    #[test]
+    fn strict_digits() {
+        assert_eq!(parse_digits("020"), Some(20));
+        for bad in [
+            "",
+            " 1",
+            "1 ",
+            "+1",
+            "-1",
+            "1e3",
+            "1.0",
+            "99999999999999999999999",
+        ] {
+            assert_eq!(parse_digits(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn nginx_rates() {
+        assert_eq!(parse_nginx_rate("10r/s"), Some((10, RatePer::Second)));
+        assert_eq!(parse_nginx_rate("600r/m"), Some((600, RatePer::Minute)));
+        for bad in [
+            "10", "10r/h", "r/s", "10 r/s", "10r/s ", "10R/s", "-1r/s", "10/s",
+        ] {
+            assert_eq!(parse_nginx_rate(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn haproxy_times() {
+        let cases = [
+            ("1s", Some(1_000)),
+            ("10s", Some(10_000)),
+            ("1m", Some(60_000)),
+            ("500ms", Some(500)),
+            ("250", Some(250)),
+            ("2h", Some(7_200_000)),
+            ("1d", Some(86_400_000)),
+            ("", None),
+            ("s", None),
+            ("1.5s", None),
+            ("10us", None),
+            ("1 s", None),
+            ("-1s", None),
+            ("99999999999999999d", None),
+        ];
+        for (value, want) in cases {
+            assert_eq!(parse_haproxy_time_ms(value), want, "{value:?}");
+        }
     }
 }

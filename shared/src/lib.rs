@@ -12,6 +12,7 @@ pub mod ingress;
 pub mod json;
 pub mod net;
 pub mod request;
+pub mod review;
 pub mod selector;
 pub mod settings;
 pub mod verdict;

@@ -2,33 +2,18 @@
 
 use netsec_shared::host::{covers, is_wildcard, within_suffix};
 use netsec_shared::ingress::{ClassSource, Ingress};
-use netsec_shared::{AdmissionRequest, Findings, Operation, Verdict};
+use netsec_shared::review::ingress_under_review;
+use netsec_shared::{AdmissionRequest, Findings, Verdict};
 
 use crate::redirect;
 use crate::settings::Settings;
 
 pub fn evaluate(request: &AdmissionRequest<'_>, settings: &Settings) -> Verdict {
-    if matches!(request.operation, Operation::Delete | Operation::Connect) {
-        return Verdict::accept();
+    match ingress_under_review(request, &settings.exempt_namespaces) {
+        Ok(Some(ingress)) => check(&ingress, settings),
+        Ok(None) => Verdict::accept(),
+        Err(rejection) => rejection,
     }
-    // Other kinds are not this policy's to judge: its rules select Ingress only.
-    let kind = request.kind.kind.as_ref();
-    if !kind.is_empty() && kind != "Ingress" {
-        return Verdict::accept();
-    }
-    if settings.exempt_namespaces.contains(&request.namespace) {
-        return Verdict::accept();
-    }
-    let ingress: Ingress = match request.object("an Ingress") {
-        Ok(ingress) => ingress,
-        Err(message) => return Verdict::reject(message),
-    };
-    if let Some(other) = ingress.kind.as_deref().filter(|k| *k != "Ingress") {
-        return Verdict::reject(format!(
-            "the object is a {other}, not an Ingress; this policy validates Ingress objects only"
-        ));
-    }
-    check(&ingress, settings)
 }
 
 /// All the rules over a parsed Ingress.
@@ -184,15 +169,11 @@ fn check_class(findings: &mut Findings, ingress: &Ingress<'_>, settings: &Settin
 mod tests {
     use super::*;
     use netsec_shared::Payload;
+    use netsec_shared::review::ingress_payload;
     use serde_json::json;
 
     fn run(object: serde_json::Value, settings: serde_json::Value, operation: &str) -> Verdict {
-        let payload = json!({
-            "request": {"uid": "1", "kind": {"group": "networking.k8s.io", "version": "v1", "kind": "Ingress"},
-                        "operation": operation, "namespace": "team-a", "object": object},
-            "settings": settings,
-        })
-        .to_string();
+        let payload = ingress_payload(&object, &settings, operation);
         let p = Payload::<Settings>::parse(payload.as_bytes()).unwrap();
         evaluate(&p.request, &p.settings)
     }

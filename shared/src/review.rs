@@ -1,0 +1,108 @@
+//! The gate in front of a policy's rules: which requests it judges, and the object it judges.
+
+use crate::ingress::Ingress;
+use crate::request::{AdmissionRequest, Operation};
+use crate::settings::ExemptNamespaces;
+use crate::verdict::Verdict;
+
+/// The Ingress an Ingress policy must judge. `Ok(None)` when the request is not its to judge:
+/// DELETE and CONNECT, a request for another kind (the policy's rules select Ingress only), or
+/// an exempt namespace. `Err` is the rejection of an object that cannot be read as an Ingress,
+/// so a policy fails closed without saying so itself.
+pub fn ingress_under_review<'a>(
+    request: &AdmissionRequest<'a>,
+    exempt: &ExemptNamespaces,
+) -> Result<Option<Ingress<'a>>, Verdict> {
+    if matches!(request.operation, Operation::Delete | Operation::Connect) {
+        return Ok(None);
+    }
+    let kind = request.kind.kind.as_ref();
+    if !kind.is_empty() && kind != "Ingress" {
+        return Ok(None);
+    }
+    if exempt.contains(&request.namespace) {
+        return Ok(None);
+    }
+    let ingress: Ingress = request.object("an Ingress").map_err(Verdict::reject)?;
+    if let Some(other) = ingress.kind.as_deref().filter(|k| *k != "Ingress") {
+        return Err(Verdict::reject(format!(
+            "the object is a {other}, not an Ingress; this policy validates Ingress objects only"
+        )));
+    }
+    Ok(Some(ingress))
+}
+
+/// The waPC `validate` payload of an Ingress admission request in namespace `team-a`: what the
+/// Ingress policies' native tests feed their `evaluate`.
+pub fn ingress_payload(
+    object: &serde_json::Value,
+    settings: &serde_json::Value,
+    operation: &str,
+) -> String {
+    serde_json::json!({
+        "request": {"uid": "1", "kind": {"group": "networking.k8s.io", "version": "v1", "kind": "Ingress"},
+                    "operation": operation, "namespace": "team-a", "object": object},
+        "settings": settings,
+    })
+    .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Payload;
+
+    fn review(request: &str, exempt: &[&str]) -> Result<bool, String> {
+        let payload = format!(r#"{{"request":{request}}}"#);
+        let p = Payload::<crate::ExemptNamespaces>::parse(payload.as_bytes()).unwrap();
+        ingress_under_review(&p.request, &ExemptNamespaces::of(exempt))
+            .map(|found| found.is_some())
+            .map_err(|v| v.message().unwrap_or_default())
+    }
+
+    #[test]
+    fn gate_table() {
+        let ingress =
+            r#""kind":{"kind":"Ingress"},"namespace":"a","object":{"kind":"Ingress","spec":{}}"#;
+        assert_eq!(
+            review(&format!(r#"{{"operation":"CREATE",{ingress}}}"#), &[]),
+            Ok(true)
+        );
+        assert_eq!(
+            review(&format!(r#"{{"operation":"UPDATE",{ingress}}}"#), &[]),
+            Ok(true)
+        );
+        assert_eq!(
+            review(&format!(r#"{{"operation":"DELETE",{ingress}}}"#), &[]),
+            Ok(false)
+        );
+        assert_eq!(
+            review(&format!(r#"{{"operation":"CONNECT",{ingress}}}"#), &[]),
+            Ok(false)
+        );
+        assert_eq!(
+            review(&format!(r#"{{"operation":"CREATE",{ingress}}}"#), &["a"]),
+            Ok(false)
+        );
+        assert_eq!(
+            review(
+                r#"{"kind":{"kind":"Service"},"object":{"kind":"Service"}}"#,
+                &[]
+            ),
+            Ok(false)
+        );
+        let pod = review(
+            r#"{"kind":{"kind":"Ingress"},"object":{"kind":"Pod"}}"#,
+            &[],
+        );
+        assert!(pod.unwrap_err().contains("is a Pod, not an Ingress"));
+        let broken = review(r#"{"kind":{"kind":"Ingress"},"object":{"spec":"x"}}"#, &[]);
+        assert!(
+            broken
+                .unwrap_err()
+                .contains("cannot be read as an Ingress: spec")
+        );
+        let missing = review(r#"{"kind":{"kind":"Ingress"}}"#, &[]);
+        assert!(missing.unwrap_err().contains("no object"));
+    }
+}
