@@ -80,12 +80,39 @@ pub struct Port<'a> {
 }
 
 /// A port number or a named port.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug)]
 pub enum IntOrString<'a> {
     Int(i64),
-    #[serde(borrow)]
     Str(Cow<'a, str>),
+}
+
+/// By hand rather than `#[serde(untagged)]`: a wrong type is then reported at the `port` field
+/// with what was expected, instead of "did not match any variant" at the enclosing entry.
+impl<'de: 'a, 'a> Deserialize<'de> for IntOrString<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = IntOrString<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a port number or a port name")
+            }
+            fn visit_i64<E>(self, n: i64) -> Result<Self::Value, E> {
+                Ok(IntOrString::Int(n))
+            }
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Self::Value, E> {
+                i64::try_from(n)
+                    .map(IntOrString::Int)
+                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Unsigned(n), &self))
+            }
+            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Self::Value, E> {
+                Ok(IntOrString::Str(Cow::Borrowed(s)))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
+                Ok(IntOrString::Str(Cow::Owned(s.to_owned())))
+            }
+        }
+        de.deserialize_any(Visitor)
+    }
 }
 
 #[cfg(test)]
