@@ -15,6 +15,7 @@ pub mod request;
 pub mod review;
 pub mod selector;
 pub mod settings;
+pub mod testing;
 pub mod verdict;
 pub mod workload;
 

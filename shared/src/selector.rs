@@ -324,13 +324,7 @@ fn check_name_chars(name: &str) -> Result<(), String> {
 mod tests {
     use super::*;
     use crate::settings::{SettingsErrors, Validate, parse_settings};
-
-    fn labels(pairs: &[(&'static str, &'static str)]) -> StringMap<'static> {
-        pairs
-            .iter()
-            .map(|(k, v)| (Cow::Borrowed(*k), Cow::Borrowed(*v)))
-            .collect()
-    }
+    use crate::testing::string_map as labels;
 
     fn selector(json: &str) -> LabelSelector<'_> {
         serde_json::from_str(json).unwrap()

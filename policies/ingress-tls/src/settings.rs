@@ -147,12 +147,6 @@ mod tests {
                 Some("exemptNamespaces[0]"),
             ),
         ];
-        for (json, want) in cases {
-            match (parse_settings::<Settings>(json.as_bytes()), want) {
-                (Ok(_), None) => {}
-                (Err(e), Some(w)) => assert!(e.contains(w), "{json}: {e}"),
-                (got, want) => panic!("{json}: got {got:?}, want error {want:?}"),
-            }
-        }
+        netsec_shared::testing::assert_settings_table::<Settings>(cases);
     }
 }

@@ -552,14 +552,8 @@ pub fn pods_meshed(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use netsec_shared::testing::string_map as map;
     use std::borrow::Cow;
-
-    fn map(pairs: &[(&'static str, &'static str)]) -> StringMap<'static> {
-        pairs
-            .iter()
-            .map(|(k, v)| (Cow::Borrowed(*k), Cow::Borrowed(*v)))
-            .collect()
-    }
 
     fn revs(names: &[&str]) -> Vec<String> {
         names.iter().map(|n| n.to_string()).collect()

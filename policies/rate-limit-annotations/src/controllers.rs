@@ -338,14 +338,7 @@ pub fn readme_rows() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::borrow::Cow;
-
-    fn map(pairs: &[(&'static str, &'static str)]) -> StringMap<'static> {
-        pairs
-            .iter()
-            .map(|(k, v)| (Cow::Borrowed(*k), Cow::Borrowed(*v)))
-            .collect()
-    }
+    use netsec_shared::testing::string_map as map;
 
     #[test]
     fn prefixes_and_conflicts() {
