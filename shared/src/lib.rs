@@ -11,6 +11,7 @@ pub mod host;
 pub mod ingress;
 pub mod json;
 pub mod net;
+pub mod netpol;
 pub mod request;
 pub mod review;
 pub mod selector;

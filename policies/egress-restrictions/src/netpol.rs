@@ -3,6 +3,7 @@
 use std::borrow::Cow;
 
 use netsec_shared::ObjectMeta;
+use netsec_shared::netpol::{Direction, isolates};
 use netsec_shared::request::null_as_empty;
 use netsec_shared::selector::LabelSelector;
 use serde::Deserialize;
@@ -29,13 +30,11 @@ pub struct NetworkPolicySpec<'a> {
 }
 
 impl NetworkPolicySpec<'_> {
-    /// Does the policy govern egress? Listed types decide; without them, the API server
-    /// defaults to Egress only when the policy has egress rules.
+    /// Whether the policy isolates its pods for egress, `policyTypes` defaulted as the API
+    /// server does.
     pub fn affects_egress(&self) -> bool {
-        match &self.policy_types {
-            Some(types) => types.iter().any(|t| t == "Egress"),
-            None => !self.egress.is_empty(),
-        }
+        let types = self.policy_types.as_deref().unwrap_or_default();
+        isolates(types, self.egress.len(), Direction::Egress)
     }
 }
 
@@ -129,6 +128,8 @@ mod tests {
             ),
             (r#"{"spec":{"egress":[{}]}}"#, true),
             (r#"{"spec":{"egress":[]}}"#, false),
+            (r#"{"spec":{"policyTypes":[],"egress":[{}]}}"#, true),
+            (r#"{"spec":{"policyTypes":null,"egress":[{}]}}"#, true),
             (r#"{"spec":{}}"#, false),
             (r#"{"spec":null}"#, false),
         ];

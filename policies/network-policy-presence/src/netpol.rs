@@ -3,49 +3,14 @@
 //! rules still let everything through.
 
 use std::borrow::Cow;
-use std::fmt;
 
-use netsec_shared::cluster::Resource;
 use netsec_shared::net::{any_v4, first_uncovered, parse_cidr};
+use netsec_shared::netpol::isolates;
+pub use netsec_shared::netpol::{Direction, NETWORK_POLICY};
 use netsec_shared::request::StringMap;
 use netsec_shared::selector::LabelSelector;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
-
-pub const NETWORK_POLICY: Resource<'static> = Resource {
-    api_version: "networking.k8s.io/v1",
-    kind: "NetworkPolicy",
-};
-
-/// A traffic direction, spelt as in `policyTypes`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
-pub enum Direction {
-    Ingress,
-    Egress,
-}
-
-impl Direction {
-    pub fn name(self) -> &'static str {
-        match self {
-            Direction::Ingress => "Ingress",
-            Direction::Egress => "Egress",
-        }
-    }
-
-    /// The spec field holding this direction's rules.
-    pub fn field(self) -> &'static str {
-        match self {
-            Direction::Ingress => "ingress",
-            Direction::Egress => "egress",
-        }
-    }
-}
-
-impl fmt::Display for Direction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
 
 // The list answer is the largest deserialiser of the module, and each struct type costs a few
 // KB of wasm. So the levels of a policy (object, metadata, spec) share one type, and so do the
@@ -135,18 +100,14 @@ impl Spec<'_> {
             .is_none_or(LabelSelector::is_empty)
     }
 
-    /// Whether the policy isolates its pods in `direction`. With `policyTypes` empty or absent
-    /// the API server defaults it to Ingress, plus Egress when there are egress rules (an
-    /// `egress: []` does not count: the defaulting looks at the number of rules).
+    /// Whether the policy isolates its pods in `direction`, `policyTypes` defaulted as the API
+    /// server does.
     pub fn covers(&self, direction: Direction) -> bool {
-        let types = items(&self.policy_types);
-        if !types.is_empty() {
-            return types.iter().any(|t| t == direction.name());
-        }
-        match direction {
-            Direction::Ingress => true,
-            Direction::Egress => !items(&self.egress).is_empty(),
-        }
+        isolates(
+            items(&self.policy_types),
+            items(&self.egress).len(),
+            direction,
+        )
     }
 
     pub fn rules(&self, direction: Direction) -> &[Rule<'_>] {

@@ -1,0 +1,88 @@
+//! What every NetworkPolicy check shares: the resource, its two directions, and the API
+//! server's defaulting of `policyTypes`. Each policy keeps its own lean view of the object
+//! (the fields it reads decide the size of its deserialiser); the rules of the API live here.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::Deserialize;
+
+use crate::cluster::Resource;
+
+pub const NETWORK_POLICY: Resource<'static> = Resource {
+    api_version: "networking.k8s.io/v1",
+    kind: "NetworkPolicy",
+};
+
+/// A traffic direction, spelt as in `policyTypes`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+pub enum Direction {
+    Ingress,
+    Egress,
+}
+
+impl Direction {
+    pub fn name(self) -> &'static str {
+        match self {
+            Direction::Ingress => "Ingress",
+            Direction::Egress => "Egress",
+        }
+    }
+
+    /// The spec field holding this direction's rules.
+    pub fn field(self) -> &'static str {
+        match self {
+            Direction::Ingress => "ingress",
+            Direction::Egress => "egress",
+        }
+    }
+}
+
+impl fmt::Display for Direction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Whether a policy with these `policyTypes` isolates its pods in `direction`. Listed types
+/// decide. An empty or absent list is what the API server defaults (before any webhook sees the
+/// object, but not in a file given to `kwctl`): Ingress always, Egress when the policy has
+/// egress rules, counted by number, so `egress: []` does not make it an Egress policy.
+pub fn isolates(policy_types: &[Cow<'_, str>], egress_rules: usize, direction: Direction) -> bool {
+    if !policy_types.is_empty() {
+        return policy_types.iter().any(|t| t == direction.name());
+    }
+    match direction {
+        Direction::Ingress => true,
+        Direction::Egress => egress_rules > 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaulting_table() {
+        use Direction::{Egress, Ingress};
+        // (policyTypes, egress rules, direction, isolated)
+        let cases: &[(&[&str], usize, Direction, bool)] = &[
+            (&[], 0, Ingress, true),
+            (&[], 0, Egress, false),
+            (&[], 2, Egress, true),
+            (&["Egress"], 0, Egress, true),
+            (&["Egress"], 3, Ingress, false),
+            (&["Ingress"], 3, Egress, false),
+            (&["Ingress", "Egress"], 0, Ingress, true),
+            (&["ingress"], 0, Ingress, false),
+        ];
+        for (types, rules, direction, want) in cases {
+            let types: Vec<Cow<str>> = types.iter().map(|t| Cow::Borrowed(*t)).collect();
+            assert_eq!(
+                isolates(&types, *rules, *direction),
+                *want,
+                "{types:?} {rules} {direction}"
+            );
+        }
+    }
+}
