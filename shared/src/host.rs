@@ -1,5 +1,7 @@
 //! DNS host names: normalisation, certificate wildcard matching (RFC 6125, one label) and domain
-//! suffixes.
+//! suffixes, and the host rules policies apply to routed names.
+
+use crate::verdict::Findings;
 
 /// Lower-case ASCII with one trailing dot removed: how HTTP hosts and certificate names compare.
 pub fn normalize(host: &str) -> String {
@@ -83,6 +85,51 @@ pub fn check_domain(name: &str) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The host rules every policy applies to the names it routes (Ingress rule hosts, Gateway
+/// listener hostnames, route hostnames): no wildcard unless allowed, and inside the allowed
+/// domains when some are listed. One place, so that every kind of object reads them alike.
+#[derive(Clone, Copy, Debug)]
+pub struct HostRules<'s> {
+    pub allow_wildcards: bool,
+    /// Empty: any domain.
+    pub suffixes: &'s [String],
+}
+
+impl HostRules<'_> {
+    /// Both rules for a name that routes traffic.
+    pub fn check(&self, findings: &mut Findings, path: &str, host: &str) {
+        self.check_wildcard(findings, path, host);
+        self.check_suffix(findings, path, host);
+    }
+
+    /// A wildcard routes every subdomain, so it takes names other teams own.
+    pub fn check_wildcard(&self, findings: &mut Findings, path: &str, host: &str) {
+        if is_wildcard(host) && !self.allow_wildcards {
+            findings.violation(
+                path,
+                format!(
+                    "{host:?} is a wildcard: it routes every subdomain, including ones other \
+                     teams own; list the hosts (or allowWildcardHosts: true)"
+                ),
+            );
+        }
+    }
+
+    /// The name lies inside one of the allowed domains (for certificate names too).
+    pub fn check_suffix(&self, findings: &mut Findings, path: &str, host: &str) {
+        let suffixes = self.suffixes;
+        if !suffixes.is_empty() && !suffixes.iter().any(|s| within_suffix(host, s)) {
+            findings.violation(
+                path,
+                format!(
+                    "{host:?} is outside the allowed domains ({}); use a host in one of them",
+                    suffixes.join(", ")
+                ),
+            );
+        }
+    }
 }
 
 #[cfg(test)]
@@ -179,5 +226,34 @@ mod tests {
         assert_eq!(normalize("a.."), "a.");
         assert!(is_wildcard("*.a"));
         assert!(!is_wildcard("a.*"));
+    }
+
+    #[test]
+    fn host_rules() {
+        let suffixes = vec!["example.com".to_string()];
+        let run = |allow_wildcards, suffixes: &[String], host| {
+            let mut findings = Findings::new();
+            HostRules {
+                allow_wildcards,
+                suffixes,
+            }
+            .check(&mut findings, "h", host);
+            findings.into_verdict().message().unwrap_or_default()
+        };
+        assert_eq!(run(false, &suffixes, "a.example.com"), "");
+        assert_eq!(run(false, &[], "a.example.org"), "");
+        assert!(run(false, &suffixes, "*.example.com").contains("is a wildcard"));
+        assert_eq!(run(true, &suffixes, "*.example.com"), "");
+        let outside = run(true, &suffixes, "a.badexample.com");
+        assert!(
+            outside
+                .starts_with("h \"a.badexample.com\" is outside the allowed domains (example.com)"),
+            "{outside}"
+        );
+        let both = run(false, &suffixes, "*.example.org");
+        assert!(
+            both.contains("wildcard") && both.contains("outside"),
+            "{both}"
+        );
     }
 }

@@ -5,6 +5,13 @@ use crate::request::{AdmissionRequest, Operation};
 use crate::settings::ExemptNamespaces;
 use crate::verdict::Verdict;
 
+/// Whether a policy judges the request at all: writes (CREATE, UPDATE) outside the exempt
+/// namespaces. DELETE and CONNECT remove or reach an object, they do not install one.
+pub fn judges(request: &AdmissionRequest<'_>, exempt: &ExemptNamespaces) -> bool {
+    !matches!(request.operation, Operation::Delete | Operation::Connect)
+        && !exempt.contains(&request.namespace)
+}
+
 /// The Ingress an Ingress policy must judge. `Ok(None)` when the request is not its to judge:
 /// DELETE and CONNECT, a request for another kind (the policy's rules select Ingress only), or
 /// an exempt namespace. `Err` is the rejection of an object that cannot be read as an Ingress,
@@ -13,23 +20,42 @@ pub fn ingress_under_review<'a>(
     request: &AdmissionRequest<'a>,
     exempt: &ExemptNamespaces,
 ) -> Result<Option<Ingress<'a>>, Verdict> {
-    if matches!(request.operation, Operation::Delete | Operation::Connect) {
-        return Ok(None);
-    }
     let kind = request.kind.kind.as_ref();
     if !kind.is_empty() && kind != "Ingress" {
         return Ok(None);
     }
-    if exempt.contains(&request.namespace) {
+    if !judges(request, exempt) {
         return Ok(None);
     }
-    let ingress: Ingress = request.object("an Ingress").map_err(Verdict::reject)?;
-    if let Some(other) = ingress.kind.as_deref().filter(|k| *k != "Ingress") {
+    object_of_kind(request, "Ingress", |i: &Ingress| i.kind.as_deref()).map(Some)
+}
+
+/// The object of a request for `kind`, read as `T`; unreadable, or of another kind than the
+/// request says, is a rejection.
+pub fn object_of_kind<'a, T: serde::Deserialize<'a>>(
+    request: &AdmissionRequest<'a>,
+    kind: &str,
+    object_kind: impl FnOnce(&T) -> Option<&str>,
+) -> Result<T, Verdict> {
+    let what = format!("{} {kind}", article(kind));
+    let object: T = request.object(&what).map_err(Verdict::reject)?;
+    if let Some(other) = object_kind(&object).filter(|k| *k != kind) {
         return Err(Verdict::reject(format!(
-            "the object is a {other}, not an Ingress; this policy validates Ingress objects only"
+            "the object is {} {other}, not {what}; this policy validates the object the request \
+             names as {kind} only",
+            article(other)
         )));
     }
-    Ok(Some(ingress))
+    Ok(object)
+}
+
+fn article(word: &str) -> &'static str {
+    // Said letter by letter, HTTP starts with a vowel sound.
+    if word.starts_with(['A', 'E', 'I', 'O', 'U']) || word.starts_with("HTTP") {
+        "an"
+    } else {
+        "a"
+    }
 }
 
 /// The waPC `validate` payload of an Ingress admission request in namespace `team-a`: what the

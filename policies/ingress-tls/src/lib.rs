@@ -1,10 +1,20 @@
-//! `ingress-tls`: Ingress traffic is TLS-only, every host covered by a certificate.
+//! `ingress-tls`: Ingress and Gateway API traffic is TLS-only, every host covered by a
+//! certificate.
 
+pub mod gateway;
 pub mod policy;
 pub mod redirect;
 pub mod settings;
 
+use netsec_shared::cluster::HostCluster;
+use netsec_shared::{AdmissionRequest, Verdict};
+
 pub use policy::evaluate;
 pub use settings::Settings;
 
-netsec_shared::register_policy!(Settings, evaluate);
+/// `evaluate` reading Gateways through the Kubewarden host capabilities.
+fn evaluate_on_host(request: &AdmissionRequest<'_>, settings: &Settings) -> Verdict {
+    evaluate(request, settings, &HostCluster)
+}
+
+netsec_shared::register_policy!(Settings, evaluate_on_host);

@@ -1,14 +1,23 @@
 //! The `ingress-tls` rules: a pure function from the request and settings to a verdict.
 
-use netsec_shared::host::{covers, is_wildcard, within_suffix};
+use netsec_shared::cluster::Cluster;
+use netsec_shared::host::covers;
 use netsec_shared::ingress::{ClassSource, Ingress};
 use netsec_shared::review::ingress_under_review;
 use netsec_shared::{AdmissionRequest, Findings, Verdict};
 
-use crate::redirect;
 use crate::settings::Settings;
+use crate::{gateway, redirect};
 
-pub fn evaluate(request: &AdmissionRequest<'_>, settings: &Settings) -> Verdict {
+/// Ingress, or a Gateway API object; `cluster` answers the Gateways that routes attach to.
+pub fn evaluate(
+    request: &AdmissionRequest<'_>,
+    settings: &Settings,
+    cluster: &dyn Cluster,
+) -> Verdict {
+    if request.kind.group == netsec_shared::gateway::GROUP {
+        return gateway::evaluate(request, settings, cluster);
+    }
     match ingress_under_review(request, &settings.exempt_namespaces) {
         Ok(Some(ingress)) => check(&ingress, settings),
         Ok(None) => Verdict::accept(),
@@ -19,6 +28,7 @@ pub fn evaluate(request: &AdmissionRequest<'_>, settings: &Settings) -> Verdict 
 /// All the rules over a parsed Ingress.
 pub fn check(ingress: &Ingress<'_>, settings: &Settings) -> Verdict {
     let mut findings = Findings::new();
+    let hosts = settings.host_rules();
     let spec = &ingress.spec;
     let tls_hosts: Vec<&str> = spec
         .tls
@@ -49,16 +59,7 @@ pub fn check(ingress: &Ingress<'_>, settings: &Settings) -> Verdict {
                 ),
             );
         }
-        if is_wildcard(host) && !settings.allow_wildcard_hosts {
-            findings.violation(
-                &path,
-                format!(
-                    "{host:?} is a wildcard: it routes every subdomain, including ones other \
-                     teams own; list the hosts (or allowWildcardHosts: true)"
-                ),
-            );
-        }
-        check_suffix(&mut findings, settings, &path, host);
+        hosts.check(&mut findings, &path, host);
     }
 
     if spec.default_backend.is_some() && !settings.allow_hostless_rules {
@@ -88,12 +89,7 @@ pub fn check(ingress: &Ingress<'_>, settings: &Settings) -> Verdict {
         }
         for (j, host) in tls.hosts.iter().enumerate() {
             if !host.is_empty() {
-                check_suffix(
-                    &mut findings,
-                    settings,
-                    &format!("spec.tls[{i}].hosts[{j}]"),
-                    host,
-                );
+                hosts.check_suffix(&mut findings, &format!("spec.tls[{i}].hosts[{j}]"), host);
             }
         }
     }
@@ -113,19 +109,6 @@ fn describe_tls_hosts(hosts: &[&str]) -> String {
         "the Ingress has no TLS hosts".to_string()
     } else {
         format!("TLS hosts: {}", hosts.join(", "))
-    }
-}
-
-fn check_suffix(findings: &mut Findings, settings: &Settings, path: &str, host: &str) {
-    let suffixes = &settings.allowed_host_suffixes;
-    if !suffixes.is_empty() && !suffixes.iter().any(|s| within_suffix(host, s)) {
-        findings.violation(
-            path,
-            format!(
-                "{host:?} is outside the allowed domains ({}); use a host in one of them",
-                suffixes.join(", ")
-            ),
-        );
     }
 }
 
@@ -169,13 +152,14 @@ fn check_class(findings: &mut Findings, ingress: &Ingress<'_>, settings: &Settin
 mod tests {
     use super::*;
     use netsec_shared::Payload;
+    use netsec_shared::cluster::MemoryCluster;
     use netsec_shared::review::ingress_payload;
     use serde_json::json;
 
     fn run(object: serde_json::Value, settings: serde_json::Value, operation: &str) -> Verdict {
         let payload = ingress_payload(&object, &settings, operation);
         let p = Payload::<Settings>::parse(payload.as_bytes()).unwrap();
-        evaluate(&p.request, &p.settings)
+        evaluate(&p.request, &p.settings, &MemoryCluster::default())
     }
 
     fn ingress(rules: serde_json::Value, tls: serde_json::Value) -> serde_json::Value {

@@ -1,6 +1,6 @@
 //! Settings of `ingress-tls`.
 
-use netsec_shared::host::check_domain;
+use netsec_shared::host::{HostRules, check_domain};
 use netsec_shared::settings::check_dns_label;
 use netsec_shared::{ExemptNamespaces, SettingsErrors, Validate};
 use serde::{Deserialize, Serialize};
@@ -21,6 +21,14 @@ pub struct Settings {
     /// Reject annotations that turn off the controller's HTTP-to-HTTPS redirect or allow HTTP.
     #[serde(rename = "requireHTTPSRedirect")]
     pub require_https_redirect: bool,
+    /// Accept Gateway `TLS` listeners in `Passthrough` mode (the backend's certificate, unseen).
+    #[serde(rename = "allowTLSPassthrough")]
+    pub allow_tls_passthrough: bool,
+    /// Ports on which a Gateway may have a plain `HTTP` listener (for redirects to HTTPS).
+    #[serde(rename = "allowedHTTPListenerPorts")]
+    pub allowed_http_listener_ports: Vec<i64>,
+    /// Accept Gateway listeners with `allowedRoutes.namespaces.from: All`.
+    pub allow_routes_from_all_namespaces: bool,
     pub exempt_namespaces: ExemptNamespaces,
 }
 
@@ -33,7 +41,21 @@ impl Default for Settings {
             allowed_host_suffixes: Vec::new(),
             allowed_ingress_classes: Vec::new(),
             require_https_redirect: true,
+            allow_tls_passthrough: false,
+            allowed_http_listener_ports: vec![80],
+            allow_routes_from_all_namespaces: false,
             exempt_namespaces: ExemptNamespaces::default(),
+        }
+    }
+}
+
+impl Settings {
+    /// The host rules of every name the policy judges: Ingress hosts, listener and route
+    /// hostnames.
+    pub fn host_rules(&self) -> HostRules<'_> {
+        HostRules {
+            allow_wildcards: self.allow_wildcard_hosts,
+            suffixes: &self.allowed_host_suffixes,
         }
     }
 }
@@ -66,6 +88,14 @@ impl Validate for Settings {
                 );
             }
         }
+        for (i, port) in self.allowed_http_listener_ports.iter().enumerate() {
+            if !(1..=65535).contains(port) {
+                errors.add(
+                    format!("allowedHTTPListenerPorts[{i}]"),
+                    format!("{port} is not a port number (1 to 65535)"),
+                );
+            }
+        }
         self.exempt_namespaces.validate("exemptNamespaces", errors);
     }
 }
@@ -81,6 +111,8 @@ mod tests {
         assert_eq!(s, Settings::default());
         assert!(s.require_https_redirect);
         assert!(!s.allow_hostless_rules);
+        assert_eq!(s.allowed_http_listener_ports, [80]);
+        assert!(!s.allow_tls_passthrough && !s.allow_routes_from_all_namespaces);
     }
 
     #[test]
@@ -141,6 +173,24 @@ mod tests {
             (
                 r#"{"allowWildcardHosts": "yes"}"#,
                 Some("allowWildcardHosts: invalid type"),
+            ),
+            (
+                r#"{"allowTLSPassthrough": true, "allowedHTTPListenerPorts": [], "allowRoutesFromAllNamespaces": true}"#,
+                None,
+            ),
+            (
+                r#"{"allowTlsPassthrough": true}"#,
+                Some("unknown field `allowTlsPassthrough`"),
+            ),
+            (
+                r#"{"allowedHTTPListenerPorts": [80, 0, 65536]}"#,
+                Some(
+                    "allowedHTTPListenerPorts[1]: 0 is not a port number (1 to 65535); allowedHTTPListenerPorts[2]: 65536",
+                ),
+            ),
+            (
+                r#"{"allowedHTTPListenerPorts": ["80"]}"#,
+                Some("allowedHTTPListenerPorts[0]: invalid type: string"),
             ),
             (
                 r#"{"exemptNamespaces": ["Team A"]}"#,

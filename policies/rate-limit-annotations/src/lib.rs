@@ -2,10 +2,19 @@
 //! controller understands, within bounds, with no allow-list that exempts everyone.
 
 pub mod controllers;
+pub mod gateway;
 pub mod policy;
 pub mod settings;
+
+use netsec_shared::cluster::HostCluster;
+use netsec_shared::{AdmissionRequest, Verdict};
 
 pub use policy::evaluate;
 pub use settings::Settings;
 
-netsec_shared::register_policy!(Settings, evaluate);
+/// `evaluate` reading BackendTrafficPolicies through the Kubewarden host capabilities.
+fn evaluate_on_host(request: &AdmissionRequest<'_>, settings: &Settings) -> Verdict {
+    evaluate(request, settings, &HostCluster)
+}
+
+netsec_shared::register_policy!(Settings, evaluate_on_host);

@@ -12,14 +12,25 @@ use netsec_shared::{AdmissionRequest, Findings, Verdict};
 use serde_json::{Map, Value};
 
 use crate::controllers::{self, Annotation, Kind, Role};
+use crate::gateway;
 use crate::settings::{Measure, Settings, UnknownClass};
+use netsec_shared::cluster::Cluster;
 
 /// haproxytech's `rate-limit-period` when the annotation is absent.
 const HAPROXY_DEFAULT_PERIOD_MS: u64 = 1_000;
 /// ingress-nginx's burst multiplier when `limit-burst-multiplier` is absent.
 const NGINX_DEFAULT_BURST_MULTIPLIER: u64 = 5;
 
-pub fn evaluate(request: &AdmissionRequest<'_>, settings: &Settings) -> Verdict {
+/// Ingress, or with `gatewayAPI` set, a Gateway API route or a rate-limit policy; `cluster`
+/// answers the rate-limit policies that cover a route.
+pub fn evaluate(
+    request: &AdmissionRequest<'_>,
+    settings: &Settings,
+    cluster: &dyn Cluster,
+) -> Verdict {
+    if let Some(verdict) = gateway::evaluate(request, settings, cluster) {
+        return verdict;
+    }
     match ingress_under_review(request, &settings.exempt_namespaces) {
         Ok(Some(ingress)) => check(request, &ingress, settings),
         Ok(None) => Verdict::accept(),
@@ -277,7 +288,7 @@ fn invalid(findings: &mut Findings, path: &str, annotation: &Annotation, value: 
 
 /// Below the minimum or above the maximum.
 #[derive(Clone, Copy)]
-enum Side {
+pub(crate) enum Side {
     Raise,
     Lower,
 }
@@ -293,7 +304,7 @@ impl std::fmt::Display for Side {
 
 /// Checks `amount` (numerator, denominator) of `measure` against its bounds; `fix` says how to
 /// reach the bound (`Side`, bound value).
-fn check_bound(
+pub(crate) fn check_bound(
     findings: &mut Findings,
     settings: &Settings,
     path: &str,
@@ -674,7 +685,11 @@ mod tests {
     fn run_op(object: Value, settings: Value, operation: &str) -> Verdict {
         let payload = ingress_payload(&object, &settings, operation);
         let p = Payload::<Settings>::parse(payload.as_bytes()).unwrap();
-        evaluate(&p.request, &p.settings)
+        evaluate(
+            &p.request,
+            &p.settings,
+            &netsec_shared::cluster::MemoryCluster::default(),
+        )
     }
 
     fn run(object: Value, settings: Value) -> Verdict {

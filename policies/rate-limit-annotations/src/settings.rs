@@ -25,6 +25,8 @@ pub struct Settings {
     /// Add `defaults` to an Ingress without a limit instead of rejecting it.
     pub mutate: bool,
     pub defaults: Defaults,
+    /// Which Gateway API implementation's rate limits HTTPRoutes and GRPCRoutes must have.
+    pub gateway_api: GatewayApi,
     pub exempt_namespaces: ExemptNamespaces,
 }
 
@@ -49,6 +51,7 @@ impl Default for Settings {
             min_allowlist_prefix: MinAllowlistPrefix::default(),
             mutate: false,
             defaults: Defaults::default(),
+            gateway_api: GatewayApi::None,
             exempt_namespaces: ExemptNamespaces::default(),
         }
     }
@@ -60,6 +63,16 @@ pub enum UnknownClass {
     #[default]
     Reject,
     Accept,
+}
+
+/// The Gateway API implementation whose rate-limit policies routes need; `None` leaves routes
+/// unchecked.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum GatewayApi {
+    #[default]
+    None,
+    /// Envoy Gateway's `BackendTrafficPolicy` with `spec.rateLimit`.
+    EnvoyGateway,
 }
 
 /// Which bound a normalised value is checked against.
@@ -201,6 +214,7 @@ impl Settings {
                 "minAllowlistPrefix",
                 "mutate",
                 "defaults",
+                "gatewayAPI",
                 "exemptNamespaces",
             ],
         )? {
@@ -244,6 +258,12 @@ impl Settings {
                             "rps" => s.defaults.rps = n,
                             _ => s.defaults.burst_multiplier = n,
                         }
+                    }
+                }
+                "gatewayAPI" => {
+                    s.gateway_api = match variant(value, path, &["none", "envoy-gateway"])? {
+                        0 => GatewayApi::None,
+                        _ => GatewayApi::EnvoyGateway,
                     }
                 }
                 _ => s.exempt_namespaces = ExemptNamespaces(strings(value, path)?),
@@ -519,6 +539,7 @@ mod tests {
         );
         assert_eq!(s.unknown_class, UnknownClass::Reject);
         assert!(!s.mutate);
+        assert_eq!(s.gateway_api, GatewayApi::None);
     }
 
     #[test]
@@ -559,6 +580,11 @@ mod tests {
 {"defaults": {"rps": 0}} => defaults.rps: 0 is below 1
 {"exemptNamespaces": ["Team A"]} => exemptNamespaces[0]
 {"mutate": "yes"} => mutate: invalid type: string
+{"gatewayAPI": "envoy-gateway"} => ok
+{"gatewayAPI": "none"} => ok
+{"gatewayAPI": "envoy"} => gatewayAPI: unknown variant `envoy`, expected one of `none`, `envoy-gateway`
+{"gatewayAPI": false} => gatewayAPI: invalid type: boolean `false`, expected a string
+{"gatewayApi": "envoy-gateway"} => unknown field `gatewayApi`
 "#;
         for line in table.lines().filter(|l| !l.is_empty()) {
             let (json, want) = line.split_once(" => ").unwrap();

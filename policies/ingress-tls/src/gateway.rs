@@ -1,0 +1,275 @@
+//! The Gateway API rules: listeners terminate TLS with a certificate, routes name their
+//! hostnames, and nothing but an HTTPS redirect is served on a plain-HTTP listener.
+
+use netsec_shared::cluster::Cluster;
+use netsec_shared::gateway::{Gateway, Listener, Route, with_gateway};
+use netsec_shared::review::{judges, object_of_kind};
+use netsec_shared::{AdmissionRequest, Findings, Verdict};
+
+use crate::settings::Settings;
+
+pub fn evaluate(
+    request: &AdmissionRequest<'_>,
+    settings: &Settings,
+    cluster: &dyn Cluster,
+) -> Verdict {
+    if !judges(request, &settings.exempt_namespaces) {
+        return Verdict::accept();
+    }
+    let kind = request.kind.kind.as_ref();
+    let verdict = match kind {
+        "Gateway" => object_of_kind(request, kind, |g: &Gateway| g.kind.as_deref())
+            .map(|gateway| check_gateway(&gateway, settings)),
+        "HTTPRoute" | "GRPCRoute" | "TLSRoute" => {
+            object_of_kind(request, kind, |r: &Route| r.kind.as_deref()).map(|route| {
+                let namespace = match request.namespace.as_ref() {
+                    "" => route.metadata.namespace.as_deref().unwrap_or_default(),
+                    ns => ns,
+                };
+                check_route(kind, &route, namespace, settings, cluster)
+            })
+        }
+        // TCPRoute and UDPRoute carry no host names and attach to TCP/UDP listeners, which
+        // the Gateway rules already refuse.
+        _ => Ok(Verdict::accept()),
+    };
+    verdict.unwrap_or_else(|rejection| rejection)
+}
+
+/// Every listener is HTTPS or TLS with a certificate, or plain HTTP on a redirect port.
+pub fn check_gateway(gateway: &Gateway<'_>, settings: &Settings) -> Verdict {
+    let mut findings = Findings::new();
+    let hosts = settings.host_rules();
+    for (i, listener) in gateway.spec.listeners.iter().enumerate() {
+        let path = format!("spec.listeners[{i}]");
+        check_protocol(&mut findings, &path, listener, settings);
+        if let Some(host) = listener.hostname() {
+            hosts.check(&mut findings, &format!("{path}.hostname"), host);
+        }
+        let from = listener.routes_from();
+        if from == "All" && !settings.allow_routes_from_all_namespaces {
+            findings.violation(
+                format!("{path}.allowedRoutes.namespaces.from"),
+                format!(
+                    "is \"All\": a route in any namespace may attach to listener {:?} and take \
+                     its hostnames; use Same, or Selector with the namespaces that may attach \
+                     (or allowRoutesFromAllNamespaces: true)",
+                    listener.name
+                ),
+            );
+        }
+    }
+    findings.into_verdict()
+}
+
+fn check_protocol(
+    findings: &mut Findings,
+    path: &str,
+    listener: &Listener<'_>,
+    settings: &Settings,
+) {
+    let name = &listener.name;
+    let protocol = listener.protocol.as_ref();
+    match protocol {
+        "HTTPS" | "TLS" => check_tls(findings, path, listener, settings),
+        "HTTP" => {
+            let ports = &settings.allowed_http_listener_ports;
+            let port = listener.port.unwrap_or_default();
+            if !ports.contains(&port) {
+                let allowed = if ports.is_empty() {
+                    "no port (allowedHTTPListenerPorts is empty)".to_string()
+                } else {
+                    let list: Vec<String> = ports.iter().map(i64::to_string).collect();
+                    format!("port {} (allowedHTTPListenerPorts)", list.join(", "))
+                };
+                findings.violation(
+                    format!("{path}.protocol"),
+                    format!(
+                        "is \"HTTP\" on port {port}: listener {name:?} serves plain HTTP, which \
+                         the policy accepts only on {allowed}, for redirects to HTTPS; use \
+                         protocol HTTPS with a certificate"
+                    ),
+                );
+            }
+        }
+        other => findings.violation(
+            format!("{path}.protocol"),
+            format!(
+                "is {other:?}: listener {name:?} carries traffic without TLS that the Gateway \
+                 terminates or passes through; use protocol HTTPS, or TLS"
+            ),
+        ),
+    }
+}
+
+fn check_tls(findings: &mut Findings, path: &str, listener: &Listener<'_>, settings: &Settings) {
+    let name = &listener.name;
+    let protocol = listener.protocol.as_ref();
+    let Some(tls) = &listener.tls else {
+        findings.violation(
+            format!("{path}.tls"),
+            format!(
+                "is missing: {protocol} listener {name:?} has no certificate to terminate TLS \
+                 with; add tls.certificateRefs naming a Secret with a certificate for its \
+                 hostname"
+            ),
+        );
+        return;
+    };
+    match (tls.mode(), protocol) {
+        ("Terminate", _) if tls.certificate_refs.is_empty() => findings.violation(
+            format!("{path}.tls.certificateRefs"),
+            format!(
+                "is empty: {protocol} listener {name:?} terminates TLS without a certificate of \
+                 its own; name a Secret with a certificate for its hostname"
+            ),
+        ),
+        ("Terminate", _) => {}
+        ("Passthrough", "HTTPS") => findings.violation(
+            format!("{path}.tls.mode"),
+            format!(
+                "is \"Passthrough\", which an HTTPS listener cannot do (HTTPS terminates TLS); \
+                 use Terminate with tls.certificateRefs, or protocol TLS for listener {name:?}"
+            ),
+        ),
+        ("Passthrough", _) if !settings.allow_tls_passthrough => findings.violation(
+            format!("{path}.tls.mode"),
+            format!(
+                "is \"Passthrough\": listener {name:?} forwards TLS unopened, so the certificate \
+                 served is the backend's and is not checked here; use Terminate with \
+                 tls.certificateRefs (or allowTLSPassthrough: true)"
+            ),
+        ),
+        ("Passthrough", _) => {}
+        (other, _) => findings.violation(
+            format!("{path}.tls.mode"),
+            format!("is {other:?}, which is not a TLS mode; use Terminate or Passthrough"),
+        ),
+    }
+}
+
+/// Routes name their hostnames; an HTTPRoute on a plain-HTTP listener only redirects to https,
+/// and a GRPCRoute stays off plain-HTTP listeners.
+pub fn check_route(
+    kind: &str,
+    route: &Route<'_>,
+    namespace: &str,
+    settings: &Settings,
+    cluster: &dyn Cluster,
+) -> Verdict {
+    let mut findings = Findings::new();
+    let spec = &route.spec;
+    if spec.gateway_parents().next().is_none() {
+        // No Gateway parent: unattached, or mesh routing (a Service parent) inside the cluster.
+        return Verdict::accept();
+    }
+    if spec.hostnames.is_empty() {
+        findings.violation(
+            "spec.hostnames",
+            format!(
+                "is empty, so the {kind} takes every hostname of the listeners it attaches to, \
+                 including names other teams route; list the hostnames it serves"
+            ),
+        );
+    }
+    let hosts = settings.host_rules();
+    for (i, host) in spec.hostnames.iter().enumerate() {
+        hosts.check(&mut findings, &format!("spec.hostnames[{i}]"), host);
+    }
+    if settings.require_https_redirect && kind != "TLSRoute" {
+        check_plain_http(&mut findings, kind, route, namespace, cluster);
+    }
+    findings.into_verdict()
+}
+
+/// The plain-HTTP listeners the route attaches to, read from its parent Gateways.
+fn check_plain_http(
+    findings: &mut Findings,
+    kind: &str,
+    route: &Route<'_>,
+    namespace: &str,
+    cluster: &dyn Cluster,
+) {
+    let mut attachments = Vec::new();
+    for (i, parent) in route.spec.gateway_parents() {
+        let path = format!("spec.parentRefs[{i}]");
+        let gateway_ns = parent.namespace_or(namespace);
+        let found = with_gateway(cluster, &parent.name, gateway_ns, |gateway| {
+            let selected: Vec<&Listener> = gateway
+                .spec
+                .listeners
+                .iter()
+                .filter(|l| parent.selects(l))
+                .collect();
+            let plain: Vec<String> = selected
+                .iter()
+                .filter(|l| l.protocol == "HTTP")
+                .map(|l| format!("{:?} (port {})", l.name, l.port.unwrap_or_default()))
+                .collect();
+            (selected.is_empty(), plain)
+        });
+        match found {
+            Ok((true, _)) => findings.warn(format!(
+                "{path} selects no listener of {}, so it does not attach there",
+                parent.describe(namespace)
+            )),
+            Ok((false, plain)) if !plain.is_empty() => attachments.push((path, parent, plain)),
+            Ok(_) => {}
+            Err(why) => findings.violation(
+                &path,
+                format!(
+                    "names Gateway {gateway_ns}/{}, which cannot be read ({why}); the policy \
+                     needs it to know whether the {kind} attaches to a plain-HTTP listener, so \
+                     the {kind} is rejected until the Gateway exists and can be read (or \
+                     requireHTTPSRedirect: false)",
+                    parent.name
+                ),
+            ),
+        }
+    }
+    if kind == "GRPCRoute" {
+        for (path, parent, plain) in &attachments {
+            findings.violation(
+                path,
+                format!(
+                    "attaches the GRPCRoute to the plain-HTTP listener {} of {}: gRPC would \
+                     flow unencrypted (h2c), and gRPC clients do not follow redirects; attach it \
+                     to an HTTPS listener by sectionName",
+                    plain.join(", "),
+                    parent.describe(namespace)
+                ),
+            );
+        }
+        return;
+    }
+    let Some((first, parent, plain)) = attachments.first() else {
+        return;
+    };
+    let via = format!(
+        "the plain-HTTP listener {} of {} ({first}{})",
+        plain.join(", "),
+        parent.describe(namespace),
+        if attachments.len() > 1 {
+            " and more"
+        } else {
+            ""
+        }
+    );
+    for (j, rule) in route.spec.rules.iter().enumerate() {
+        if rule.redirects_to_https() {
+            continue;
+        }
+        let serves = if rule.backend_refs.is_empty() {
+            "does not redirect to https"
+        } else {
+            "serves its backends in clear text instead of redirecting to https"
+        };
+        findings.violation(
+            format!("spec.rules[{j}]"),
+            format!(
+                "{serves} on {via}; give the rule a RequestRedirect filter with scheme: https, \
+                 or attach the HTTPRoute to an HTTPS listener by sectionName"
+            ),
+        );
+    }
+}
