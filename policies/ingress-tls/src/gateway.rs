@@ -273,3 +273,192 @@ fn check_plain_http(
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use netsec_shared::Payload;
+    use netsec_shared::cluster::MemoryCluster;
+    use serde_json::{Value, json};
+
+    fn run(kind: &str, spec: Value, settings: Value, cluster: &MemoryCluster) -> Verdict {
+        let payload = json!({
+            "request": {"uid": "1", "operation": "CREATE", "namespace": "shop",
+                        "kind": {"group": "gateway.networking.k8s.io", "version": "v1", "kind": kind},
+                        "object": {"kind": kind, "metadata": {"name": "x", "namespace": "shop"}, "spec": spec}},
+            "settings": settings,
+        })
+        .to_string();
+        let p = Payload::<Settings>::parse(payload.as_bytes()).unwrap();
+        crate::evaluate(&p.request, &p.settings, cluster)
+    }
+
+    fn edge() -> MemoryCluster {
+        MemoryCluster::new(vec![json!({
+            "apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
+            "metadata": {"name": "edge", "namespace": "shop"},
+            "spec": {"listeners": [
+                {"name": "http", "port": 80, "protocol": "HTTP"},
+                {"name": "https", "port": 443, "protocol": "HTTPS",
+                 "tls": {"certificateRefs": [{"name": "c"}]}}]}})])
+    }
+
+    fn message(v: &Verdict) -> String {
+        v.message().unwrap_or_default()
+    }
+
+    #[test]
+    fn listeners() {
+        let none = MemoryCluster::default();
+        let gw = |listener: Value| json!({"listeners": [listener]});
+        let cases = [
+            (
+                json!({"name": "a", "port": 443, "protocol": "HTTPS", "tls": {"certificateRefs": [{}]}}),
+                "",
+            ),
+            (
+                json!({"name": "a", "port": 443, "protocol": "HTTPS"}),
+                "tls is missing",
+            ),
+            (
+                json!({"name": "a", "port": 443, "protocol": "TLS", "tls": {}}),
+                "certificateRefs is empty",
+            ),
+            (
+                json!({"name": "a", "port": 443, "protocol": "TLS", "tls": {"mode": "Passthrough"}}),
+                "forwards TLS unopened",
+            ),
+            (
+                json!({"name": "a", "port": 443, "protocol": "HTTPS", "tls": {"mode": "Passthrough"}}),
+                "cannot do",
+            ),
+            (
+                json!({"name": "a", "port": 443, "protocol": "TLS", "tls": {"mode": "Open"}}),
+                "not a TLS mode",
+            ),
+            (json!({"name": "a", "port": 80, "protocol": "HTTP"}), ""),
+            (
+                json!({"name": "a", "port": 81, "protocol": "HTTP"}),
+                "on port 81",
+            ),
+            (
+                json!({"name": "a", "port": 81, "protocol": "TCP"}),
+                "\"TCP\"",
+            ),
+            (
+                json!({"name": "a", "port": 80, "protocol": "HTTP", "hostname": "*.example.com"}),
+                "wildcard",
+            ),
+            (
+                json!({"name": "a", "port": 80, "protocol": "HTTP",
+                    "allowedRoutes": {"namespaces": {"from": "All"}}}),
+                "\"All\"",
+            ),
+        ];
+        for (listener, want) in cases {
+            let v = run("Gateway", gw(listener.clone()), json!({}), &none);
+            assert_eq!(v.is_accepted(), want.is_empty(), "{listener}: {v:?}");
+            assert!(message(&v).contains(want), "{listener}: {v:?}");
+        }
+        let passthrough =
+            gw(json!({"name": "a", "protocol": "TLS", "tls": {"mode": "Passthrough"}}));
+        assert!(
+            run(
+                "Gateway",
+                passthrough,
+                json!({"allowTLSPassthrough": true}),
+                &none
+            )
+            .is_accepted()
+        );
+    }
+
+    #[test]
+    fn routes() {
+        let cluster = edge();
+        let route = |parent: Value, rules: Value| json!({"parentRefs": [parent], "hostnames": ["shop.example.com"], "rules": rules});
+        let backends = json!([{"backendRefs": [{"name": "web"}]}]);
+        let redirect = json!([{"filters": [{"type": "RequestRedirect", "requestRedirect": {"scheme": "https"}}]}]);
+        let cases = [
+            (
+                "HTTPRoute",
+                route(
+                    json!({"name": "edge", "sectionName": "https"}),
+                    backends.clone(),
+                ),
+                "",
+            ),
+            (
+                "HTTPRoute",
+                route(
+                    json!({"name": "edge", "sectionName": "http"}),
+                    redirect.clone(),
+                ),
+                "",
+            ),
+            (
+                "HTTPRoute",
+                route(
+                    json!({"name": "edge", "sectionName": "http"}),
+                    backends.clone(),
+                ),
+                "clear text",
+            ),
+            (
+                "HTTPRoute",
+                route(json!({"name": "edge", "port": 80}), backends.clone()),
+                "clear text",
+            ),
+            (
+                "HTTPRoute",
+                route(json!({"name": "edge"}), backends.clone()),
+                "clear text",
+            ),
+            (
+                "HTTPRoute",
+                route(
+                    json!({"name": "edge", "namespace": "infra"}),
+                    backends.clone(),
+                ),
+                "cannot be read",
+            ),
+            (
+                "GRPCRoute",
+                route(json!({"name": "edge", "port": 80}), backends.clone()),
+                "h2c",
+            ),
+            (
+                "GRPCRoute",
+                route(json!({"name": "edge", "port": 443}), backends.clone()),
+                "",
+            ),
+            (
+                "TLSRoute",
+                route(json!({"name": "missing"}), backends.clone()),
+                "",
+            ),
+            (
+                "HTTPRoute",
+                json!({"parentRefs": [{"name": "edge", "sectionName": "https"}]}),
+                "spec.hostnames is empty",
+            ),
+            (
+                "HTTPRoute",
+                json!({"parentRefs": [{"kind": "Service", "group": "", "name": "web"}]}),
+                "",
+            ),
+        ];
+        for (kind, spec, want) in cases {
+            let v = run(kind, spec.clone(), json!({}), &cluster);
+            assert_eq!(v.is_accepted(), want.is_empty(), "{kind} {spec}: {v:?}");
+            assert!(message(&v).contains(want), "{kind} {spec}: {v:?}");
+        }
+        let off = run(
+            "HTTPRoute",
+            route(json!({"name": "edge"}), backends),
+            json!({"requireHTTPSRedirect": false}),
+            &MemoryCluster::failing("refused"),
+        );
+        assert!(off.is_accepted(), "{off:?}");
+    }
+}

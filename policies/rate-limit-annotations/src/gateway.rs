@@ -556,3 +556,134 @@ fn judge_route(
     }
     findings.into_verdict()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use netsec_shared::Payload;
+    use netsec_shared::cluster::MemoryCluster;
+    use serde_json::json;
+
+    fn run(group: &str, kind: &str, spec: Value, cluster: &MemoryCluster) -> Verdict {
+        let payload = json!({
+            "request": {"uid": "1", "operation": "CREATE", "namespace": "shop",
+                        "kind": {"group": group, "version": "v1", "kind": kind},
+                        "object": {"kind": kind, "metadata": {"name": "shop", "namespace": "shop"}, "spec": spec}},
+            "settings": {"gatewayAPI": "envoy-gateway", "bounds": {"rps": {"max": 50}}},
+        })
+        .to_string();
+        let p = Payload::<Settings>::parse(payload.as_bytes()).unwrap();
+        crate::evaluate(&p.request, &p.settings, cluster)
+    }
+
+    fn policy(ns: &str, target: Value, rate_limit: Value) -> Value {
+        json!({"apiVersion": "gateway.envoyproxy.io/v1alpha1", "kind": "BackendTrafficPolicy",
+               "metadata": {"name": "rl", "namespace": ns},
+               "spec": {"targetRefs": [target], "rateLimit": rate_limit}})
+    }
+
+    #[test]
+    fn coverage() {
+        let limit = |n: u64| json!({"type": "Global", "global": {"rules": [{"limit": {"requests": n, "unit": "Second"}}]}});
+        let on_route = json!({"group": gateway::GROUP, "kind": "HTTPRoute", "name": "shop"});
+        let on_gateway = json!({"group": gateway::GROUP, "kind": "Gateway", "name": "edge"});
+        let route = json!({"parentRefs": [{"name": "edge"}], "hostnames": ["a.example.com"]});
+        let cases = [
+            (vec![policy("shop", on_route.clone(), limit(10))], ""),
+            (vec![policy("shop", on_gateway.clone(), limit(10))], ""),
+            (
+                vec![policy("infra", on_gateway.clone(), limit(10))],
+                "no BackendTrafficPolicy",
+            ),
+            (
+                vec![policy("shop", on_route.clone(), limit(100))],
+                "above the maximum of 50",
+            ),
+            (
+                vec![
+                    policy("shop", on_route.clone(), Value::Null),
+                    policy("shop", on_gateway, limit(10)),
+                ],
+                "in place of its Gateway",
+            ),
+            (vec![], "no BackendTrafficPolicy"),
+        ];
+        for (objects, want) in cases {
+            let v = run(
+                gateway::GROUP,
+                "HTTPRoute",
+                route.clone(),
+                &MemoryCluster::new(objects.clone()),
+            );
+            assert_eq!(v.is_accepted(), want.is_empty(), "{objects:?}: {v:?}");
+            assert!(
+                v.message().unwrap_or_default().contains(want),
+                "{objects:?}: {v:?}"
+            );
+        }
+        let failing = run(
+            gateway::GROUP,
+            "HTTPRoute",
+            route,
+            &MemoryCluster::failing("refused"),
+        );
+        assert!(
+            failing
+                .message()
+                .unwrap()
+                .contains("could not be read: refused")
+        );
+    }
+
+    #[test]
+    fn policy_limits() {
+        let none = MemoryCluster::default();
+        let cases = [
+            (
+                json!({"rateLimit": {"global": {"rules": [{"limit": {"requests": 50, "unit": "Second"}}]}}}),
+                "",
+            ),
+            (
+                json!({"rateLimit": {"local": {"rules": [{"limit": {"requests": 2_000_000, "unit": "Day"}}]}}}),
+                "",
+            ),
+            (
+                json!({"rateLimit": {"local": {"rules": [{"limit": {"requests": 51, "unit": "Second"}}]}}}),
+                "lower requests to at most 50",
+            ),
+            (
+                json!({"rateLimit": {"global": {"rules": [{"limit": {"requests": 5, "unit": "Week"}}]}}}),
+                "not a unit",
+            ),
+            (
+                json!({"rateLimit": {"global": {"rules": [{}]}}}),
+                "limit is missing",
+            ),
+            (
+                json!({"rateLimit": {"global": {"rules": [{"limit": {"unit": "Second"}}]}}}),
+                "needs both",
+            ),
+            (
+                json!({"rateLimit": {"type": "Local"}}),
+                "local.rules is empty",
+            ),
+            (
+                json!({"rateLimit": {"global": {"rules": [{"limit": {"requests": "5"}}]}}}),
+                "expected a whole number",
+            ),
+            (
+                json!({"targetRefs": {"name": "x"}}),
+                "targetRefs: expected a sequence",
+            ),
+            (json!({}), ""),
+        ];
+        for (spec, want) in cases {
+            let v = run(ENVOY_GROUP, "BackendTrafficPolicy", spec.clone(), &none);
+            assert_eq!(v.is_accepted(), want.is_empty(), "{spec}: {v:?}");
+            assert!(
+                v.message().unwrap_or_default().contains(want),
+                "{spec}: {v:?}"
+            );
+        }
+    }
+}
