@@ -83,6 +83,15 @@ impl<'a> AdmissionRequest<'a> {
         decode(self.object, "object", what)
     }
 
+    /// The request's namespace, else the one the object names (requests built by hand, such as
+    /// test fixtures, may leave the request's out).
+    pub fn namespace_or<'s>(&'s self, object_namespace: &'s str) -> &'s str {
+        match self.namespace.as_ref() {
+            "" => object_namespace,
+            ns => ns,
+        }
+    }
+
     /// The previous version of the object (UPDATE and DELETE).
     pub fn old_object<T: Deserialize<'a>>(&self, what: &str) -> Result<T, String> {
         decode(self.old_object, "oldObject", what)

@@ -22,10 +22,8 @@ pub fn evaluate(
             .map(|gateway| check_gateway(&gateway, settings)),
         "HTTPRoute" | "GRPCRoute" | "TLSRoute" => {
             object_of_kind(request, kind, |r: &Route| r.kind.as_deref()).map(|route| {
-                let namespace = match request.namespace.as_ref() {
-                    "" => route.metadata.namespace.as_deref().unwrap_or_default(),
-                    ns => ns,
-                };
+                let namespace =
+                    request.namespace_or(route.metadata.namespace.as_deref().unwrap_or_default());
                 check_route(kind, &route, namespace, settings, cluster)
             })
         }

@@ -63,10 +63,7 @@ pub fn evaluate(
         })
     } else {
         RouteView::read(&object).map(|route| {
-            let namespace = match request.namespace.as_ref() {
-                "" => route.namespace,
-                ns => ns,
-            };
+            let namespace = request.namespace_or(route.namespace);
             check_route(kind, &route, namespace, settings, cluster)
         })
     };
