@@ -47,11 +47,7 @@ pub fn list_items<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<Vec<T>, Str
         )]
         items: Vec<T>,
     }
-    // As text: the policies read their admitted objects from text, and one parser for both
-    // keeps the wasm modules small.
-    std::str::from_utf8(bytes)
-        .map_err(|e| e.to_string())
-        .and_then(crate::json::from_str::<List<T>>)
+    crate::json::from_slice::<List<T>>(bytes)
         .map(|list| list.items)
         .map_err(|e| format!("the answer is not a readable list: {e}"))
 }
