@@ -261,7 +261,11 @@ mod tests {
 
     #[test]
     fn keys() {
-        for ok in ["a", "nginx.ingress.kubernetes.io/server-snippet", "a.b/C_d.e-1"] {
+        for ok in [
+            "a",
+            "nginx.ingress.kubernetes.io/server-snippet",
+            "a.b/C_d.e-1",
+        ] {
             assert_eq!(check_key(ok), Ok(()), "{ok}");
         }
         let bad = [

@@ -241,7 +241,10 @@ mod tests {
     fn resolution() {
         let map = ControllerMap::default();
         let cases = [
-            (r#"{"spec":{"ingressClassName":"nginx"}}"#, Ok(Kind::IngressNginx)),
+            (
+                r#"{"spec":{"ingressClassName":"nginx"}}"#,
+                Ok(Kind::IngressNginx),
+            ),
             (
                 r#"{"metadata":{"annotations":{"kubernetes.io/ingress.class":"traefik"}}}"#,
                 Ok(Kind::Traefik),
@@ -295,7 +298,11 @@ mod tests {
     fn list_names() {
         assert!(check_list_name("a-b@kubernetescrd", true).is_ok());
         assert!(check_list_name("rl", false).is_ok());
-        assert!(check_list_name("rl", true).unwrap_err().contains("no provider"));
+        assert!(
+            check_list_name("rl", true)
+                .unwrap_err()
+                .contains("no provider")
+        );
         assert!(check_list_name("a,b", false).unwrap_err().contains("comma"));
         assert!(check_list_name("", false).unwrap_err().contains("empty"));
     }

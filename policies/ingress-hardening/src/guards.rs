@@ -227,7 +227,12 @@ fn client_certificate_optional(r: &Reader<'_, '_>, kind: Kind) -> Option<(String
 }
 
 /// Checks that the Ingress passes through a blocking WAF.
-pub fn check_waf(findings: &mut Findings, kind: Kind, annotations: &StringMap<'_>, settings: &Settings) {
+pub fn check_waf(
+    findings: &mut Findings,
+    kind: Kind,
+    annotations: &StringMap<'_>,
+    settings: &Settings,
+) {
     let missing = |findings: &mut Findings, add: String| {
         findings.violation(
             "metadata.annotations",
@@ -263,7 +268,10 @@ pub fn check_waf(findings: &mut Findings, kind: Kind, annotations: &StringMap<'_
                 .get(APP_PROTECT)
                 .is_some_and(|v| BoolSyntax::Go.parse(v) == Some(true));
             if !enabled {
-                missing(findings, format!("set {APP_PROTECT}: \"True\" (NGINX App Protect WAF)"));
+                missing(
+                    findings,
+                    format!("set {APP_PROTECT}: \"True\" (NGINX App Protect WAF)"),
+                );
             }
         }
         Kind::HaproxyIngress => match r.get("waf") {

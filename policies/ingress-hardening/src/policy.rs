@@ -134,7 +134,7 @@ opted-in snippet still checked for patterns | nginx | {"nginx.ingress.kubernetes
 custom prefix | nginx | {"custom.io/auth-snippet": "x"} | {"annotationPrefix": "custom.io"} | reject | [custom.io/auth-snippet] is a configuration snippet
 default prefix still risky | nginx | {"nginx.ingress.kubernetes.io/stream-snippet": "x"} | {"annotationPrefix": "custom.io"} | reject | stream-snippet
 f5 snippet | x | {"nginx.org/server-snippets": "x"} | {} | reject | F5 NGINX Ingress Controller pastes
-auth-url injection | nginx | {"nginx.ingress.kubernetes.io/auth-url": "http://a/#;\nload_module /tmp/x.so;"} | {} | reject | carries '#', which comments out the rest of the line, ';', which ends a directive or a block, a line break, a blank
+auth-url injection | nginx | {"nginx.ingress.kubernetes.io/auth-url": "http://a/#;\nload_module /tmp/x.so;"} | {} | reject | carries '#', which comments out the rest of the line, ';', which ends a directive, a line break, a blank
 auth-url plain | nginx | {"nginx.ingress.kubernetes.io/auth-url": "https://auth.example.com/check"} | {} | accept | 
 auth-url variable | nginx | {"nginx.ingress.kubernetes.io/auth-url": "https://$host/oauth2/auth"} | {} | reject | the nginx variable $host
 auth-url variable allowed | nginx | {"nginx.ingress.kubernetes.io/auth-url": "https://$host/oauth2/auth"} | {"allowedNginxVariables": ["host"]} | accept | 
@@ -222,6 +222,21 @@ waf haproxy none | haproxy | {} | {"requireWAF": true} | reject | knows no WAF a
     }
 
     #[test]
+    fn last_applied_copy_is_not_judged_twice() {
+        let snippet = "location /x { alias /etc/; }";
+        let last = json!({"metadata": {"annotations": {
+            "nginx.ingress.kubernetes.io/server-snippet": snippet}}});
+        let object = ingress(
+            "nginx",
+            json!({"nginx.ingress.kubernetes.io/server-snippet": snippet,
+                   "kubectl.kubernetes.io/last-applied-configuration": last.to_string()}),
+        );
+        let m = run_op(object, json!({}), "CREATE").message().unwrap();
+        assert_eq!(m.lines().count(), 2, "{m}");
+        assert!(!m.contains("last-applied"), "{m}");
+    }
+
+    #[test]
     fn hostless_and_default_backend_need_auth() {
         let settings = json!({"requireAuth": true, "publicHosts": ["*.example.com"]});
         let mut object = ingress("nginx", json!({}));
@@ -239,8 +254,28 @@ waf haproxy none | haproxy | {} | {"requireWAF": true} | reject | knows no WAF a
     #[test]
     fn no_value_panics() {
         let values = [
-            "", " ", "$", "${", "${}", "$$", "\\", "\u{0}", "é\u{301}", "/etc", "//", "/./",
-            "root", "alias\t", "{", "}", ";", "#", "0.0.0.0/0", "::/0", ",", "patterns/x",
+            "",
+            " ",
+            "$",
+            "${",
+            "${}",
+            "$$",
+            "\\",
+            "\u{0}",
+            "é\u{301}",
+            "/etc",
+            "//",
+            "/./",
+            "root",
+            "alias\t",
+            "{",
+            "}",
+            ";",
+            "#",
+            "0.0.0.0/0",
+            "::/0",
+            ",",
+            "patterns/x",
         ];
         let keys = [
             "nginx.ingress.kubernetes.io/auth-url",

@@ -159,7 +159,9 @@ fn injection(value: &str, what: Injected, settings: &Settings) -> Vec<String> {
         match chars[i] {
             '\n' | '\r' => add("a line break".into()),
             c if c.is_control() => add(format!("the control character {c:?}")),
-            c @ (';' | '{' | '}') => add(format!("{c:?}, which ends a directive or a block")),
+            ';' => add("';', which ends a directive".into()),
+            '{' => add("'{', which opens a block".into()),
+            '}' => add("'}', which closes a block".into()),
             '#' => add("'#', which comments out the rest of the line".into()),
             c @ ('"' | '\'' | '`') => add(format!("the quote {c:?}")),
             c if c.is_whitespace() => add("a blank, which starts another argument".into()),
@@ -201,7 +203,10 @@ fn injection(value: &str, what: Injected, settings: &Settings) -> Vec<String> {
 fn variable(chars: &[char], start: usize) -> (Option<String>, usize) {
     let is_name = |c: &char| c.is_ascii_alphanumeric() || *c == '_';
     if chars.get(start) == Some(&'{') {
-        let name: String = chars[start + 1..].iter().take_while(|c| is_name(c)).collect();
+        let name: String = chars[start + 1..]
+            .iter()
+            .take_while(|c| is_name(c))
+            .collect();
         let end = start + 1 + name.chars().count();
         if !name.is_empty() && chars.get(end) == Some(&'}') {
             return (Some(name), end + 1);
@@ -332,7 +337,11 @@ mod tests {
             ("https://auth.example.com/check?x=1&y=%20", url, &[]),
             ("https://m.example.com$request_uri", url, &[]),
             ("https://m.example.com${request_uri}", url, &[]),
-            ("http://a/#;\nload_module /x.so", url, &["a line break", "';'", "'#'"]),
+            (
+                "http://a/#;\nload_module /x.so",
+                url,
+                &["a line break", "';'", "'#'"],
+            ),
             ("http://a/ b", url, &["a blank"]),
             ("http://$host/auth", url, &["$host"]),
             ("http://a/${host", url, &["starts no variable", "'{'"]),
@@ -343,8 +352,16 @@ mod tests {
             ("CN=client\\.example\\.com$", Injected::Pattern, &[]),
             ("CN=(a|b)\\s+c$|CN=d", Injected::Pattern, &[]),
             ("CN=a\\\"", Injected::Pattern, &["a backslash", "quote"]),
-            ("CN=x ) { }\nssl_engine /tmp/x;", Injected::Pattern, &["a blank", "'{'", "line break"]),
-            ("CN=$ssl_client_s_dn", Injected::Pattern, &["$ssl_client_s_dn"]),
+            (
+                "CN=x ) { }\nssl_engine /tmp/x;",
+                Injected::Pattern,
+                &["a blank", "'{'", "line break"],
+            ),
+            (
+                "CN=$ssl_client_s_dn",
+                Injected::Pattern,
+                &["$ssl_client_s_dn"],
+            ),
         ];
         for (value, what, want) in cases {
             let got = injection(value, *what, &settings).join(" | ");
@@ -365,7 +382,10 @@ mod tests {
             ("more_set_headers \"a: b\";\n  root\t/var/www;", &["root"]),
             ("content_by_lua_block { ngx.say(1) }", &["_by_lua"]),
             ("ACCESS_BY_LUA_FILE x", &["_by_lua"]),
-            ("http://a/x?f=/var/run/secrets/kubernetes.io/serviceaccount/token", &["/var/run/secrets"]),
+            (
+                "http://a/x?f=/var/run/secrets/kubernetes.io/serviceaccount/token",
+                &["/var/run/secrets"],
+            ),
             ("/run/secrets/kubernetes.io", &["/var/run/secrets"]),
             ("/var//run/./secrets", &["/var/run/secrets"]),
             ("//etc//passwd", &["/etc/"]),

@@ -4,38 +4,52 @@ use netsec_shared::annotations::check_key;
 use netsec_shared::controllers::{ControllerMap, NGINX_PREFIX, UnknownClass, check_list_name};
 use netsec_shared::host::check_domain;
 use netsec_shared::net::{IpNet, any_v4, any_v6, first_uncovered, parse_ip_or_cidr};
+use netsec_shared::request::null_as_empty;
 use netsec_shared::{ExemptNamespaces, SettingsErrors, Validate};
 use serde::Deserialize;
 
 use crate::risky;
 
+/// The settings, camelCase, unknown fields refused; a null list or map (YAML's empty `key:`)
+/// keeps its default.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct Settings {
     /// Ingress class name to the kind of controller serving it (for requireAuth and requireWAF).
+    #[serde(deserialize_with = "null_as_empty")]
     pub controllers: ControllerMap,
     pub unknown_class: UnknownClass,
     /// ingress-nginx's `--annotations-prefix`, with or without the trailing `/`.
     pub annotation_prefix: String,
     /// Risky annotation keys opted back in.
+    #[serde(deserialize_with = "null_as_empty")]
     pub allowed_risky_annotations: Vec<String>,
     /// nginx variables accepted in the values of the injection-checked annotations.
+    #[serde(deserialize_with = "null_as_empty")]
     pub allowed_nginx_variables: Vec<String>,
     pub require_auth: bool,
+    #[serde(deserialize_with = "null_as_empty")]
     pub traefik_auth_middlewares: Vec<String>,
+    #[serde(deserialize_with = "null_as_empty")]
     pub kong_auth_plugins: Vec<String>,
     /// Hosts that may be served without authentication (`*.example.com` covers one label).
+    #[serde(deserialize_with = "null_as_empty")]
     pub public_hosts: Vec<String>,
     /// Namespaces whose Ingresses need no authentication (every other rule still applies).
+    #[serde(deserialize_with = "null_as_empty")]
     pub public_namespaces: ExemptNamespaces,
     #[serde(rename = "requireWAF")]
     pub require_waf: bool,
     #[serde(rename = "traefikWAFMiddlewares")]
+    #[serde(deserialize_with = "null_as_empty")]
     pub traefik_waf_middlewares: Vec<String>,
     #[serde(rename = "kongWAFPlugins")]
+    #[serde(deserialize_with = "null_as_empty")]
     pub kong_waf_plugins: Vec<String>,
     /// When non-empty, source-range allow-list entries must lie inside these blocks.
+    #[serde(deserialize_with = "null_as_empty")]
     pub allowed_source_ranges: Vec<String>,
+    #[serde(deserialize_with = "null_as_empty")]
     pub exempt_namespaces: ExemptNamespaces,
 }
 
@@ -143,7 +157,11 @@ impl Validate for Settings {
             }
         }
         let lists = [
-            ("traefikAuthMiddlewares", &self.traefik_auth_middlewares, true),
+            (
+                "traefikAuthMiddlewares",
+                &self.traefik_auth_middlewares,
+                true,
+            ),
             ("traefikWAFMiddlewares", &self.traefik_waf_middlewares, true),
             ("kongAuthPlugins", &self.kong_auth_plugins, false),
             ("kongWAFPlugins", &self.kong_waf_plugins, false),
@@ -253,14 +271,21 @@ mod tests {
                 r#"{"controllers": {"internal": "nginx-inc"}, "unknownClass": "accept"}"#,
                 None,
             ),
-            (r#"{"requireWaf": true}"#, Some("unknown field `requireWaf`")),
+            (
+                r#"{"requireWaf": true}"#,
+                Some("unknown field `requireWaf`"),
+            ),
             (
                 r#"{"allowedRiskyAnnotations": ["nginx.ingress.kubernetes.io/server-snipet"]}"#,
-                Some("allowedRiskyAnnotations[0]: \"nginx.ingress.kubernetes.io/server-snipet\" is not an annotation this policy rejects"),
+                Some(
+                    "allowedRiskyAnnotations[0]: \"nginx.ingress.kubernetes.io/server-snipet\" is not an annotation this policy rejects",
+                ),
             ),
             (
                 r#"{"allowedRiskyAnnotations": ["nginx.ingress.kubernetes.io/a b"]}"#,
-                Some("allowedRiskyAnnotations[0]: \"nginx.ingress.kubernetes.io/a b\" is not an annotation key"),
+                Some(
+                    "allowedRiskyAnnotations[0]: \"nginx.ingress.kubernetes.io/a b\" is not an annotation key",
+                ),
             ),
             (
                 r#"{"annotationPrefix": "Custom.io"}"#,
