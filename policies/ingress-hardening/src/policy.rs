@@ -50,8 +50,8 @@ pub fn check(namespace: &str, ingress: &Ingress<'_>, settings: &Settings) -> Ver
                     ),
                 ),
                 UnknownClass::Accept => findings.warn(format!(
-                    "{} {}; {checks} were not checked (map the class in the policy's \
-                     controllers setting to check them)",
+                    "{} {}; {checks} went unchecked (map the class in the policy's \
+                     controllers setting to check it)",
                     unresolved.path, unresolved.what
                 )),
             }
@@ -172,7 +172,7 @@ auth haproxy missing | haproxy | {"haproxy.org/auth-type": "basic"} | {"requireA
 auth kong | kong | {"konghq.com/plugins": "oidc"} | {"requireAuth": true, "kongAuthPlugins": ["oidc"]} | accept | 
 auth nginx-inc | inc | {"nginx.org/basic-auth-secret": "users"} | {"requireAuth": true, "controllers": {"inc": "nginx-inc"}} | accept | 
 auth unknown class | other | {} | {"requireAuth": true} | reject | spec.ingressClassName "other" is an ingress class the policy does not map to a controller, so its authentication cannot be checked
-auth unknown class accepted | other | {} | {"requireAuth": true, "unknownClass": "accept"} | accept | were not checked
+auth unknown class accepted | other | {} | {"requireAuth": true, "unknownClass": "accept"} | accept | ; its authentication went unchecked
 waf missing | nginx | {} | {"requireWAF": true} | reject | has no WAF that ingress-nginx applies
 waf crs | nginx | {"nginx.ingress.kubernetes.io/enable-modsecurity": "true", "nginx.ingress.kubernetes.io/enable-owasp-core-rules": "true"} | {"requireWAF": true} | accept | 
 waf no rules | nginx | {"nginx.ingress.kubernetes.io/enable-modsecurity": "true"} | {"requireWAF": true} | reject | no rules are loaded

@@ -41,19 +41,21 @@ const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 /// The risk of an annotation key, given the ingress-nginx prefixes in force (each ending in `/`).
 pub fn risk_of<S: AsRef<str>>(key: &str, nginx_prefixes: &[S]) -> Option<Risk> {
     let name_after = |prefixes: &[&str]| prefixes.iter().find_map(|p| key.strip_prefix(p));
+    // A key under an ingress-nginx prefix that is not risky there may still be another
+    // controller's (a prefix such as `ingress.kubernetes.io/` is shared).
     for prefix in nginx_prefixes {
-        if let Some(name) = key.strip_prefix(prefix.as_ref()) {
-            if name.ends_with("-snippet") {
-                return Some(Risk::Snippet(Kind::IngressNginx));
-            }
-            return match name {
-                "auth-url" => Some(Risk::Injection(Injected::Url("auth-url"))),
-                "mirror-target" => Some(Risk::Injection(Injected::Url("mirror-target"))),
-                "mirror-host" => Some(Risk::Injection(Injected::Url("mirror-host"))),
-                "auth-tls-match-cn" => Some(Risk::Injection(Injected::Pattern)),
-                _ => None,
-            };
-        }
+        let Some(name) = key.strip_prefix(prefix.as_ref()) else {
+            continue;
+        };
+        let risk = match name {
+            _ if name.ends_with("-snippet") => Risk::Snippet(Kind::IngressNginx),
+            "auth-url" => Risk::Injection(Injected::Url("auth-url")),
+            "mirror-target" => Risk::Injection(Injected::Url("mirror-target")),
+            "mirror-host" => Risk::Injection(Injected::Url("mirror-host")),
+            "auth-tls-match-cn" => Risk::Injection(Injected::Pattern),
+            _ => continue,
+        };
+        return Some(risk);
     }
     if name_after(Kind::NginxInc.prefixes()).is_some_and(|n| n.ends_with("-snippets")) {
         return Some(Risk::Snippet(Kind::NginxInc));
@@ -319,6 +321,11 @@ mod tests {
         for (key, want) in cases {
             assert_eq!(risk_of(key, &default), want, "{key}");
         }
+        let shared = ["ingress.kubernetes.io/"];
+        assert_eq!(
+            risk_of("ingress.kubernetes.io/config-backend", &shared),
+            Some(Risk::Snippet(Kind::HaproxyIngress))
+        );
         let custom = ["custom.io/", "nginx.ingress.kubernetes.io/"];
         assert_eq!(
             risk_of("custom.io/server-snippet", &custom),
