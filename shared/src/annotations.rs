@@ -117,6 +117,39 @@ pub fn parse_haproxy_time_ms(value: &str) -> Option<u64> {
     parse_digits(digits)?.checked_mul(scale)
 }
 
+/// Checks an annotation key as the API server does: an optional prefix (a lower-case DNS
+/// subdomain) and `/`, then a name of at most 63 letters, digits, `-`, `_` and `.` that starts
+/// and ends with a letter or digit.
+pub fn check_key(key: &str) -> Result<(), String> {
+    let (prefix, name) = match key.rsplit_once('/') {
+        Some((prefix, name)) => (Some(prefix), name),
+        None => (None, key),
+    };
+    if let Some(prefix) = prefix {
+        if prefix.bytes().any(|b| b.is_ascii_uppercase()) {
+            return Err(format!("its prefix {prefix:?} must be lower-case"));
+        }
+        crate::host::check_domain(prefix)
+            .map_err(|why| format!("its prefix {prefix:?} is not a DNS subdomain: {why}"))?;
+    }
+    if name.is_empty() || name.len() > 63 {
+        return Err("its name must be 1 to 63 characters long".into());
+    }
+    let edge_ok = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+    if !edge_ok(name.chars().next()) || !edge_ok(name.chars().last()) {
+        return Err(format!(
+            "its name {name:?} must start and end with a letter or digit"
+        ));
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+    {
+        return Err(format!("{c:?} is not allowed in its name {name:?}"));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,5 +257,31 @@ mod tests {
         for (value, want) in cases {
             assert_eq!(parse_haproxy_time_ms(value), want, "{value:?}");
         }
+    }
+
+    #[test]
+    fn keys() {
+        for ok in [
+            "a",
+            "nginx.ingress.kubernetes.io/server-snippet",
+            "a.b/C_d.e-1",
+        ] {
+            assert_eq!(check_key(ok), Ok(()), "{ok}");
+        }
+        let bad = [
+            ("", "1 to 63"),
+            ("a/", "1 to 63"),
+            ("/a", "not a DNS subdomain"),
+            ("Nginx.io/a", "lower-case"),
+            ("a b/c", "not a DNS subdomain"),
+            ("x/-a", "start and end"),
+            ("x/a b", "not allowed"),
+            ("a/b/c", "not a DNS subdomain"),
+        ];
+        for (key, why) in bad {
+            let err = check_key(key).unwrap_err();
+            assert!(err.contains(why), "{key}: {err}");
+        }
+        assert!(check_key(&"a".repeat(64)).is_err());
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod annotations;
 pub mod cluster;
+pub mod controllers;
 pub mod gateway;
 pub mod guest;
 pub mod host;
