@@ -58,6 +58,15 @@ impl Kind {
         }
     }
 
+    /// Controllers whose Ingress limits are counted by each replica on its own (nginx zones and
+    /// HAProxy stick tables are local to the process), so N replicas admit N times the limit.
+    pub fn limits_per_replica(self) -> bool {
+        matches!(
+            self,
+            Kind::IngressNginx | Kind::NginxInc | Kind::Haproxy | Kind::HaproxyIngress
+        )
+    }
+
     /// The annotation prefixes the controller reads by default, in its order of precedence.
     /// ingress-nginx's can be changed with its `--annotations-prefix` flag.
     pub fn prefixes(self) -> &'static [&'static str] {

@@ -2,60 +2,7 @@
 
 use netsec_shared::request::StringMap;
 
-/// A kind of ingress controller, as the `controllers` setting names it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Kind {
-    IngressNginx,
-    NginxInc,
-    Traefik,
-    Haproxy,
-    HaproxyIngress,
-    Kong,
-}
-
-impl Kind {
-    pub const ALL: [Kind; 6] = [
-        Kind::IngressNginx,
-        Kind::NginxInc,
-        Kind::Traefik,
-        Kind::Haproxy,
-        Kind::HaproxyIngress,
-        Kind::Kong,
-    ];
-
-    /// The setting value.
-    pub fn name(self) -> &'static str {
-        match self {
-            Kind::IngressNginx => "ingress-nginx",
-            Kind::NginxInc => "nginx-inc",
-            Kind::Traefik => "traefik",
-            Kind::Haproxy => "haproxy",
-            Kind::HaproxyIngress => "haproxy-ingress",
-            Kind::Kong => "kong",
-        }
-    }
-
-    /// The controller's own name, for messages.
-    pub fn label(self) -> &'static str {
-        match self {
-            Kind::IngressNginx => "ingress-nginx",
-            Kind::NginxInc => "F5 NGINX Ingress Controller",
-            Kind::Traefik => "Traefik",
-            Kind::Haproxy => "HAProxy Kubernetes Ingress (haproxytech)",
-            Kind::HaproxyIngress => "HAProxy Ingress (haproxy-ingress)",
-            Kind::Kong => "Kong Ingress Controller",
-        }
-    }
-
-    /// Controllers whose Ingress limits are counted by each replica on its own (nginx zones and
-    /// HAProxy stick tables are local to the process), so N replicas admit N times the limit.
-    pub fn limits_per_replica(self) -> bool {
-        matches!(
-            self,
-            Kind::IngressNginx | Kind::NginxInc | Kind::Haproxy | Kind::HaproxyIngress
-        )
-    }
-}
+pub use netsec_shared::controllers::Kind;
 
 /// What an annotation means to the policy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

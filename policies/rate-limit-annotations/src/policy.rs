@@ -15,6 +15,7 @@ use crate::controllers::{self, Annotation, Kind, Role};
 use crate::gateway;
 use crate::settings::{Measure, Settings, UnknownClass};
 use netsec_shared::cluster::Cluster;
+use netsec_shared::controllers::{Unresolved, resolve};
 
 /// haproxytech's `rate-limit-period` when the annotation is absent.
 const HAPROXY_DEFAULT_PERIOD_MS: u64 = 1_000;
@@ -99,45 +100,17 @@ pub fn check(
 
 /// The controller kind serving the Ingress, or `None` with the finding about its class.
 fn controller(findings: &mut Findings, ingress: &Ingress<'_>, settings: &Settings) -> Option<Kind> {
-    let classes = ingress.classes();
-    // The field wins over the deprecated annotation, as in the controllers; an empty one is
-    // no class.
-    let named = classes.iter().find(|(_, class)| !class.is_empty());
-    if let Some((_, class)) = named
-        && let Some(kind) = settings.kind_of(class)
-    {
-        return Some(kind);
-    }
-    let mapped: Vec<String> = settings
-        .controllers
-        .iter()
-        .map(|(class, kind)| format!("{class} ({})", kind.name()))
-        .collect();
-    let mapped = if mapped.is_empty() {
-        "none".to_string()
-    } else {
-        mapped.join(", ")
+    let unresolved = match resolve(ingress, &settings.controllers) {
+        Ok(kind) => return Some(kind),
+        Err(unresolved) => unresolved,
     };
-    let kinds: Vec<&str> = Kind::ALL.iter().map(|k| k.name()).collect();
-    let (path, what) = match named {
-        Some((source, class)) => (
-            source.path(),
-            format!("{class:?} is an ingress class the policy does not map to a controller"),
-        ),
-        None => (
-            "spec.ingressClassName".to_string(),
-            "is not set and no kubernetes.io/ingress.class annotation names a class, so the \
-             controller that serves the Ingress is unknown"
-                .to_string(),
-        ),
-    };
+    let Unresolved { path, what } = &unresolved;
     match settings.unknown_class {
         UnknownClass::Reject => findings.violation(
-            path,
+            path.clone(),
             format!(
-                "{what}, so its rate limits cannot be checked; use a mapped class ({mapped}), or \
-                 have the policy's controllers setting map the class to its kind ({})",
-                kinds.join(", ")
+                "{what}, so its rate limits cannot be checked; {}",
+                unresolved.remedy(&settings.controllers)
             ),
         ),
         UnknownClass::Accept => findings.warn(format!(

@@ -5,7 +5,8 @@ use serde::de::{Deserialize, Deserializer, Error as _};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use crate::controllers::Kind;
+pub use netsec_shared::controllers::UnknownClass;
+use netsec_shared::controllers::{ControllerMap, Kind};
 
 /// The settings, camelCase, with unknown fields refused at every level. They are read from a
 /// JSON tree by hand, so that a null section (YAML's empty `bounds:`) keeps its defaults, a part
@@ -13,8 +14,8 @@ use crate::controllers::Kind;
 /// tree walk is also less code in the module than a derived reader per nested struct.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Settings {
-    /// Ingress class name to the kind of controller that serves it, sorted by class.
-    pub controllers: Vec<(String, Kind)>,
+    /// Ingress class name to the kind of controller that serves it.
+    pub controllers: ControllerMap,
     pub unknown_class: UnknownClass,
     /// Traefik middlewares that limit the rate, as `router.middlewares` names them.
     pub traefik_rate_limit_middlewares: Vec<String>,
@@ -32,18 +33,8 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        // Sorted by class, as kind_of searches it.
-        let controllers = [
-            ("haproxy", Kind::Haproxy),
-            ("kong", Kind::Kong),
-            ("nginx", Kind::IngressNginx),
-            ("traefik", Kind::Traefik),
-        ];
         Settings {
-            controllers: controllers
-                .into_iter()
-                .map(|(class, kind)| (class.to_string(), kind))
-                .collect(),
+            controllers: ControllerMap::default(),
             unknown_class: UnknownClass::Reject,
             traefik_rate_limit_middlewares: Vec::new(),
             kong_rate_limit_plugins: Vec::new(),
@@ -55,14 +46,6 @@ impl Default for Settings {
             exempt_namespaces: ExemptNamespaces::default(),
         }
     }
-}
-
-/// What to do with an Ingress whose class is not in `controllers`, or that names none.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum UnknownClass {
-    #[default]
-    Reject,
-    Accept,
 }
 
 /// The Gateway API implementation whose rate-limit policies routes need; `None` leaves routes
@@ -192,10 +175,7 @@ impl<'de> Deserialize<'de> for Settings {
 impl Settings {
     /// The kind of controller serving `class`, if the class is mapped.
     pub fn kind_of(&self, class: &str) -> Option<Kind> {
-        self.controllers
-            .binary_search_by(|(c, _)| c.as_str().cmp(class))
-            .ok()
-            .map(|i| self.controllers[i].1)
+        self.controllers.kind_of(class)
     }
 
     /// Reads the settings tree; a missing or null field keeps its default. Errors are worded
@@ -221,13 +201,13 @@ impl Settings {
             let path = key.as_str();
             match path {
                 "controllers" => {
-                    s.controllers.clear();
+                    s.controllers.0.clear();
                     // JSON map keys are unique and come sorted.
                     for (class, kind) in fields(value, path, &[])? {
                         let at = format!("{path}.{class}");
                         let names: Vec<&str> = Kind::ALL.iter().map(|k| k.name()).collect();
                         let kind = variant(kind, &at, &names)?;
-                        s.controllers.push((class.clone(), Kind::ALL[kind]));
+                        s.controllers.0.push((class.clone(), Kind::ALL[kind]));
                     }
                 }
                 "unknownClass" => {
@@ -400,14 +380,7 @@ fn variant(value: &Value, path: &str, names: &[&str]) -> Result<usize, String> {
 
 impl Validate for Settings {
     fn validate(&self, errors: &mut SettingsErrors) {
-        for (class, _) in &self.controllers {
-            if class.trim().is_empty() {
-                errors.add(
-                    "controllers",
-                    "an empty class name can never match an Ingress; remove it",
-                );
-            }
-        }
+        self.controllers.validate("controllers", errors);
         for (i, name) in self.traefik_rate_limit_middlewares.iter().enumerate() {
             let setting = format!("traefikRateLimitMiddlewares[{i}]");
             if let Err(why) = check_list_item(name) {
@@ -528,7 +501,7 @@ mod tests {
         assert_eq!(s, Settings::default());
         assert_eq!(s.kind_of("nginx"), Some(Kind::IngressNginx));
         assert_eq!(s.kind_of("nginx-plus"), None);
-        assert_eq!(s.controllers.len(), 4);
+        assert_eq!(s.controllers.0.len(), 4);
         assert_eq!(s.bounds.range(Measure::Rps), (1, 1_000));
         assert_eq!(s.bounds.range(Measure::Rpm), (1, 60_000));
         assert_eq!(s.bounds.range(Measure::Connections), (1, 1_000));
