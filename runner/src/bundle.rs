@@ -131,6 +131,13 @@ impl PolicyDir {
         let version = cargo_version(&read("Cargo.toml")?)
             .with_context(|| format!("{}/Cargo.toml", dir.display()))?;
         let metadata = Metadata::from_yaml_file(&dir.join("metadata.yml"))?;
+        if !dir.join("questions-ui.yml").is_file() {
+            bail!(
+                "{} has no questions-ui.yml: every policy describes its settings there (the \
+                 form Kubewarden's UI and Artifact Hub show, and the defaults deploy/ uses)",
+                dir.display()
+            );
+        }
         let questions_text = read("questions-ui.yml")?;
         let questions = QuestionsFile::parse(&questions_text)
             .with_context(|| format!("{}/questions-ui.yml", dir.display()))?;
