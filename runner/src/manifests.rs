@@ -301,13 +301,18 @@ pub fn common_rules(sets: &[&[Rule]]) -> Vec<Rule> {
             m(sg, g) && m(sv, v) && m(sr, r) && m(so, o)
         })
     };
-    let Some((first, rest)) = sets.split_first() else {
+    if sets.is_empty() {
         return Vec::new();
-    };
-    let others: Vec<BTreeSet<Key>> = rest.iter().map(|r| expand(r)).collect();
-    let common: Vec<Key> = expand(first)
+    }
+    let expanded: Vec<BTreeSet<Key>> = sets.iter().map(|r| expand(r)).collect();
+    // The most specific combinations every set admits ("*" in one set admits the others').
+    let common: Vec<Key> = expanded
+        .iter()
+        .flatten()
+        .filter(|k| expanded.iter().all(|set| covers(set, k)))
+        .cloned()
+        .collect::<BTreeSet<Key>>()
         .into_iter()
-        .filter(|k| others.iter().all(|o| covers(o, k)))
         .collect();
     // Regroup: one rule per (group, version, operations), listing its resources.
     let mut ops: BTreeMap<(String, String, String), Vec<String>> = BTreeMap::new();
@@ -394,5 +399,12 @@ mod tests {
         );
         let c = [rule("apps", &["v1"], &["deployments"], &["CREATE"])];
         assert!(common_rules(&[&a, &c]).is_empty());
+        let any = [rule("*", &["*"], &["*"], &["*"])];
+        assert_eq!(
+            common_rules(&[&any, &c]),
+            c.to_vec(),
+            "a wildcard admits the others"
+        );
+        assert_eq!(common_rules(&[&c, &any]), c.to_vec());
     }
 }
