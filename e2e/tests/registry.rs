@@ -92,7 +92,11 @@ fn blob(registry: &Registry, repository: &str, digest: &str) -> Vec<u8> {
 fn make_push_round_trip_in_kwctl_layout() {
     let registry = Registry::start();
     let target = format!("{}/netsec", registry.addr);
+    // A make of its own, not a sub-make of the `make test` that runs this suite.
     let (code, stdout, stderr) = run(Command::new("make")
+        .env_remove("MAKEFLAGS")
+        .env_remove("MFLAGS")
+        .env_remove("MAKELEVEL")
         .args(["--no-print-directory", "-s", "publish"])
         .arg(format!("REGISTRY={target}")));
     assert_eq!(code, 0, "make publish failed:\n{stdout}\n{stderr}");
