@@ -20,7 +20,11 @@ WASM_OPT_FLAGS := -Oz --strip-debug --strip-producers --enable-bulk-memory --ena
   --enable-mutable-globals --enable-nontrapping-float-to-int --enable-multivalue \
   --enable-reference-types
 
-.PHONY: all setup wasm netsec dist scenarios test fmt-check clippy unit e2e bench clean
+# The CNCF Distribution registry the e2e suite runs its OCI round trip against.
+REGISTRY_BINARY := /usr/bin/docker-registry
+
+.PHONY: all setup registry wasm netsec dist scenarios test fmt-check clippy unit e2e bench clean \
+  push publish artifacthub manifests
 
 all: dist scenarios
 
@@ -30,6 +34,12 @@ setup:
 	@command -v $(WASM_OPT) >/dev/null || { \
 	  echo "installing binaryen (wasm-opt) with apt-get"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq binaryen >/dev/null; }
+
+# Debian's docker-registry package; the test suite starts its own instance on 127.0.0.1.
+registry:
+	@test -x $(REGISTRY_BINARY) || { \
+	  echo "installing docker-registry (CNCF Distribution) with apt-get"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-registry >/dev/null; }
 
 # One cargo invocation for every policy: the machine has two cores and they share most crates.
 wasm: setup
@@ -67,9 +77,32 @@ fmt-check:
 clippy:
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 
-# Unit tests, then the end-to-end suite over the built dist/.
-test: setup fmt-check clippy dist
+# Unit tests, then the end-to-end suite over the built dist/ (OCI round trip included).
+test: setup registry fmt-check clippy dist
 	$(CARGO) test --locked --workspace
+
+# Every policy as <REGISTRY>/<policy>:v<version of its Cargo.toml>. A registry on this machine
+# (127.*, localhost, [::1]) is spoken to over plain HTTP.
+push: dist
+	@$(MAKE) --no-print-directory publish
+
+# Pushes dist/ as it is (`make push` builds it first).
+publish:
+	@test -n "$(REGISTRY)" || { echo "usage: make push REGISTRY=host/path" >&2; exit 2; }
+	@for p in $(POLICIES); do \
+	  version=$$(sed -n 's/^version *= *"\(.*\)"$$/\1/p' policies/$$p/Cargo.toml | head -n1); \
+	  $(NETSEC) push $(INSECURE) dist/$$p.wasm registry://$(REGISTRY)/$$p:v$$version; \
+	done
+
+INSECURE = $(if $(filter 127.% localhost localhost:% localhost/% [::1]%,$(REGISTRY)),--insecure)
+
+# Generated, committed, and checked by the e2e suite: run after changing a policy's metadata,
+# questions-ui.yml, README, scenarios or version.
+artifacthub: netsec
+	$(NETSEC) artifacthub
+
+manifests: netsec
+	$(NETSEC) manifests
 
 bench: dist
 	$(CARGO) bench --locked --workspace

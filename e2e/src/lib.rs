@@ -51,3 +51,151 @@ pub fn netsec() -> PathBuf {
     );
     path
 }
+
+/// A CNCF Distribution registry (Debian's `docker-registry`) of the test's own: on 127.0.0.1, a
+/// free port, storage in a fresh directory. Dropping it stops the registry and removes its
+/// storage, also when the test panics.
+pub struct Registry {
+    child: std::process::Child,
+    dir: PathBuf,
+    /// `127.0.0.1:<port>`
+    pub addr: String,
+}
+
+/// Where `make test` installs the registry.
+pub const REGISTRY_BINARY: &str = "/usr/bin/docker-registry";
+
+impl Registry {
+    pub fn start() -> Registry {
+        let binary = std::env::var_os("NETSEC_REGISTRY_BINARY")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(REGISTRY_BINARY));
+        assert!(
+            binary.exists(),
+            "{} is missing: the OCI round trip needs the CNCF Distribution registry; \
+             `make test` installs it (apt-get install docker-registry)",
+            binary.display()
+        );
+        let dir = std::env::temp_dir().join(format!(
+            "netsec-registry-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        ));
+        std::fs::create_dir_all(dir.join("storage")).unwrap();
+        // The port is free when asked; the registry binds it a moment later.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let addr = format!("127.0.0.1:{port}");
+        let config = dir.join("config.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "version: 0.1\n\
+                 log: {{level: warn}}\n\
+                 storage:\n  filesystem: {{rootdirectory: {}}}\n  delete: {{enabled: true}}\n\
+                 http: {{addr: \"{addr}\"}}\n",
+                dir.join("storage").display()
+            ),
+        )
+        .unwrap();
+        let child = std::process::Command::new(&binary)
+            .arg("serve")
+            .arg(&config)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(dir.join("registry.log")).unwrap())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
+        let mut registry = Registry { child, dir, addr };
+        registry.wait_ready();
+        registry
+    }
+
+    fn wait_ready(&mut self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            if let Ok(response) = http_get(&self.addr, "/v2/", &[]) {
+                assert_eq!(response.status, 200, "GET /v2/: {:?}", response);
+                return;
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!(
+                    "the registry exited ({status}): {}",
+                    std::fs::read_to_string(self.dir.join("registry.log")).unwrap_or_default()
+                );
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the registry did not answer on {} within 20 s",
+                self.addr
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// An HTTP response from the registry API.
+#[derive(Debug)]
+pub struct HttpResponse {
+    pub status: u16,
+    /// Header names in lower case.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == &name.to_ascii_lowercase())
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A plain HTTP/1.0 GET (the test registry speaks HTTP on loopback), enough for its API.
+pub fn http_get(addr: &str, path: &str, headers: &[(&str, &str)]) -> std::io::Result<HttpResponse> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(10)))?;
+    let mut request = format!("GET {path} HTTP/1.0\r\nHost: {addr}\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes())?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw)?;
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or_else(|| std::io::Error::other("no end of headers"))?;
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| std::io::Error::other("no status line"))?;
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    Ok(HttpResponse {
+        status,
+        headers,
+        body: raw[split + 4..].to_vec(),
+    })
+}

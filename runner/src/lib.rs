@@ -3,10 +3,15 @@
 
 pub mod admission;
 pub mod annotate;
+pub mod artifacthub;
+pub mod bundle;
 pub mod cluster;
 pub mod host;
 pub mod inspect;
+pub mod manifests;
 pub mod metadata;
+pub mod oci;
+pub mod questions;
 pub mod scenario;
 
 pub use host::PolicyHost;

@@ -9,10 +9,13 @@ use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::Value;
 
 use netsec_runner::admission::{AdmissionResponse, read_request_file};
+use netsec_runner::bundle::{self, Generated};
 use netsec_runner::cluster::Cluster;
 use netsec_runner::host::{DEFAULT_DEADLINE, PolicyHost};
+use netsec_runner::manifests::GroupsFile;
 use netsec_runner::metadata::Metadata;
-use netsec_runner::{annotate, inspect, scenario};
+use netsec_runner::oci::{self, Transport};
+use netsec_runner::{annotate, artifacthub, inspect, manifests, scenario};
 
 #[derive(Parser)]
 #[command(
@@ -73,6 +76,63 @@ enum Command {
         output: Format,
         policy: PathBuf,
     },
+    /// Push an annotated module to an OCI registry, as `kwctl push` does; prints the immutable
+    /// reference (host/path@sha256:...).
+    Push {
+        /// Push a module that has no metadata (it then has no manifest annotations).
+        #[arg(short, long)]
+        force: bool,
+        /// Use plain HTTP: only for a registry on this machine (127.0.0.1, [::1], localhost).
+        #[arg(long)]
+        insecure: bool,
+        #[arg(short, long, value_enum, default_value_t = PushFormat::Text)]
+        output: PushFormat,
+        policy: PathBuf,
+        /// registry://host/path:tag (the scheme may be left out).
+        reference: String,
+    },
+    /// Pull a policy from an OCI registry, checking its layer against the manifest's digest.
+    Pull {
+        #[arg(long)]
+        insecure: bool,
+        #[arg(short, long)]
+        output: PathBuf,
+        /// registry://host/path:tag or registry://host/path@sha256:...
+        reference: String,
+    },
+    /// Write the Artifact Hub repository of every policy (artifacthub/).
+    Artifacthub {
+        /// The repository root, which holds policies/.
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        #[arg(short, long, default_value = "artifacthub")]
+        output: PathBuf,
+        /// Only report files that are missing or out of date; exit 1 if any.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Write the cluster manifests of every policy and policy group (deploy/).
+    Manifests {
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        #[arg(short, long, default_value = "deploy")]
+        output: PathBuf,
+        /// host/path the policies are pushed to (`make push REGISTRY=`); by default the
+        /// repository of each policy's io.kubewarden.policy.ociUrl.
+        #[arg(long)]
+        registry: Option<String>,
+        /// The policy groups to write.
+        #[arg(long, default_value = "policy-groups.yml")]
+        groups: PathBuf,
+        #[arg(long)]
+        check: bool,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum PushFormat {
+    Text,
+    Json,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -170,7 +230,89 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Push {
+            force,
+            insecure,
+            output,
+            policy,
+            reference,
+        } => {
+            let module = std::fs::read(&policy)
+                .with_context(|| format!("cannot read {}", policy.display()))?;
+            if force && netsec_runner::metadata::Metadata::from_wasm(&module)?.is_none() {
+                eprintln!("Warning: pushing a non-annotated policy!");
+            }
+            let pushed = oci::push(&module, &reference, force, Transport { insecure })?;
+            match output {
+                PushFormat::Text => println!("Policy successfully pushed: {pushed}"),
+                PushFormat::Json => {
+                    println!("{}", serde_json::json!({ "immutable_ref": pushed }))
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Pull {
+            insecure,
+            output,
+            reference,
+        } => {
+            let pulled = oci::pull(&reference, Transport { insecure })?;
+            std::fs::write(&output, &pulled.module)
+                .with_context(|| format!("cannot write {}", output.display()))?;
+            println!(
+                "Policy successfully pulled: {} to {}",
+                pulled.immutable_reference,
+                output.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Artifacthub {
+            root,
+            output,
+            check,
+        } => {
+            let policies = bundle::load_all(&root)?;
+            let out = root.join(&output);
+            let files = artifacthub::generate(&policies, &out)?;
+            // Earlier versions' packages stay: Artifact Hub lists every version.
+            finish(&out, &files, check, false)
+        }
+        Command::Manifests {
+            root,
+            output,
+            registry,
+            groups,
+            check,
+        } => {
+            let policies = bundle::load_all(&root)?;
+            let groups = GroupsFile::load(&root.join(groups))?;
+            let files = manifests::generate(&policies, &groups, registry.as_deref())?;
+            finish(&root.join(&output), &files, check, true)
+        }
     }
+}
+
+/// Writes generated files (and, for a directory that only holds generated files, removes the
+/// others), or with `check` reports how the directory differs.
+fn finish(dir: &Path, files: &[Generated], check: bool, exclusive: bool) -> Result<ExitCode> {
+    if check {
+        let differences = bundle::differences(dir, files, exclusive)?;
+        for line in &differences {
+            println!("{line}");
+        }
+        return Ok(if differences.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            println!("run `make artifacthub manifests` and commit the result");
+            ExitCode::FAILURE
+        });
+    }
+    if exclusive {
+        bundle::remove_stale(dir, files)?;
+    }
+    bundle::write_all(dir, files)?;
+    println!("{}: {} files", dir.display(), files.len());
+    Ok(ExitCode::SUCCESS)
 }
 
 fn read_settings(json: Option<&str>, path: Option<&Path>) -> Result<Value> {

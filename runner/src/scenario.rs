@@ -107,17 +107,67 @@ pub struct Tally {
 
 /// Runs every case of a scenario file against the policy host.
 pub fn run_file(host: &mut PolicyHost, path: &Path) -> Result<Vec<CaseResult>> {
+    run_file_with_defaults(host, path, &Value::Object(Default::default()))
+}
+
+/// Runs every case, giving `defaults` as the settings of the cases that give none (or `{}`):
+/// settings that claim to be the policy's defaults must pass the same cases as `{}`.
+pub fn run_file_with_defaults(
+    host: &mut PolicyHost,
+    path: &Path,
+    defaults: &Value,
+) -> Result<Vec<CaseResult>> {
     let file = ScenarioFile::load(path)?;
     let dir = path.parent().unwrap_or(Path::new("."));
     Ok(file
         .cases
         .iter()
         .enumerate()
-        .map(|(i, case)| CaseResult {
-            name: case.name.clone(),
-            failure: run_case(host, case, dir, i).err().map(|e| format!("{e:#}")),
+        .map(|(i, case)| {
+            let settings = if case.uses_default_settings() {
+                defaults.clone()
+            } else {
+                case.settings.clone().unwrap_or_default()
+            };
+            CaseResult {
+                name: case.name.clone(),
+                failure: run_case(host, case, &settings, dir, i)
+                    .err()
+                    .map(|e| format!("{e:#}")),
+            }
         })
         .collect())
+}
+
+impl Case {
+    /// No settings, `null` or `{}`: the policy's defaults.
+    pub fn uses_default_settings(&self) -> bool {
+        match &self.settings {
+            None | Some(Value::Null) => true,
+            Some(Value::Object(map)) => map.is_empty(),
+            Some(_) => false,
+        }
+    }
+
+    /// The AdmissionRequest the case sends (`dir` holds the scenario file).
+    pub fn request(&self, dir: &Path, index: usize) -> Result<Value> {
+        match &self.request {
+            Some(file) => {
+                if self.object.is_some() || self.old_object.is_some() || self.operation.is_some() {
+                    bail!("give either request or object/oldObject/operation, not both");
+                }
+                read_request_file(&dir.join(file))
+            }
+            None => build_request(&RequestSpec {
+                object: self.object.clone(),
+                old_object: self.old_object.clone(),
+                operation: self.operation.clone().unwrap_or_else(|| "CREATE".into()),
+                user_info: self.user_info.clone(),
+                resource: self.resource.clone(),
+                uid: format!("netsec-case-{index}"),
+            }),
+        }
+    }
 }
 
 /// Runs files and prints one line per case; returns the tally.
@@ -145,11 +195,17 @@ pub fn check(
     Ok(tally)
 }
 
-fn run_case(host: &mut PolicyHost, case: &Case, dir: &Path, index: usize) -> Result<()> {
-    let settings = case
-        .settings
-        .clone()
-        .unwrap_or_else(|| Value::Object(Default::default()));
+fn run_case(
+    host: &mut PolicyHost,
+    case: &Case,
+    settings: &Value,
+    dir: &Path,
+    index: usize,
+) -> Result<()> {
+    let settings = match settings {
+        Value::Null => Value::Object(Default::default()),
+        other => other.clone(),
+    };
     let expect = &case.expect;
     let settings_result = host.validate_settings(&settings)?;
     match (expect.settings_valid, settings_result) {
@@ -167,22 +223,7 @@ fn run_case(host: &mut PolicyHost, case: &Case, dir: &Path, index: usize) -> Res
         bail!("the case has no expect.allowed");
     };
 
-    let request = match &case.request {
-        Some(file) => {
-            if case.object.is_some() || case.old_object.is_some() || case.operation.is_some() {
-                bail!("give either request or object/oldObject/operation, not both");
-            }
-            read_request_file(&dir.join(file))?
-        }
-        None => build_request(&RequestSpec {
-            object: case.object.clone(),
-            old_object: case.old_object.clone(),
-            operation: case.operation.clone().unwrap_or_else(|| "CREATE".into()),
-            user_info: case.user_info.clone(),
-            resource: case.resource.clone(),
-            uid: format!("netsec-case-{index}"),
-        })?,
-    };
+    let request = case.request(dir, index)?;
     let cluster = match &case.cluster {
         None => Cluster::default(),
         Some(ClusterSpec::Objects(objects)) => Cluster::new(objects.clone())?,
