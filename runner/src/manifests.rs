@@ -102,6 +102,10 @@ pub struct GroupDef {
     /// Every one of these must accept the object.
     pub policies: Vec<String>,
     pub message: String,
+    /// The resources the group is for, when fewer than its policies share: a group's message
+    /// speaks of one kind of object, and the members may share others.
+    #[serde(default)]
+    pub resources: Vec<String>,
 }
 
 /// Every manifest of `deploy/`, for policies published under `registry` (host/path) or, by
@@ -217,12 +221,26 @@ fn policy_group(
                 .with_context(|| format!("group {}: there is no policy {name:?}", group.name))
         })
         .collect::<Result<_>>()?;
-    let rules = common_rules(
+    let mut rules = common_rules(
         &members
             .iter()
             .map(|p| &p.metadata.rules[..])
             .collect::<Vec<_>>(),
     );
+    if !group.resources.is_empty() {
+        for wanted in &group.resources {
+            if !rules.iter().any(|r| r.resources.contains(wanted)) {
+                bail!(
+                    "group {}: its policies do not all guard {wanted:?}",
+                    group.name
+                );
+            }
+        }
+        for rule in &mut rules {
+            rule.resources.retain(|r| group.resources.contains(r));
+        }
+        rules.retain(|r| !r.resources.is_empty());
+    }
     if rules.is_empty() {
         bail!(
             "group {}: its policies guard no resource and operation in common",
