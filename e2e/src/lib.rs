@@ -51,3 +51,46 @@ pub fn netsec() -> PathBuf {
     );
     path
 }
+
+/// One scenario case of a policy, as the module receives it.
+pub struct Sample {
+    pub name: String,
+    /// The AdmissionRequest (the inner request, not the review).
+    pub request: serde_json::Value,
+    pub settings: serde_json::Value,
+    pub cluster: netsec_runner::cluster::Cluster,
+}
+
+impl Sample {
+    /// The `validate` payload: `{"request": ..., "settings": ...}`.
+    pub fn payload(&self) -> Vec<u8> {
+        serde_json::to_vec(&serde_json::json!({"request": self.request, "settings": self.settings}))
+            .expect("JSON values serialise")
+    }
+}
+
+/// Every case of a policy's `scenarios.yaml` that sends a request (settings-only cases are left
+/// out), with its settings and cluster.
+pub fn samples(policy: &str) -> Vec<Sample> {
+    use netsec_runner::scenario::{ScenarioFile, case_cluster, case_request};
+    let file = root().join("policies").join(policy).join("scenarios.yaml");
+    let dir = file.parent().expect("a scenario file sits in a directory");
+    let scenarios = ScenarioFile::load(&file).expect("the scenario file loads");
+    scenarios
+        .cases
+        .iter()
+        .enumerate()
+        .filter_map(|(i, case)| {
+            let request = case_request(case, dir, i).ok()?;
+            Some(Sample {
+                name: case.name.clone(),
+                request,
+                settings: case
+                    .settings
+                    .clone()
+                    .unwrap_or_else(|| serde_json::json!({})),
+                cluster: case_cluster(case, dir).ok()?,
+            })
+        })
+        .collect()
+}

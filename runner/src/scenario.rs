@@ -145,6 +145,36 @@ pub fn check(
     Ok(tally)
 }
 
+/// The AdmissionRequest of a case: its request file, or one built from its object(s); `dir` is
+/// the scenario file's directory and `index` numbers the case in its uid.
+pub fn case_request(case: &Case, dir: &Path, index: usize) -> Result<Value> {
+    Ok(match &case.request {
+        Some(file) => {
+            if case.object.is_some() || case.old_object.is_some() || case.operation.is_some() {
+                bail!("give either request or object/oldObject/operation, not both");
+            }
+            read_request_file(&dir.join(file))?
+        }
+        None => build_request(&RequestSpec {
+            object: case.object.clone(),
+            old_object: case.old_object.clone(),
+            operation: case.operation.clone().unwrap_or_else(|| "CREATE".into()),
+            user_info: case.user_info.clone(),
+            resource: case.resource.clone(),
+            uid: format!("netsec-case-{index}"),
+        })?,
+    })
+}
+
+/// The cluster a case's policy reads (empty when the case gives none).
+pub fn case_cluster(case: &Case, dir: &Path) -> Result<Cluster> {
+    Ok(match &case.cluster {
+        None => Cluster::default(),
+        Some(ClusterSpec::Objects(objects)) => Cluster::new(objects.clone())?,
+        Some(ClusterSpec::File(file)) => Cluster::from_file(&dir.join(file))?,
+    })
+}
+
 fn run_case(host: &mut PolicyHost, case: &Case, dir: &Path, index: usize) -> Result<()> {
     let settings = case
         .settings
@@ -167,27 +197,8 @@ fn run_case(host: &mut PolicyHost, case: &Case, dir: &Path, index: usize) -> Res
         bail!("the case has no expect.allowed");
     };
 
-    let request = match &case.request {
-        Some(file) => {
-            if case.object.is_some() || case.old_object.is_some() || case.operation.is_some() {
-                bail!("give either request or object/oldObject/operation, not both");
-            }
-            read_request_file(&dir.join(file))?
-        }
-        None => build_request(&RequestSpec {
-            object: case.object.clone(),
-            old_object: case.old_object.clone(),
-            operation: case.operation.clone().unwrap_or_else(|| "CREATE".into()),
-            user_info: case.user_info.clone(),
-            resource: case.resource.clone(),
-            uid: format!("netsec-case-{index}"),
-        })?,
-    };
-    let cluster = match &case.cluster {
-        None => Cluster::default(),
-        Some(ClusterSpec::Objects(objects)) => Cluster::new(objects.clone())?,
-        Some(ClusterSpec::File(file)) => Cluster::from_file(&dir.join(file))?,
-    };
+    let request = case_request(case, dir, index)?;
+    let cluster = case_cluster(case, dir)?;
     host.set_cluster(cluster);
     let outcome = host.validate(&request, &settings);
     host.set_cluster(Cluster::default());
