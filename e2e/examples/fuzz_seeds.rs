@@ -16,12 +16,20 @@ fn main() {
     let mut total = 0;
     for policy in policies() {
         for (i, sample) in samples(&policy).iter().enumerate() {
-            write(&corpus.join(&policy), format!("seed-{i}.json"), &sample.payload());
+            write(
+                &corpus.join(&policy),
+                format!("seed-{i}.json"),
+                &sample.payload(),
+            );
             total += 1;
             let data = sample.request["object"]["data"].as_object();
             for (key, text) in data.into_iter().flatten() {
                 if let Some(text) = text.as_str() {
-                    write(&corpus.join("corefile"), format!("seed-{i}-{key}"), text.as_bytes());
+                    write(
+                        &corpus.join("corefile"),
+                        format!("seed-{i}-{key}"),
+                        text.as_bytes(),
+                    );
                     total += 1;
                 }
             }
