@@ -13,13 +13,14 @@ if [ ${#targets[@]} -eq 0 ]; then
 fi
 export CARGO_TARGET_DIR=$PWD/target
 mkdir -p logs
-cargo +nightly fuzz build -O "${targets[@]:0:0}" >/dev/null 2>&1 || cargo +nightly fuzz build -O
+# Optimised, with debug assertions and overflow checks: stricter than the modules, which wrap.
+cargo +nightly fuzz build -O -a
 
 run_one() {
   local target=$1 seconds=$2
   mkdir -p "corpus/$target" "artifacts/$target"
   local log="logs/$target.log" status=ok
-  nice -n 10 cargo +nightly fuzz run -O "$target" "corpus/$target" -- \
+  nice -n 10 cargo +nightly fuzz run -O -a "$target" "corpus/$target" -- \
     -max_total_time="$seconds" -print_final_stats=1 -max_len=65536 -timeout=10 \
     -artifact_prefix="artifacts/$target/" >"$log" 2>&1 || status=FOUND
   local runs

@@ -270,11 +270,13 @@ fn coredns_config() -> Vec<Input> {
                "metadata": {"name": "coredns", "namespace": "kube-system"},
                "data": {"Corefile": corefile(lines)}})
     };
+    // The cluster's own resolvers, listed as a hardened set-up lists them.
+    let settings = json!({"allowedUpstreams": ["10.0.0.0/8"]});
     let mut inputs = vec![Input::new(
         "coredns-config",
         "typical".into(),
         configmap(20),
-        json!({}),
+        settings.clone(),
     )];
     for n in [20, 200, 2000] {
         inputs.push(
@@ -282,7 +284,7 @@ fn coredns_config() -> Vec<Input> {
                 "coredns-config",
                 format!("lines-{n}"),
                 configmap(n),
-                json!({}),
+                settings.clone(),
             )
             .in_series("lines"),
         );
