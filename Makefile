@@ -24,7 +24,7 @@ WASM_OPT_FLAGS := -Oz --strip-debug --strip-producers --enable-bulk-memory --ena
 REGISTRY_BINARY := /usr/bin/docker-registry
 
 .PHONY: all setup registry wasm netsec dist scenarios test fmt-check clippy unit e2e bench clean \
-  push publish artifacthub manifests
+  push publish artifacthub manifests noop fuzz fuzz-setup
 
 all: dist scenarios
 
@@ -104,8 +104,28 @@ artifacthub: netsec
 manifests: netsec
 	$(NETSEC) manifests
 
-bench: dist
-	$(CARGO) bench --locked --workspace
+
+# The no-op guest the benchmarks subtract as the host's floor, built and shrunk like the policies.
+NOOP_WASM := $(TARGET_DIR)/wasm-opt/netsec-noop.wasm
+noop: setup
+	$(CARGO) build --locked --profile $(WASM_PROFILE) --target $(WASM_TARGET) -p netsec-noop
+	@mkdir -p $(TARGET_DIR)/wasm-opt
+	$(WASM_OPT) $(WASM_OPT_FLAGS) $(WASM_OUT)/netsec_noop.wasm -o $(NOOP_WASM)
+
+# criterion benchmarks of every policy (wasm, native, floor); ends with target/bench/summary.md.
+bench: dist noop
+	NETSEC_NOOP_WASM=$(abspath $(NOOP_WASM)) $(CARGO) bench --locked -p netsec-bench --bench policies
+
+# Every cargo-fuzz target for FUZZ_SECONDS each (nightly, in fuzz/target), seeded from the
+# scenario tables; crashes land in fuzz/artifacts/<target>/, tallies in fuzz/logs/executions.tsv.
+FUZZ_SECONDS ?= 60
+fuzz-setup:
+	@rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+	@command -v cargo-fuzz >/dev/null || cargo +nightly install cargo-fuzz --locked
+
+fuzz: fuzz-setup
+	$(CARGO) run --locked -q -p netsec-e2e --example fuzz_seeds
+	fuzz/run.sh $(FUZZ_SECONDS)
 
 clean:
 	$(CARGO) clean

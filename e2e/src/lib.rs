@@ -199,3 +199,46 @@ pub fn http_get(addr: &str, path: &str, headers: &[(&str, &str)]) -> std::io::Re
         body: raw[split + 4..].to_vec(),
     })
 }
+
+/// One scenario case of a policy, as the module receives it.
+pub struct Sample {
+    pub name: String,
+    /// The AdmissionRequest (the inner request, not the review).
+    pub request: serde_json::Value,
+    pub settings: serde_json::Value,
+    pub cluster: netsec_runner::cluster::Cluster,
+}
+
+impl Sample {
+    /// The `validate` payload: `{"request": ..., "settings": ...}`.
+    pub fn payload(&self) -> Vec<u8> {
+        serde_json::to_vec(&serde_json::json!({"request": self.request, "settings": self.settings}))
+            .expect("JSON values serialise")
+    }
+}
+
+/// Every case of a policy's `scenarios.yaml` that sends a request (settings-only cases are left
+/// out), with its settings and cluster.
+pub fn samples(policy: &str) -> Vec<Sample> {
+    use netsec_runner::scenario::ScenarioFile;
+    let file = root().join("policies").join(policy).join("scenarios.yaml");
+    let dir = file.parent().expect("a scenario file sits in a directory");
+    let scenarios = ScenarioFile::load(&file).expect("the scenario file loads");
+    scenarios
+        .cases
+        .iter()
+        .enumerate()
+        .filter_map(|(i, case)| {
+            let request = case.request(dir, i).ok()?;
+            Some(Sample {
+                name: case.name.clone(),
+                request,
+                settings: case
+                    .settings
+                    .clone()
+                    .unwrap_or_else(|| serde_json::json!({})),
+                cluster: case.cluster(dir).ok()?,
+            })
+        })
+        .collect()
+}

@@ -149,6 +149,15 @@ impl Case {
         }
     }
 
+    /// The cluster the case's policy reads (empty when the case gives none).
+    pub fn cluster(&self, dir: &Path) -> Result<Cluster> {
+        Ok(match &self.cluster {
+            None => Cluster::default(),
+            Some(ClusterSpec::Objects(objects)) => Cluster::new(objects.clone())?,
+            Some(ClusterSpec::File(file)) => Cluster::from_file(&dir.join(file))?,
+        })
+    }
+
     /// The AdmissionRequest the case sends (`dir` holds the scenario file).
     pub fn request(&self, dir: &Path, index: usize) -> Result<Value> {
         match &self.request {
@@ -224,11 +233,7 @@ fn run_case(
     };
 
     let request = case.request(dir, index)?;
-    let cluster = match &case.cluster {
-        None => Cluster::default(),
-        Some(ClusterSpec::Objects(objects)) => Cluster::new(objects.clone())?,
-        Some(ClusterSpec::File(file)) => Cluster::from_file(&dir.join(file))?,
-    };
+    let cluster = case.cluster(dir)?;
     host.set_cluster(cluster);
     let outcome = host.validate(&request, &settings);
     host.set_cluster(Cluster::default());

@@ -24,9 +24,9 @@ pub const GATEWAY: Resource = Resource {
 pub struct Gateway<'a> {
     #[serde(default, borrow)]
     pub kind: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
+    #[serde(default, borrow, deserialize_with = "crate::request::object_or_null")]
     pub metadata: ObjectMeta<'a>,
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
+    #[serde(default, borrow, deserialize_with = "crate::request::object_or_null")]
     pub spec: GatewaySpec<'a>,
 }
 
@@ -106,9 +106,9 @@ pub struct RouteNamespaces<'a> {
 pub struct Route<'a> {
     #[serde(default, borrow)]
     pub kind: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
+    #[serde(default, borrow, deserialize_with = "crate::request::object_or_null")]
     pub metadata: ObjectMeta<'a>,
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
+    #[serde(default, borrow, deserialize_with = "crate::request::object_or_null")]
     pub spec: RouteSpec<'a>,
 }
 

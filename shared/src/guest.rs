@@ -46,6 +46,9 @@ pub fn validate_settings<S: DeserializeOwned + Validate>(payload: &[u8]) -> Vec<
 #[macro_export]
 macro_rules! register_policy {
     ($settings:ty, $evaluate:path) => {
+        // Only the module exports it: natively, every policy would define the same unmangled
+        // symbol, and a benchmark or fuzz binary that links several policies would not link.
+        #[cfg(target_arch = "wasm32")]
         #[unsafe(no_mangle)]
         pub extern "C" fn wapc_init() {
             use ::kubewarden_policy_sdk::wapc_guest::register_function;
@@ -60,5 +63,11 @@ macro_rules! register_policy {
                 ::kubewarden_policy_sdk::protocol_version_guest,
             );
         }
+
+        // Natively, `$evaluate` is still the policy's entry point (and not dead code).
+        #[cfg(not(target_arch = "wasm32"))]
+        const _: () = {
+            let _ = $evaluate;
+        };
     };
 }

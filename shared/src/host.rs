@@ -39,6 +39,44 @@ pub fn covers(cert_name: &str, host: &str) -> bool {
     }
 }
 
+/// The names of a set of certificates (an Ingress's `spec.tls[].hosts`), indexed once so that
+/// asking whether any covers a host costs a lookup, not a pass over every name: an Ingress with
+/// a thousand hosts would otherwise cost a million comparisons.
+#[derive(Debug, Default)]
+pub struct CertificateNames {
+    names: std::collections::BTreeSet<String>,
+}
+
+impl CertificateNames {
+    pub fn new<'a>(names: impl IntoIterator<Item = &'a str>) -> Self {
+        CertificateNames {
+            names: names
+                .into_iter()
+                .map(normalize)
+                .filter(|n| !n.is_empty())
+                .collect(),
+        }
+    }
+
+    /// Does any of the names cover `host`, as [`covers`] decides?
+    pub fn cover(&self, host: &str) -> bool {
+        let host = normalize(host);
+        if host.is_empty() {
+            return false;
+        }
+        if self.names.contains(&host) {
+            return true;
+        }
+        // The only wildcard that covers `first.rest` is `*.rest`.
+        match host.split_once('.') {
+            Some((first, rest)) if !first.is_empty() && first != "*" && !rest.is_empty() => {
+                !rest.contains('*') && self.names.contains(&format!("*.{rest}"))
+            }
+            _ => false,
+        }
+    }
+}
+
 /// Is `host` the domain `suffix` or one of its subdomains? `example.com` admits
 /// `example.com`, `a.example.com` and `*.example.com`, not `badexample.com`.
 pub fn within_suffix(host: &str, suffix: &str) -> bool {
@@ -255,5 +293,38 @@ mod tests {
             both.contains("wildcard") && both.contains("outside"),
             "{both}"
         );
+    }
+
+    #[test]
+    fn certificate_names_cover_as_covers_does() {
+        let certs = [
+            "shop.example.com",
+            "*.example.org",
+            "Mixed.Example.NET.",
+            "*",
+            "*.",
+            "a.*.example.io",
+            "",
+        ];
+        let names = CertificateNames::new(certs);
+        let hosts = [
+            "shop.example.com",
+            "SHOP.example.com.",
+            "a.example.org",
+            "a.b.example.org",
+            "example.org",
+            "*.example.org",
+            "mixed.example.net",
+            "x",
+            "",
+            "*",
+            "b.*.example.io",
+            "a.*.example.io",
+            ".example.org",
+        ];
+        for host in hosts {
+            let want = certs.iter().any(|c| covers(c, host));
+            assert_eq!(names.cover(host), want, "{host}");
+        }
     }
 }

@@ -15,9 +15,9 @@ pub const CLASS_ANNOTATION: &str = "kubernetes.io/ingress.class";
 pub struct Ingress<'a> {
     #[serde(default, borrow)]
     pub kind: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
+    #[serde(default, borrow, deserialize_with = "crate::request::object_or_null")]
     pub metadata: ObjectMeta<'a>,
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
+    #[serde(default, borrow, deserialize_with = "crate::request::object_or_null")]
     pub spec: IngressSpec<'a>,
 }
 
@@ -127,6 +127,9 @@ mod tests {
             r#"{"spec":"x"}"#,
             r#"{"spec":{"rules":[{"host":5}]}}"#,
             r#"{"metadata":{"labels":[]}}"#,
+            r#"{"metadata":[]}"#,
+            r#"{"metadata":[{"name":"a"}]}"#,
+            r#"{"spec":[]}"#,
         ] {
             assert!(parse(bad).is_err(), "{bad}");
         }

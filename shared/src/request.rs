@@ -164,6 +164,33 @@ where
     Ok(Option::<T>::deserialize(de)?.unwrap_or_default())
 }
 
+/// Reads `metadata` or `spec`: an object, or null/absent for the empty one. Derived readers also
+/// take a JSON array as a struct (its fields in order), so `metadata: []` would read as empty
+/// metadata and drop every label and annotation: a fail-open this refuses.
+pub fn object_or_null<'de, D, T>(de: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    struct ObjectVisitor<T>(std::marker::PhantomData<T>);
+    impl<'de, T: Deserialize<'de> + Default> serde::de::Visitor<'de> for ObjectVisitor<T> {
+        type Value = T;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_unit<E>(self) -> Result<T, E> {
+            Ok(T::default())
+        }
+        fn visit_none<E>(self) -> Result<T, E> {
+            Ok(T::default())
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+            T::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+        }
+    }
+    de.deserialize_any(ObjectVisitor(std::marker::PhantomData))
+}
+
 /// The whole waPC `validate` payload.
 #[derive(Debug, Deserialize)]
 #[serde(bound(deserialize = "S: DeserializeOwned + Default"))]

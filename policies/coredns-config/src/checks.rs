@@ -156,16 +156,14 @@ fn server_blocks<'a>(files: &'a [File], findings: &mut Findings) -> Vec<Block<'a
 }
 
 fn check_duplicates(blocks: &[Block<'_>], findings: &mut Findings) {
-    let mut seen: Vec<(&str, u16, String)> = Vec::new();
+    // By zone and port, so that a Corefile of many blocks is checked in one pass, not pairwise.
+    let mut seen: std::collections::BTreeMap<(&str, u16), String> = Default::default();
     for block in blocks {
         for (address, key) in block.addresses.iter().zip(&block.block.keys) {
             for zone in &address.zones {
                 let first = at(&block.file.label, key.position, None);
-                match seen
-                    .iter()
-                    .find(|(z, p, _)| *z == zone.as_str() && *p == address.port)
-                {
-                    Some((_, _, other)) => findings.violation(
+                match seen.get(&(zone.as_str(), address.port)) {
+                    Some(other) => findings.violation(
                         first,
                         format!(
                             "zone {zone} on port {} is already served by the server block at {} CoreDNS refuses to start with two blocks for the same zone and port; merge them",
@@ -173,7 +171,9 @@ fn check_duplicates(blocks: &[Block<'_>], findings: &mut Findings) {
                             other.trim_end_matches(':')
                         ),
                     ),
-                    None => seen.push((zone, address.port, first)),
+                    None => {
+                        seen.insert((zone, address.port), first);
+                    }
                 }
             }
         }

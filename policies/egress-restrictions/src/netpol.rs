@@ -14,9 +14,17 @@ use serde_json::value::RawValue;
 pub struct NetworkPolicy<'a> {
     #[serde(default, borrow)]
     pub kind: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
+    #[serde(
+        default,
+        borrow,
+        deserialize_with = "netsec_shared::request::object_or_null"
+    )]
     pub metadata: ObjectMeta<'a>,
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
+    #[serde(
+        default,
+        borrow,
+        deserialize_with = "netsec_shared::request::object_or_null"
+    )]
     pub spec: NetworkPolicySpec<'a>,
 }
 

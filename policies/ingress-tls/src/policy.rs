@@ -1,7 +1,7 @@
 //! The `ingress-tls` rules: a pure function from the request and settings to a verdict.
 
 use netsec_shared::cluster::Cluster;
-use netsec_shared::host::covers;
+use netsec_shared::host::CertificateNames;
 use netsec_shared::ingress::{ClassSource, Ingress};
 use netsec_shared::review::ingress_under_review;
 use netsec_shared::{AdmissionRequest, Findings, Verdict};
@@ -36,6 +36,7 @@ pub fn check(ingress: &Ingress<'_>, settings: &Settings) -> Verdict {
         .flat_map(|t| t.hosts.iter().map(|h| h.as_ref()))
         .filter(|h| !h.is_empty())
         .collect();
+    let certificates = CertificateNames::new(tls_hosts.iter().copied());
 
     for (i, rule) in spec.rules.iter().enumerate() {
         let Some(host) = rule.host() else {
@@ -49,7 +50,7 @@ pub fn check(ingress: &Ingress<'_>, settings: &Settings) -> Verdict {
             continue;
         };
         let path = format!("spec.rules[{i}].host");
-        if !tls_hosts.iter().any(|tls| covers(tls, host)) {
+        if !certificates.cover(host) {
             findings.violation(
                 &path,
                 format!(

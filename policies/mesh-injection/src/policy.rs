@@ -2,7 +2,7 @@
 //! reads to a verdict.
 
 use netsec_shared::cluster::{Cluster, Resource};
-use netsec_shared::request::{StringMap, null_as_empty};
+use netsec_shared::request::StringMap;
 use netsec_shared::workload::{Workload, WorkloadKind};
 use netsec_shared::{AdmissionRequest, Findings, ObjectMeta, Operation, Verdict};
 use serde::Deserialize;
@@ -81,7 +81,11 @@ fn workload_group(kind: WorkloadKind) -> &'static str {
 /// The parts of a Namespace the policy reads.
 #[derive(Deserialize)]
 struct Namespace<'a> {
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
+    #[serde(
+        default,
+        borrow,
+        deserialize_with = "netsec_shared::request::object_or_null"
+    )]
     metadata: ObjectMeta<'a>,
 }
 

@@ -559,13 +559,14 @@ mod tests {
 {"gatewayAPI": false} => gatewayAPI: invalid type: boolean `false`, expected a string
 {"gatewayApi": "envoy-gateway"} => unknown field `gatewayApi`
 "#;
-        for line in table.lines().filter(|l| !l.is_empty()) {
-            let (json, want) = line.split_once(" => ").unwrap();
-            match (parse_settings::<Settings>(json.as_bytes()), want) {
-                (Ok(_), "ok") => {}
-                (Err(e), w) if w != "ok" => assert!(e.contains(w), "{json}: {e}"),
-                (got, want) => panic!("{json}: got {got:?}, want {want:?}"),
-            }
-        }
+        let cases: Vec<(&str, Option<&str>)> = table
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(|line| {
+                let (json, want) = line.split_once(" => ").unwrap();
+                (json, (want != "ok").then_some(want))
+            })
+            .collect();
+        netsec_shared::testing::assert_settings_table::<Settings>(&cases);
     }
 }

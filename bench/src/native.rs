@@ -1,0 +1,40 @@
+//! Each policy's `validate` entry point, natively: the same payload parsing, `evaluate` and
+//! response encoding as in its module.
+
+use netsec_shared::cluster::MemoryCluster;
+use netsec_shared::guest::validate;
+
+/// `validate(payload)` of a policy, reading `cluster` if it is context-aware.
+pub type Entry = fn(&[u8], &MemoryCluster) -> Vec<u8>;
+
+macro_rules! pure {
+    ($policy:ident) => {
+        |payload: &[u8], _: &MemoryCluster| {
+            validate::<$policy::Settings, _>(payload, $policy::evaluate)
+        }
+    };
+}
+
+macro_rules! context_aware {
+    ($policy:ident) => {
+        |payload: &[u8], cluster: &MemoryCluster| {
+            validate::<$policy::Settings, _>(payload, |request, settings| {
+                $policy::evaluate(request, settings, cluster)
+            })
+        }
+    };
+}
+
+/// The native entry point of a policy, by its directory name under `policies/`.
+pub fn entry(policy: &str) -> Option<Entry> {
+    Some(match policy {
+        "coredns-config" => pure!(coredns_config),
+        "egress-restrictions" => pure!(egress_restrictions),
+        "ingress-hardening" => pure!(ingress_hardening),
+        "ingress-tls" => context_aware!(ingress_tls),
+        "mesh-injection" => context_aware!(mesh_injection),
+        "network-policy-presence" => context_aware!(network_policy_presence),
+        "rate-limit-annotations" => context_aware!(rate_limit_annotations),
+        _ => return None,
+    })
+}
