@@ -61,6 +61,7 @@ pub fn all() -> Vec<Input> {
     let mut inputs = Vec::new();
     inputs.extend(ingress_tls());
     inputs.extend(rate_limit_annotations());
+    inputs.extend(ingress_hardening());
     inputs.extend(egress_restrictions());
     inputs.extend(network_policy_presence());
     inputs.extend(coredns_config());
@@ -111,6 +112,55 @@ fn ingress_tls() -> Vec<Input> {
                 "ingress-tls",
                 format!("hosts-{n}"),
                 ingress(n, annotations.clone()),
+                settings.clone(),
+            )
+            .in_series("hosts"),
+        );
+    }
+    inputs
+}
+
+/// Every annotation value is scanned for injections, so the series scales the annotations.
+fn ingress_hardening() -> Vec<Input> {
+    let settings = json!({"requireAuth": true, "allowedSourceRanges": ["10.0.0.0/8"]});
+    let annotations = |extra: usize| {
+        let mut map = serde_json::Map::new();
+        map.insert(
+            "nginx.ingress.kubernetes.io/auth-url".into(),
+            json!("https://auth.example.com/oauth2/auth"),
+        );
+        map.insert(
+            "nginx.ingress.kubernetes.io/whitelist-source-range".into(),
+            json!("10.1.0.0/16,10.2.0.0/16"),
+        );
+        for i in 0..extra {
+            map.insert(
+                format!("example.com/note-{i}"),
+                json!(format!(
+                    "owned by team {i}; see https://wiki.example.com/teams/{i}"
+                )),
+            );
+        }
+        Value::Object(map)
+    };
+    let mut inputs = vec![Input::new(
+        "ingress-hardening",
+        "typical".into(),
+        ingress(2, annotations(2)),
+        settings.clone(),
+    )];
+    inputs.push(Input::new(
+        "ingress-hardening",
+        "annotations-50".into(),
+        ingress(2, annotations(50)),
+        settings.clone(),
+    ));
+    for n in SIZES {
+        inputs.push(
+            Input::new(
+                "ingress-hardening",
+                format!("hosts-{n}"),
+                ingress(n, annotations(2)),
                 settings.clone(),
             )
             .in_series("hosts"),
