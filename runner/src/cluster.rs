@@ -4,11 +4,15 @@
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use serde_json::{Value, json};
+use netsec_shared::cluster::{Resource, list_json};
+use serde_json::Value;
 
 #[derive(Clone, Debug, Default)]
 pub struct Cluster {
     objects: Vec<Value>,
+    /// Each object's JSON, encoded once: answers copy it instead of encoding per call, so that
+    /// benchmarks of context-aware policies measure the guest rather than this host.
+    json: Vec<Vec<u8>>,
 }
 
 impl Cluster {
@@ -23,7 +27,11 @@ impl Cluster {
                 bail!("cluster object {i} has no metadata.name");
             }
         }
-        Ok(Cluster { objects })
+        let json = objects
+            .iter()
+            .map(serde_json::to_vec)
+            .collect::<Result<_, _>>()?;
+        Ok(Cluster { objects, json })
     }
 
     /// A YAML (or JSON) file holding a list of objects, a `List`, or several documents.
@@ -46,17 +54,19 @@ impl Cluster {
         Cluster::new(objects).with_context(|| format!("in {}", path.display()))
     }
 
+    /// The objects of a kind, each with its JSON.
     fn matching<'a>(
         &'a self,
         api_version: &'a str,
         kind: &'a str,
-    ) -> impl Iterator<Item = &'a Value> + 'a {
+    ) -> impl Iterator<Item = (&'a Value, &'a [u8])> + 'a {
         self.objects
             .iter()
-            .filter(move |o| o["apiVersion"] == api_version && o["kind"] == kind)
+            .zip(self.json.iter().map(Vec::as_slice))
+            .filter(move |(o, _)| o["apiVersion"] == api_version && o["kind"] == kind)
     }
 
-    /// A `List` of the objects of that kind, in one namespace or all of them.
+    /// The JSON `List` of the objects of that kind, in one namespace or all of them.
     pub fn list(
         &self,
         api_version: &str,
@@ -64,7 +74,7 @@ impl Cluster {
         namespace: Option<&str>,
         label_selector: Option<&str>,
         field_selector: Option<&str>,
-    ) -> Result<Value, String> {
+    ) -> Result<Vec<u8>, String> {
         let labels = label_selector
             .map(LabelSelector::parse)
             .transpose()
@@ -73,15 +83,15 @@ impl Cluster {
             .map(parse_field_selector)
             .transpose()
             .map_err(|e| format!("invalid field selector: {e}"))?;
-        let items: Vec<Value> = self
+        let items = self
             .matching(api_version, kind)
-            .filter(|o| namespace.is_none_or(|ns| o["metadata"]["namespace"] == ns))
-            .filter(|o| {
+            .filter(|(o, _)| namespace.is_none_or(|ns| o["metadata"]["namespace"] == ns))
+            .filter(|(o, _)| {
                 labels
                     .as_ref()
                     .is_none_or(|s| s.matches(&o["metadata"]["labels"]))
             })
-            .filter(|o| {
+            .filter(|(o, _)| {
                 fields.as_ref().is_none_or(|reqs| {
                     reqs.iter().all(|(path, op_eq, value)| {
                         let actual = lookup(o, path).and_then(Value::as_str).unwrap_or_default();
@@ -89,33 +99,27 @@ impl Cluster {
                     })
                 })
             })
-            .cloned()
-            .collect();
-        Ok(json!({
-            "apiVersion": api_version,
-            "kind": format!("{kind}List"),
-            "metadata": {"resourceVersion": "1"},
-            "items": items,
-        }))
+            .map(|(_, json)| json);
+        Ok(list_json(Resource { api_version, kind }, items))
     }
 
-    /// One object by name, or the error policy-server reports when it does not exist.
+    /// One object's JSON by name, or the error policy-server reports when it does not exist.
     pub fn get(
         &self,
         api_version: &str,
         kind: &str,
         name: &str,
         namespace: Option<&str>,
-    ) -> Result<Value, String> {
+    ) -> Result<Vec<u8>, String> {
         self.matching(api_version, kind)
-            .find(|o| {
+            .find(|(o, _)| {
                 o["metadata"]["name"] == name
                     && match namespace {
                         Some(ns) => o["metadata"]["namespace"] == ns,
                         None => true,
                     }
             })
-            .cloned()
+            .map(|(_, json)| json.to_vec())
             .ok_or_else(|| {
                 format!(
                     "Cannot find {api_version}/{kind} named '{name}' inside of namespace '{}'",
@@ -237,6 +241,12 @@ fn set_requirement(part: &str, operator: &str) -> Option<SetRequirement> {
 mod tests {
     use super::*;
 
+    use serde_json::json;
+
+    fn value(answer: Result<Vec<u8>, String>) -> Value {
+        serde_json::from_slice(&answer.unwrap()).unwrap()
+    }
+
     fn cluster() -> Cluster {
         Cluster::new(vec![
             json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
@@ -251,43 +261,35 @@ mod tests {
     #[test]
     fn list_and_get() {
         let c = cluster();
-        let l = c
-            .list(
-                "networking.k8s.io/v1",
-                "NetworkPolicy",
-                Some("x"),
-                None,
-                None,
-            )
-            .unwrap();
+        let l = value(c.list(
+            "networking.k8s.io/v1",
+            "NetworkPolicy",
+            Some("x"),
+            None,
+            None,
+        ));
         assert_eq!(l["kind"], "NetworkPolicyList");
         assert_eq!(l["items"].as_array().unwrap().len(), 1);
-        let all = c
-            .list("networking.k8s.io/v1", "NetworkPolicy", None, None, None)
-            .unwrap();
+        let all = value(c.list("networking.k8s.io/v1", "NetworkPolicy", None, None, None));
         assert_eq!(all["items"].as_array().unwrap().len(), 2);
-        let sel = c
-            .list(
-                "networking.k8s.io/v1",
-                "NetworkPolicy",
-                None,
-                Some("tier in (web,db)"),
-                None,
-            )
-            .unwrap();
+        let sel = value(c.list(
+            "networking.k8s.io/v1",
+            "NetworkPolicy",
+            None,
+            Some("tier in (web,db)"),
+            None,
+        ));
         assert_eq!(sel["items"][0]["metadata"]["name"], "a");
-        let fields = c
-            .list(
-                "networking.k8s.io/v1",
-                "NetworkPolicy",
-                None,
-                None,
-                Some("metadata.name!=a"),
-            )
-            .unwrap();
+        let fields = value(c.list(
+            "networking.k8s.io/v1",
+            "NetworkPolicy",
+            None,
+            None,
+            Some("metadata.name!=a"),
+        ));
         assert_eq!(fields["items"][0]["metadata"]["name"], "b");
         assert_eq!(
-            c.get("v1", "Namespace", "x", None).unwrap()["kind"],
+            value(c.get("v1", "Namespace", "x", None))["kind"],
             "Namespace"
         );
         let err = c.get("v1", "Namespace", "z", None).unwrap_err();

@@ -52,6 +52,27 @@ pub fn list_items<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<Vec<T>, Str
         .map_err(|e| format!("the answer is not a readable list: {e}"))
 }
 
+/// A `List` answer as the API server writes it, around items already in JSON: hosts keep each
+/// object serialised once, so a list costs a copy of its items and no encoding per request.
+pub fn list_json<'i>(resource: Resource<'_>, items: impl IntoIterator<Item = &'i [u8]>) -> Vec<u8> {
+    let mut out = Vec::new();
+    // Writing strings to a Vec cannot fail.
+    let string = |out: &mut Vec<u8>, s: &str| serde_json::to_writer(out, s).unwrap_or_default();
+    out.extend_from_slice(b"{\"apiVersion\":");
+    string(&mut out, resource.api_version);
+    out.extend_from_slice(b",\"kind\":");
+    string(&mut out, &format!("{}List", resource.kind));
+    out.extend_from_slice(b",\"metadata\":{\"resourceVersion\":\"1\"},\"items\":[");
+    for (i, item) in items.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(item);
+    }
+    out.extend_from_slice(b"]}");
+    out
+}
+
 /// The payload of the `kubernetes` host calls: the SDK's request structs, field for field, so
 /// that policy-server and kwctl's record/replay read it as their own.
 #[derive(Serialize)]
@@ -135,14 +156,21 @@ impl Cluster for HostCluster {
 /// Objects held in memory, answered the way policy-server answers: for native tests.
 #[derive(Clone, Debug, Default)]
 pub struct MemoryCluster {
-    objects: Vec<Value>,
+    /// Each object with its JSON, encoded once.
+    objects: Vec<(Value, Vec<u8>)>,
     failure: Option<String>,
 }
 
 impl MemoryCluster {
     pub fn new(objects: Vec<Value>) -> Self {
         MemoryCluster {
-            objects,
+            objects: objects
+                .into_iter()
+                .map(|o| {
+                    let json = serde_json::to_vec(&o).unwrap_or_default();
+                    (o, json)
+                })
+                .collect(),
             failure: None,
         }
     }
@@ -155,10 +183,10 @@ impl MemoryCluster {
         }
     }
 
-    fn of<'s>(&'s self, resource: Resource<'s>) -> impl Iterator<Item = &'s Value> + 's {
-        self.objects
-            .iter()
-            .filter(move |o| o["apiVersion"] == resource.api_version && o["kind"] == resource.kind)
+    fn of<'s>(&'s self, resource: Resource<'s>) -> impl Iterator<Item = &'s (Value, Vec<u8>)> + 's {
+        self.objects.iter().filter(move |(o, _)| {
+            o["apiVersion"] == resource.api_version && o["kind"] == resource.kind
+        })
     }
 
     fn check(&self) -> Result<(), String> {
@@ -176,17 +204,11 @@ impl Cluster for MemoryCluster {
         namespace: &str,
     ) -> Result<Vec<u8>, String> {
         self.check()?;
-        let items: Vec<&Value> = self
+        let items = self
             .of(resource)
-            .filter(|o| o["metadata"]["namespace"] == namespace)
-            .collect();
-        let list = serde_json::json!({
-            "apiVersion": resource.api_version,
-            "kind": format!("{}List", resource.kind),
-            "metadata": {"resourceVersion": "1"},
-            "items": items,
-        });
-        serde_json::to_vec(&list).map_err(|e| e.to_string())
+            .filter(|(o, _)| o["metadata"]["namespace"] == namespace)
+            .map(|(_, json)| json.as_slice());
+        Ok(list_json(resource, items))
     }
 
     fn get(
@@ -197,16 +219,16 @@ impl Cluster for MemoryCluster {
     ) -> Result<Vec<u8>, String> {
         self.check()?;
         self.of(resource)
-            .find(|o| {
+            .find(|(o, _)| {
                 o["metadata"]["name"] == name
                     && namespace.is_none_or(|ns| o["metadata"]["namespace"] == ns)
             })
-            .map(|o| serde_json::to_vec(o).map_err(|e| e.to_string()))
-            .unwrap_or_else(|| {
-                Err(format!(
+            .map(|(_, json)| json.clone())
+            .ok_or_else(|| {
+                format!(
                     "Cannot find {resource} named '{name}' inside of namespace '{}'",
                     namespace.unwrap_or("None")
-                ))
+                )
             })
     }
 }
@@ -277,6 +299,27 @@ mod tests {
         );
         assert!(c.get(NP, "a", Some("other")).is_err());
         assert!(c.get(NP, "a", Some("shop")).is_ok());
+    }
+
+    #[test]
+    fn lists_are_api_server_lists() {
+        let c = cluster();
+        let list: Value =
+            serde_json::from_slice(&c.list_by_namespace(NP, "shop").unwrap()).unwrap();
+        assert_eq!(
+            list,
+            json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicyList",
+                   "metadata": {"resourceVersion": "1"},
+                   "items": [{"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+                              "metadata": {"name": "a", "namespace": "shop"}}]})
+        );
+        let quoted = Resource {
+            api_version: "x\"y/v1",
+            kind: "K",
+        };
+        let empty: Value = serde_json::from_slice(&list_json(quoted, [])).unwrap();
+        assert_eq!(empty["apiVersion"], "x\"y/v1");
+        assert_eq!(empty["items"], json!([]));
     }
 
     #[test]
