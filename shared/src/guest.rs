@@ -2,6 +2,7 @@
 //! code runs natively in tests and benchmarks.
 
 use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
 
 use crate::request::{AdmissionRequest, Payload};
 use crate::settings::{Validate, validate_settings_payload};
@@ -11,7 +12,7 @@ use crate::verdict::Verdict;
 /// cannot be read is rejected with a message (fail closed), never accepted.
 pub fn validate<S, F>(payload: &[u8], evaluate: F) -> Vec<u8>
 where
-    S: DeserializeOwned + Default + Validate,
+    S: DeserializeOwned + Validate + 'static,
     F: FnOnce(&AdmissionRequest<'_>, &S) -> Verdict,
 {
     verdict(payload, evaluate).to_bytes()
@@ -20,19 +21,17 @@ where
 /// The verdict of `validate`, for tests and benchmarks.
 pub fn verdict<S, F>(payload: &[u8], evaluate: F) -> Verdict
 where
-    S: DeserializeOwned + Default + Validate,
+    S: DeserializeOwned + Validate + 'static,
     F: FnOnce(&AdmissionRequest<'_>, &S) -> Verdict,
 {
-    match Payload::<S>::parse(payload) {
-        Ok(p) => {
-            let mut errors = crate::SettingsErrors::new();
-            p.settings.validate(&mut errors);
-            match errors.into_result() {
-                Ok(()) => evaluate(&p.request, &p.settings),
-                Err(e) => Verdict::reject(format!("the policy settings are invalid: {e}")),
-            }
-        }
-        Err(message) => Verdict::reject(message),
+    let payload = match Payload::<Option<&RawValue>>::parse(payload) {
+        Ok(payload) => payload,
+        Err(message) => return Verdict::reject(message),
+    };
+    let settings = crate::settings::cached::<S>(payload.settings.map_or("", RawValue::get));
+    match settings.as_ref() {
+        Ok(settings) => evaluate(&payload.request, settings),
+        Err(e) => Verdict::reject(format!("the policy settings are invalid: {e}")),
     }
 }
 

@@ -10,7 +10,6 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
 /// The admission operation, as the API server names it.
@@ -129,7 +128,10 @@ pub struct ObjectMeta<'a> {
     pub namespace: Option<Cow<'a, str>>,
     #[serde(default, borrow, deserialize_with = "null_as_empty")]
     pub labels: StringMap<'a>,
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
+    /// Every annotation, except that kubectl's last-applied-configuration is kept with an
+    /// empty value: it is a copy of the whole object (often the largest field of a request, and
+    /// full of escapes to decode), which no controller and no policy reads.
+    #[serde(default, borrow, deserialize_with = "annotations")]
     pub annotations: StringMap<'a>,
     /// Set once the object is being deleted: its remaining updates remove finalizers.
     #[serde(default, borrow)]
@@ -164,6 +166,65 @@ where
     Ok(Option::<T>::deserialize(de)?.unwrap_or_default())
 }
 
+/// kubectl's copy of the object it last applied, in the object's own annotations.
+pub const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+/// `metadata.annotations`: a map (null for empty) whose [`LAST_APPLIED`] value is skipped.
+fn annotations<'de, D>(de: D) -> Result<StringMap<'de>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    struct MapVisitor;
+    impl<'de> serde::de::Visitor<'de> for MapVisitor {
+        type Value = StringMap<'de>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a map of strings to strings")
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(StringMap::new())
+        }
+        fn visit_none<E>(self) -> Result<Self::Value, E> {
+            Ok(StringMap::new())
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut out = StringMap::new();
+            while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                let value = if key == LAST_APPLIED {
+                    map.next_value::<IgnoredString>()?;
+                    Cow::Borrowed("")
+                } else {
+                    map.next_value::<Cow<'de, str>>()?
+                };
+                out.insert(key, value);
+            }
+            Ok(out)
+        }
+    }
+    de.deserialize_any(MapVisitor)
+}
+
+/// A string whose content is not kept: checked and read in place, never allocated.
+struct IgnoredString;
+
+impl<'de> Deserialize<'de> for IgnoredString {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = IgnoredString;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E>(self, _: &str) -> Result<IgnoredString, E> {
+                Ok(IgnoredString)
+            }
+        }
+        de.deserialize_str(V)
+    }
+}
+
 /// Reads `metadata` or `spec`: an object, or null/absent for the empty one. Derived readers also
 /// take a JSON array as a struct (its fields in order), so `metadata: []` would read as empty
 /// metadata and drop every label and annotation: a fail-open this refuses.
@@ -191,9 +252,11 @@ where
     de.deserialize_any(ObjectVisitor(std::marker::PhantomData))
 }
 
-/// The whole waPC `validate` payload.
+/// The whole waPC `validate` payload. The guest reads the settings as raw JSON
+/// (`Option<&RawValue>`), to parse them once per distinct text ([`crate::settings::cached`]);
+/// tests read them as the policy's `Settings` directly.
 #[derive(Debug, Deserialize)]
-#[serde(bound(deserialize = "S: DeserializeOwned + Default"))]
+#[serde(bound(deserialize = "S: Deserialize<'de> + Default"))]
 pub struct Payload<'a, S> {
     #[serde(borrow)]
     pub request: AdmissionRequest<'a>,
@@ -201,7 +264,7 @@ pub struct Payload<'a, S> {
     pub settings: S,
 }
 
-impl<'a, S: DeserializeOwned + Default> Payload<'a, S> {
+impl<'a, S: Deserialize<'a> + Default> Payload<'a, S> {
     /// Parses the payload; the error is a message for the user (the request is then rejected).
     pub fn parse(payload: &'a [u8]) -> Result<Self, String> {
         crate::json::from_slice(payload)
@@ -325,6 +388,38 @@ mod tests {
         let err = array.request.object::<Obj>("an Ingress").unwrap_err();
         assert!(err.contains("not a JSON object"), "{err}");
         assert!(missing.contains("no oldObject"), "{missing}");
+    }
+
+    #[test]
+    fn last_applied_configuration_is_skipped_other_annotations_kept() {
+        let meta = |annotations: &str| {
+            let json = format!(r#"{{"name":"x","annotations":{annotations}}}"#);
+            crate::json::from_str::<ObjectMeta>(&json).map(|m| {
+                m.annotations
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+            })
+        };
+        let applied = r#"{"kubectl.kubernetes.io/last-applied-configuration":"{\"kind\":\"Ingress\"}\n","a":"b\"c"}"#;
+        assert_eq!(
+            meta(applied).unwrap(),
+            [
+                "a=b\"c",
+                "kubectl.kubernetes.io/last-applied-configuration="
+            ]
+        );
+        assert!(meta("null").unwrap().is_empty());
+        assert!(meta("{}").unwrap().is_empty());
+        for bad in [
+            r#"{"kubectl.kubernetes.io/last-applied-configuration":7}"#,
+            r#"{"a":7}"#,
+            "[]",
+            r#""x""#,
+        ] {
+            let err = meta(bad).unwrap_err();
+            assert!(err.starts_with("annotations"), "{bad}: {err}");
+        }
     }
 
     #[test]

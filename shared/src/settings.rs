@@ -1,7 +1,10 @@
 //! Settings: parsing with errors that name the setting, validation that reports every problem at
 //! once, and namespace exemptions.
 
+use std::any::Any;
+use std::cell::RefCell;
 use std::fmt::Display;
+use std::rc::Rc;
 
 use kubewarden_policy_sdk::settings::SettingsValidationResponse;
 use serde::de::DeserializeOwned;
@@ -54,6 +57,28 @@ pub fn parse_settings<S: DeserializeOwned + Validate>(json: &[u8]) -> Result<S, 
     let mut errors = SettingsErrors::new();
     settings.validate(&mut errors);
     errors.into_result().map(|()| settings)
+}
+
+/// The settings of `json`, parsed and validated once per distinct text. policy-server sends a
+/// policy's settings with every request, unchanged, and reading them again each time is most of
+/// the fixed cost of a request; the module keeps the last text it read and its outcome (one
+/// module may serve policies with different settings, so the text is the key).
+pub fn cached<S: DeserializeOwned + Validate + 'static>(json: &str) -> Rc<Result<S, String>> {
+    thread_local! {
+        static LAST: RefCell<Option<(String, Rc<dyn Any>)>> = const { RefCell::new(None) };
+    }
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        if let Some((text, parsed)) = last.as_ref()
+            && text == json
+            && let Ok(hit) = parsed.clone().downcast::<Result<S, String>>()
+        {
+            return hit;
+        }
+        let parsed = Rc::new(parse_settings::<S>(json.as_bytes()));
+        *last = Some((json.to_string(), parsed.clone()));
+        parsed
+    })
 }
 
 /// The waPC `validate_settings` function body.
@@ -123,6 +148,72 @@ pub fn check_dns_label(name: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(Debug, Default, Deserialize, PartialEq)]
+    #[serde(default, deny_unknown_fields)]
+    struct Knob {
+        level: u8,
+    }
+
+    impl Validate for Knob {
+        fn validate(&self, errors: &mut SettingsErrors) {
+            if self.level > 3 {
+                errors.add("level", "must be at most 3");
+            }
+        }
+    }
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default)]
+    struct Other {
+        level: String,
+    }
+
+    impl Validate for Other {
+        fn validate(&self, _: &mut SettingsErrors) {}
+    }
+
+    #[test]
+    fn cached_settings_are_read_once_per_text() {
+        let first = cached::<Knob>(r#"{"level":1}"#);
+        assert_eq!(first.as_ref().as_ref().unwrap().level, 1);
+        assert!(Rc::ptr_eq(&first, &cached::<Knob>(r#"{"level":1}"#)));
+        let changed = cached::<Knob>(r#"{"level":2}"#);
+        assert_eq!(changed.as_ref().as_ref().unwrap().level, 2);
+        // The same text read as another type is that type's reading, not the cached one.
+        let other = cached::<Other>(r#"{"level":"2"}"#);
+        assert_eq!(other.as_ref().as_ref().unwrap().level, "2");
+        assert_eq!(
+            cached::<Knob>(r#"{"level":2}"#)
+                .as_ref()
+                .as_ref()
+                .unwrap()
+                .level,
+            2
+        );
+        // Failures are kept too, with their message; empty and null are the defaults.
+        let invalid = cached::<Knob>(r#"{"level":9}"#);
+        assert_eq!(
+            invalid.as_ref().as_ref().unwrap_err(),
+            "level: must be at most 3"
+        );
+        assert!(
+            cached::<Knob>(r#"{"levle":1}"#)
+                .as_ref()
+                .as_ref()
+                .unwrap_err()
+                .contains("levle")
+        );
+        assert_eq!(
+            cached::<Knob>("").as_ref().as_ref().unwrap(),
+            &Knob::default()
+        );
+        assert_eq!(
+            cached::<Knob>("null").as_ref().as_ref().unwrap(),
+            &Knob::default()
+        );
+        assert!(cached::<Knob>("[]").as_ref().is_err());
+    }
 
     #[derive(Debug, Default, Deserialize)]
     #[serde(default, deny_unknown_fields, rename_all = "camelCase")]

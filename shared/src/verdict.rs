@@ -3,6 +3,7 @@
 use std::cmp::Ordering;
 
 use kubewarden_policy_sdk::response::ValidationResponse;
+use serde::Serialize;
 
 /// One thing wrong with the object: where (a field path such as `spec.rules[1].host`) and a
 /// sentence that starts right after the path, says what is wrong and how to fix it.
@@ -105,10 +106,31 @@ impl Verdict {
         }
     }
 
-    /// The waPC response bytes.
-    pub fn to_bytes(self) -> Vec<u8> {
-        // A ValidationResponse holds only strings, bools and a JSON value: it always serialises.
-        serde_json::to_vec(&self.into_response()).unwrap_or_default()
+    /// The waPC response bytes: the SDK's `ValidationResponse` without its empty fields, which
+    /// the host reads back as `None`. An accept, the common answer, is `{"accepted":true}`
+    /// instead of six fields, most of them null.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        #[derive(Serialize)]
+        struct Wire<'a> {
+            accepted: bool,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            message: Option<String>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            mutated_object: Option<&'a serde_json::Value>,
+            #[serde(skip_serializing_if = "<[String]>::is_empty")]
+            warnings: &'a [String],
+        }
+        let wire = Wire {
+            accepted: self.is_accepted(),
+            message: self.message(),
+            mutated_object: match self {
+                Verdict::Mutate { object, .. } => Some(object),
+                _ => None,
+            },
+            warnings: self.warnings(),
+        };
+        // Only strings, bools and a JSON value: it always serialises.
+        serde_json::to_vec(&wire).unwrap_or_default()
     }
 }
 
@@ -277,8 +299,35 @@ mod tests {
         let v = f.into_mutation(serde_json::json!({}));
         assert!(!v.is_accepted());
 
-        let bytes = Verdict::accept().to_bytes();
-        let back: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
-        assert_eq!(back["accepted"], true);
+        assert_eq!(Verdict::accept().to_bytes(), br#"{"accepted":true}"#);
+    }
+
+    /// The bytes are what policy-server reads: the SDK's ValidationResponse, empty fields None.
+    #[test]
+    fn wire_bytes_read_back_as_the_sdk_response() {
+        let mut warned = Findings::new();
+        warned.warn("w");
+        let mut rejected = Findings::new();
+        rejected.violation("spec.x", "is \"bad\"");
+        rejected.warn("w");
+        let cases = [
+            Verdict::accept(),
+            warned.into_verdict(),
+            rejected.into_verdict(),
+            Verdict::Mutate {
+                object: serde_json::json!({"kind": "Namespace", "n": 1.5}),
+                warnings: Vec::new(),
+            },
+        ];
+        for verdict in cases {
+            let back: ValidationResponse = serde_json::from_slice(&verdict.to_bytes()).unwrap();
+            let want = verdict.clone().into_response();
+            assert_eq!(back.accepted, want.accepted);
+            assert_eq!(back.message, want.message);
+            assert_eq!(back.code, None);
+            assert_eq!(back.mutated_object, want.mutated_object);
+            assert!(back.audit_annotations.is_none());
+            assert_eq!(back.warnings, want.warnings);
+        }
     }
 }

@@ -154,9 +154,24 @@ impl<'a> Workload<'a> {
         }
     }
 
-    /// `Deployment "web"`, for messages.
-    pub fn describe(&self) -> String {
-        format!("{} {:?}", self.kind.name(), self.metadata.display_name())
+    /// `Deployment "web"`, for messages; written out only when a message uses it.
+    pub fn describe(&self) -> Described<'_, 'a> {
+        Described(self)
+    }
+}
+
+/// A workload as messages name it (`Deployment "web"`).
+#[derive(Clone, Copy)]
+pub struct Described<'w, 'a>(&'w Workload<'a>);
+
+impl std::fmt::Display for Described<'_, '_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {:?}",
+            self.0.kind.name(),
+            self.0.metadata.display_name()
+        )
     }
 }
 
@@ -210,7 +225,7 @@ mod tests {
         let kind = WorkloadKind::from_kind(kind).unwrap();
         let w = Workload::from_request(&p.request, kind)?;
         Ok((
-            w.describe(),
+            w.describe().to_string(),
             describe_labels(w.pod_labels()),
             w.pod_spec.host_network,
             w.pod_annotations()

@@ -1,8 +1,11 @@
 //! Risky annotations: configuration snippets, values that inject nginx configuration
 //! (IngressNightmare), and the file-reading and code-running patterns of CVE-2021-25742.
 
+use std::borrow::Cow;
+
+use netsec_shared::Findings;
 use netsec_shared::controllers::Kind;
-use netsec_shared::{Findings, request::StringMap};
+use netsec_shared::request::{LAST_APPLIED, StringMap};
 
 use crate::settings::Settings;
 
@@ -33,10 +36,6 @@ impl Injected {
         }
     }
 }
-
-/// kubectl's copy of the object: its annotations are checked where they are, and no controller
-/// reads it.
-const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
 /// The risk of an annotation key, given the ingress-nginx prefixes in force (each ending in `/`).
 pub fn risk_of<S: AsRef<str>>(key: &str, nginx_prefixes: &[S]) -> Option<Risk> {
@@ -74,14 +73,17 @@ pub fn check(findings: &mut Findings, annotations: &StringMap<'_>, settings: &Se
     let prefixes = settings.risky_nginx_prefixes();
     for (key, value) in annotations {
         let (key, value) = (key.as_ref(), value.as_ref());
+        // kubectl's copy of the object: its annotations are checked where they are, and no
+        // controller reads it (its value is not even decoded).
         if key == LAST_APPLIED {
             continue;
         }
-        let path = format!("metadata.annotations[{key}]");
+        // Built only for a finding: most annotations have none.
+        let path = || format!("metadata.annotations[{key}]");
         if !settings.risky_allowed(key) {
             match risk_of(key, &prefixes) {
                 Some(Risk::Snippet(kind)) => findings.violation(
-                    &path,
+                    path(),
                     format!(
                         "is a configuration snippet: {} pastes its value into the proxy \
                          configuration unchecked, so whoever may write this Ingress can read the \
@@ -95,7 +97,7 @@ pub fn check(findings: &mut Findings, annotations: &StringMap<'_>, settings: &Se
                     let problems = injection(value, what, settings);
                     if !problems.is_empty() {
                         findings.violation(
-                            &path,
+                            path(),
                             format!(
                                 "{} carries {}, so it can inject configuration into the nginx \
                                  directive ingress-nginx writes it into (IngressNightmare, {}); {}",
@@ -113,7 +115,7 @@ pub fn check(findings: &mut Findings, annotations: &StringMap<'_>, settings: &Se
         let patterns = cve_patterns(value);
         if !patterns.is_empty() {
             findings.violation(
-                &path,
+                path(),
                 format!(
                     "{} contains {}, which nginx-based controllers turn into reading files or \
                      running code (CVE-2021-25742); no Ingress needs it, remove it",
@@ -239,8 +241,17 @@ pub fn cve_patterns(value: &str) -> Vec<&'static str> {
             }
         }
     }
-    if value.to_ascii_lowercase().contains("_by_lua") {
+    let lua = b"_by_lua";
+    if value
+        .as_bytes()
+        .windows(lua.len())
+        .any(|w| w.eq_ignore_ascii_case(lua))
+    {
         found.push("_by_lua");
+    }
+    // The path patterns need a slash; most values (every annotation is scanned) have none.
+    if !value.contains('/') {
+        return found;
     }
     let path = squeeze_path(value);
     if path.contains("/run/secrets") {
@@ -260,7 +271,10 @@ pub fn cve_patterns(value: &str) -> Vec<&'static str> {
 }
 
 /// `value` with `//` runs and `/./` segments squeezed to one `/`, as the kernel reads a path.
-fn squeeze_path(value: &str) -> String {
+fn squeeze_path(value: &str) -> Cow<'_, str> {
+    if !value.contains("//") && !value.contains("/./") {
+        return Cow::Borrowed(value);
+    }
     let mut out = String::with_capacity(value.len());
     for c in value.chars() {
         out.push(c);
@@ -270,7 +284,7 @@ fn squeeze_path(value: &str) -> String {
             out.truncate(out.len() - 2);
         }
     }
-    out
+    Cow::Owned(out)
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use netsec_shared::cluster::{Cluster, Resource};
 use netsec_shared::request::StringMap;
-use netsec_shared::workload::{Workload, WorkloadKind};
+use netsec_shared::workload::{Described, Workload, WorkloadKind};
 use netsec_shared::{AdmissionRequest, Findings, ObjectMeta, Operation, Verdict};
 use serde::Deserialize;
 use serde_json::Value;
@@ -292,7 +292,7 @@ fn check_workload(
 /// The pod template of a workload, as the checks read it.
 struct Pods<'w, 'a> {
     /// `Deployment "web"`.
-    what: String,
+    what: Described<'w, 'a>,
     /// Where the template's metadata sits: `spec.template.`, or nothing for a Pod.
     prefix: String,
     labels: &'w StringMap<'a>,

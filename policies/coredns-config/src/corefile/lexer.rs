@@ -27,12 +27,24 @@ impl Token {
 pub fn tokenize(input: &str) -> Result<Vec<Token>, ParseError> {
     let mut tokens = Vec::new();
     let mut current: Option<Token> = None;
+    // Where the current unquoted token starts: its text is cut from the input in one piece
+    // when it ends, instead of growing a character at a time.
+    let mut start = 0;
     let (mut line, mut column) = (1u32, 0u32);
     let mut in_comment = false;
     let mut in_quotes = false;
     let mut escaped = false;
+    let end_word =
+        |current: &mut Option<Token>, tokens: &mut Vec<Token>, start: usize, at: usize| {
+            if let Some(mut token) = current.take() {
+                if !token.quoted {
+                    token.text = input[start..at].to_string();
+                }
+                tokens.push(token);
+            }
+        };
 
-    for ch in input.chars() {
+    for (at, ch) in input.char_indices() {
         column = column.saturating_add(1);
         let here = Position { line, column };
         if ch == '\n' {
@@ -65,7 +77,7 @@ pub fn tokenize(input: &str) -> Result<Vec<Token>, ParseError> {
             if ch == '\n' {
                 in_comment = false;
             }
-            tokens.extend(current.take());
+            end_word(&mut current, &mut tokens, start, at);
             continue;
         }
         if in_comment {
@@ -73,26 +85,20 @@ pub fn tokenize(input: &str) -> Result<Vec<Token>, ParseError> {
         }
         if ch == '#' {
             in_comment = true;
-            tokens.extend(current.take());
+            end_word(&mut current, &mut tokens, start, at);
             continue;
         }
-        match current.as_mut() {
-            Some(token) => token.text.push(ch),
-            None => {
-                let quoted = ch == '"';
-                in_quotes = quoted;
-                current = Some(Token {
-                    text: if quoted {
-                        String::new()
-                    } else {
-                        ch.to_string()
-                    },
-                    position: here,
-                    end_line: here.line,
-                    quoted,
-                    source: 0,
-                });
-            }
+        if current.is_none() {
+            let quoted = ch == '"';
+            in_quotes = quoted;
+            start = at;
+            current = Some(Token {
+                text: String::new(),
+                position: here,
+                end_line: here.line,
+                quoted,
+                source: 0,
+            });
         }
     }
     if in_quotes {
@@ -102,7 +108,7 @@ pub fn tokenize(input: &str) -> Result<Vec<Token>, ParseError> {
             "this quoted string is never closed; add the closing '\"'",
         ));
     }
-    tokens.extend(current);
+    end_word(&mut current, &mut tokens, start, input.len());
     Ok(tokens)
 }
 
