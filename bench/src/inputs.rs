@@ -38,6 +38,39 @@ impl Input {
         }
     }
 
+    /// The request the API server sends when `manifest` is created with `kubectl apply`: the
+    /// object defaulted and stamped by the API server ([`admitted`]), the user of a kubeadm
+    /// cluster's admin credentials, and kubectl's create options. This is what a policy reads in
+    /// production, and what the budget is measured on.
+    fn typical(policy: &'static str, manifest: Value, settings: Value) -> Input {
+        let object = admitted(&manifest);
+        let mut request = build_request(&RequestSpec {
+            object: Some(object),
+            operation: "CREATE".into(),
+            uid: "4b8c2f0e-9d1a-4f5e-8a67-2c3d4e5f6a7b".into(),
+            user_info: Some(json!({
+                "username": "kubernetes-admin",
+                "groups": ["kubeadm:cluster-admins", "system:authenticated"],
+                "extra": {"authentication.kubernetes.io/credential-id":
+                          ["X509SHA256=5f0c9a3b7e2d41c8a6b9f0e1d2c3b4a5968778695a4b3c2d1e0f9a8b7c6d5e4f"]}
+            })),
+            ..RequestSpec::default()
+        })
+        .expect("the benchmark objects are well-formed");
+        request["options"] = json!({"kind": "CreateOptions", "apiVersion": "meta.k8s.io/v1",
+                                    "fieldManager": "kubectl-client-side-apply",
+                                    "fieldValidation": "Strict"});
+        let payload = serde_json::to_vec(&json!({"request": request, "settings": settings}))
+            .expect("JSON values serialise");
+        Input {
+            policy,
+            name: "typical".into(),
+            series: None,
+            payload,
+            cluster: Vec::new(),
+        }
+    }
+
     fn in_series(mut self, series: &'static str) -> Input {
         self.series = Some(series);
         self
@@ -55,6 +88,136 @@ impl Input {
 }
 
 const SIZES: [usize; 3] = [10, 100, 1000];
+
+/// The `typical` input of a policy (the manifest as the API server admits it) and the
+/// `minimal` one (the bare manifest, as hand-written tests send it), with the same settings.
+fn typical_and_minimal(policy: &'static str, manifest: Value, settings: Value) -> Vec<Input> {
+    vec![
+        Input::typical(policy, manifest.clone(), settings.clone()),
+        Input::new(policy, "minimal".into(), manifest, settings),
+    ]
+}
+
+/// `manifest` as the API server hands it to admission on CREATE from `kubectl apply`: defaults
+/// filled in (the common ones of each kind), a uid, a creation timestamp, a generation for
+/// objects with a spec, kubectl's last-applied-configuration annotation and the managed fields
+/// of its field manager.
+pub fn admitted(manifest: &Value) -> Value {
+    let mut object = manifest.clone();
+    let kind = manifest["kind"].as_str().unwrap_or_default().to_string();
+    apply_defaults(&kind, &mut object);
+    let last_applied = format!("{}\n", serde_json::to_string(manifest).unwrap_or_default());
+    let mut fields = fields_v1(manifest);
+    fields["f:metadata"]["f:annotations"]["."] = json!({});
+    fields["f:metadata"]["f:annotations"]["f:kubectl.kubernetes.io/last-applied-configuration"] =
+        json!({});
+    let metadata = &mut object["metadata"];
+    metadata["uid"] = json!("9c0d8e7f-6a5b-4c3d-2e1f-0a9b8c7d6e5f");
+    metadata["creationTimestamp"] = json!("2026-11-02T09:14:27Z");
+    if manifest.get("spec").is_some() {
+        metadata["generation"] = json!(1);
+    }
+    metadata["annotations"]["kubectl.kubernetes.io/last-applied-configuration"] =
+        json!(last_applied);
+    metadata["managedFields"] = json!([{
+        "manager": "kubectl-client-side-apply",
+        "operation": "Update",
+        "apiVersion": manifest["apiVersion"],
+        "time": "2026-11-02T09:14:27Z",
+        "fieldsType": "FieldsV1",
+        "fieldsV1": fields
+    }]);
+    object
+}
+
+/// The defaults the API server writes into the kinds the benchmarks use.
+fn apply_defaults(kind: &str, object: &mut Value) {
+    let pod_spec = |spec: &mut Value| {
+        for (field, value) in [
+            ("restartPolicy", json!("Always")),
+            ("terminationGracePeriodSeconds", json!(30)),
+            ("dnsPolicy", json!("ClusterFirst")),
+            ("securityContext", json!({})),
+            ("schedulerName", json!("default-scheduler")),
+        ] {
+            spec[field] = value;
+        }
+        for container in spec["containers"].as_array_mut().into_iter().flatten() {
+            container["terminationMessagePath"] = json!("/dev/termination-log");
+            container["terminationMessagePolicy"] = json!("File");
+            container["imagePullPolicy"] = json!("IfNotPresent");
+            for port in container["ports"].as_array_mut().into_iter().flatten() {
+                port["protocol"] = json!("TCP");
+            }
+        }
+    };
+    match kind {
+        "Deployment" => {
+            let spec = &mut object["spec"];
+            spec["strategy"] = json!({"type": "RollingUpdate",
+                "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"}});
+            spec["revisionHistoryLimit"] = json!(10);
+            spec["progressDeadlineSeconds"] = json!(600);
+            spec["template"]["metadata"]["creationTimestamp"] = Value::Null;
+            pod_spec(&mut spec["template"]["spec"]);
+            object["status"] = json!({});
+        }
+        "NetworkPolicy" => {
+            for rule in object["spec"]["egress"]
+                .as_array_mut()
+                .into_iter()
+                .flatten()
+            {
+                for port in rule["ports"].as_array_mut().into_iter().flatten() {
+                    if port.get("protocol").is_none() {
+                        port["protocol"] = json!("TCP");
+                    }
+                }
+            }
+        }
+        "Ingress" => object["status"] = json!({"loadBalancer": {}}),
+        "Namespace" => {
+            let name = object["metadata"]["name"].clone();
+            object["metadata"]["labels"]["kubernetes.io/metadata.name"] = name;
+            object["spec"] = json!({"finalizers": ["kubernetes"]});
+            object["status"] = json!({"phase": "Active"});
+        }
+        _ => {}
+    }
+}
+
+/// The `fieldsV1` set of a manifest: `f:<field>` for every field, `k:{"name":...}` for the
+/// items of lists keyed by name, `.` for maps that are themselves set.
+fn fields_v1(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut set = serde_json::Map::new();
+            for (key, child) in map {
+                if key == "apiVersion" || key == "kind" {
+                    continue;
+                }
+                let mut entry = fields_v1(child);
+                if child.is_object() && !child.as_object().is_some_and(|m| m.is_empty()) {
+                    entry["."] = json!({});
+                }
+                set.insert(format!("f:{key}"), entry);
+            }
+            Value::Object(set)
+        }
+        Value::Array(items) => {
+            let mut set = serde_json::Map::new();
+            for item in items {
+                if let Some(name) = item.get("name").and_then(Value::as_str) {
+                    let mut entry = fields_v1(item);
+                    entry["."] = json!({});
+                    set.insert(format!("k:{{\"name\":{name:?}}}"), entry);
+                }
+            }
+            Value::Object(set)
+        }
+        _ => json!({}),
+    }
+}
 
 /// Every input, policy by policy.
 pub fn all() -> Vec<Input> {
@@ -100,12 +263,11 @@ fn ingress_tls() -> Vec<Input> {
     let settings =
         json!({"allowedHostSuffixes": ["example.com"], "allowedIngressClasses": ["nginx"]});
     let annotations = json!({"nginx.ingress.kubernetes.io/ssl-redirect": "true"});
-    let mut inputs = vec![Input::new(
+    let mut inputs = typical_and_minimal(
         "ingress-tls",
-        "typical".into(),
         ingress(2, annotations.clone()),
         settings.clone(),
-    )];
+    );
     for n in SIZES {
         inputs.push(
             Input::new(
@@ -143,12 +305,11 @@ fn ingress_hardening() -> Vec<Input> {
         }
         Value::Object(map)
     };
-    let mut inputs = vec![Input::new(
+    let mut inputs = typical_and_minimal(
         "ingress-hardening",
-        "typical".into(),
         ingress(2, annotations(2)),
         settings.clone(),
-    )];
+    );
     inputs.push(Input::new(
         "ingress-hardening",
         "annotations-50".into(),
@@ -172,12 +333,11 @@ fn ingress_hardening() -> Vec<Input> {
 fn rate_limit_annotations() -> Vec<Input> {
     let annotations = json!({"nginx.ingress.kubernetes.io/limit-rps": "20",
                              "nginx.ingress.kubernetes.io/limit-burst-multiplier": "3"});
-    let mut inputs = vec![Input::new(
+    let mut inputs = typical_and_minimal(
         "rate-limit-annotations",
-        "typical".into(),
         ingress(2, annotations.clone()),
         json!({}),
-    )];
+    );
     for n in SIZES {
         inputs.push(
             Input::new(
@@ -214,12 +374,7 @@ fn egress_policy(peers: usize) -> Value {
 }
 
 fn egress_restrictions() -> Vec<Input> {
-    let mut inputs = vec![Input::new(
-        "egress-restrictions",
-        "typical".into(),
-        egress_policy(2),
-        json!({}),
-    )];
+    let mut inputs = typical_and_minimal("egress-restrictions", egress_policy(2), json!({}));
     for n in SIZES {
         inputs.push(
             Input::new(
@@ -278,10 +433,12 @@ fn network_policies(count: usize) -> Vec<Value> {
 
 fn network_policy_presence() -> Vec<Input> {
     let policy = "network-policy-presence";
-    let mut inputs = vec![
-        Input::new(policy, "typical".into(), deployment(2), json!({}))
-            .with_cluster(network_policies(2)),
-    ];
+    // A live cluster answers with objects as the API server stored them.
+    let stored: Vec<Value> = network_policies(2).iter().map(admitted).collect();
+    let mut inputs: Vec<Input> = typical_and_minimal(policy, deployment(2), json!({}))
+        .into_iter()
+        .map(|input| input.with_cluster(stored.clone()))
+        .collect();
     for n in SIZES {
         inputs.push(
             Input::new(policy, format!("netpols-{n}"), deployment(2), json!({}))
@@ -322,12 +479,7 @@ fn coredns_config() -> Vec<Input> {
     };
     // The cluster's own resolvers, listed as a hardened set-up lists them.
     let settings = json!({"allowedUpstreams": ["10.0.0.0/8"]});
-    let mut inputs = vec![Input::new(
-        "coredns-config",
-        "typical".into(),
-        configmap(20),
-        settings.clone(),
-    )];
+    let mut inputs = typical_and_minimal("coredns-config", configmap(20), settings.clone());
     for n in [20, 200, 2000] {
         inputs.push(
             Input::new(
@@ -345,9 +497,11 @@ fn coredns_config() -> Vec<Input> {
 fn mesh_injection() -> Vec<Input> {
     let namespace = json!({"apiVersion": "v1", "kind": "Namespace",
         "metadata": {"name": "shop", "labels": {"istio-injection": "enabled"}}});
-    vec![
-        Input::new("mesh-injection", "typical".into(), deployment(2), json!({}))
-            .with_cluster(vec![namespace.clone()]),
+    let mut inputs: Vec<Input> = typical_and_minimal("mesh-injection", deployment(2), json!({}))
+        .into_iter()
+        .map(|input| input.with_cluster(vec![admitted(&namespace)]))
+        .collect();
+    inputs.push(
         Input::new(
             "mesh-injection",
             "annotations-50".into(),
@@ -355,5 +509,6 @@ fn mesh_injection() -> Vec<Input> {
             json!({}),
         )
         .with_cluster(vec![namespace]),
-    ]
+    );
+    inputs
 }
