@@ -4,15 +4,15 @@
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use netsec_shared::cluster::{Resource, list_json};
+use netsec_shared::cluster::{Resource, StoredObjects, list_json};
 use serde_json::Value;
 
 #[derive(Clone, Debug, Default)]
 pub struct Cluster {
-    objects: Vec<Value>,
-    /// Each object's JSON, encoded once: answers copy it instead of encoding per call, so that
-    /// benchmarks of context-aware policies measure the guest rather than this host.
-    json: Vec<Vec<u8>>,
+    /// Each object's JSON is encoded once per set of field masks: answers copy it instead of
+    /// encoding per call, so that benchmarks of context-aware policies measure the guest rather
+    /// than this host.
+    stored: StoredObjects,
 }
 
 impl Cluster {
@@ -27,11 +27,9 @@ impl Cluster {
                 bail!("cluster object {i} has no metadata.name");
             }
         }
-        let json = objects
-            .iter()
-            .map(serde_json::to_vec)
-            .collect::<Result<_, _>>()?;
-        Ok(Cluster { objects, json })
+        Ok(Cluster {
+            stored: StoredObjects::new(objects),
+        })
     }
 
     /// A YAML (or JSON) file holding a list of objects, a `List`, or several documents.
@@ -54,19 +52,22 @@ impl Cluster {
         Cluster::new(objects).with_context(|| format!("in {}", path.display()))
     }
 
-    /// The objects of a kind, each with its JSON.
+    /// The objects of a kind, each with its JSON (`json`, in the order of the objects).
     fn matching<'a>(
         &'a self,
         api_version: &'a str,
         kind: &'a str,
+        json: &'a [Vec<u8>],
     ) -> impl Iterator<Item = (&'a Value, &'a [u8])> + 'a {
-        self.objects
+        self.stored
+            .objects()
             .iter()
-            .zip(self.json.iter().map(Vec::as_slice))
+            .zip(json.iter().map(Vec::as_slice))
             .filter(move |(o, _)| o["apiVersion"] == api_version && o["kind"] == kind)
     }
 
-    /// The JSON `List` of the objects of that kind, in one namespace or all of them.
+    /// The JSON `List` of the objects of that kind, in one namespace or all of them, each
+    /// pruned to the field masks `masks` (whole when there are none).
     pub fn list(
         &self,
         api_version: &str,
@@ -74,6 +75,7 @@ impl Cluster {
         namespace: Option<&str>,
         label_selector: Option<&str>,
         field_selector: Option<&str>,
+        masks: &[&str],
     ) -> Result<Vec<u8>, String> {
         let labels = label_selector
             .map(LabelSelector::parse)
@@ -83,8 +85,9 @@ impl Cluster {
             .map(parse_field_selector)
             .transpose()
             .map_err(|e| format!("invalid field selector: {e}"))?;
+        let json = self.stored.encoded(masks);
         let items = self
-            .matching(api_version, kind)
+            .matching(api_version, kind, &json)
             .filter(|(o, _)| namespace.is_none_or(|ns| o["metadata"]["namespace"] == ns))
             .filter(|(o, _)| {
                 labels
@@ -110,8 +113,10 @@ impl Cluster {
         kind: &str,
         name: &str,
         namespace: Option<&str>,
+        masks: &[&str],
     ) -> Result<Vec<u8>, String> {
-        self.matching(api_version, kind)
+        let json = self.stored.encoded(masks);
+        self.matching(api_version, kind, &json)
             .find(|(o, _)| {
                 o["metadata"]["name"] == name
                     && match namespace {
@@ -267,10 +272,18 @@ mod tests {
             Some("x"),
             None,
             None,
+            &[],
         ));
         assert_eq!(l["kind"], "NetworkPolicyList");
         assert_eq!(l["items"].as_array().unwrap().len(), 1);
-        let all = value(c.list("networking.k8s.io/v1", "NetworkPolicy", None, None, None));
+        let all = value(c.list(
+            "networking.k8s.io/v1",
+            "NetworkPolicy",
+            None,
+            None,
+            None,
+            &[],
+        ));
         assert_eq!(all["items"].as_array().unwrap().len(), 2);
         let sel = value(c.list(
             "networking.k8s.io/v1",
@@ -278,21 +291,23 @@ mod tests {
             None,
             Some("tier in (web,db)"),
             None,
+            &["metadata.name"],
         ));
-        assert_eq!(sel["items"][0]["metadata"]["name"], "a");
+        assert_eq!(sel["items"][0], json!({"metadata": {"name": "a"}}));
         let fields = value(c.list(
             "networking.k8s.io/v1",
             "NetworkPolicy",
             None,
             None,
             Some("metadata.name!=a"),
+            &[],
         ));
         assert_eq!(fields["items"][0]["metadata"]["name"], "b");
         assert_eq!(
-            value(c.get("v1", "Namespace", "x", None))["kind"],
+            value(c.get("v1", "Namespace", "x", None, &[]))["kind"],
             "Namespace"
         );
-        let err = c.get("v1", "Namespace", "z", None).unwrap_err();
+        let err = c.get("v1", "Namespace", "z", None, &[]).unwrap_err();
         assert!(err.contains("Cannot find v1/Namespace named 'z'"), "{err}");
         assert!(Cluster::new(vec![json!({"kind": "X"})]).is_err());
     }

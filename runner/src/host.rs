@@ -329,6 +329,8 @@ fn kubernetes_call(state: &CallState, operation: &str, payload: &[u8]) -> Result
         label_selector: Option<String>,
         #[serde(default)]
         field_selector: Option<String>,
+        #[serde(default)]
+        field_masks: Option<Vec<String>>,
     }
     let req: Req = serde_json::from_slice(payload)
         .map_err(|e| format!("malformed kubernetes/{operation} request: {e}"))?;
@@ -344,6 +346,12 @@ fn kubernetes_call(state: &CallState, operation: &str, payload: &[u8]) -> Result
         ));
     }
     let cluster = &state.cluster;
+    let fields: Vec<&str> = req
+        .field_masks
+        .iter()
+        .flatten()
+        .map(String::as_str)
+        .collect();
     let answer = match operation {
         "list_resources_by_namespace" => {
             let namespace = req.namespace.as_deref().unwrap_or_default();
@@ -353,6 +361,7 @@ fn kubernetes_call(state: &CallState, operation: &str, payload: &[u8]) -> Result
                 Some(namespace),
                 req.label_selector.as_deref(),
                 req.field_selector.as_deref(),
+                &fields,
             )?
         }
         "list_resources_all" => cluster.list(
@@ -361,10 +370,17 @@ fn kubernetes_call(state: &CallState, operation: &str, payload: &[u8]) -> Result
             None,
             req.label_selector.as_deref(),
             req.field_selector.as_deref(),
+            &fields,
         )?,
         "get_resource" => {
             let name = req.name.as_deref().unwrap_or_default();
-            cluster.get(&req.api_version, &req.kind, name, req.namespace.as_deref())?
+            cluster.get(
+                &req.api_version,
+                &req.kind,
+                name,
+                req.namespace.as_deref(),
+                &fields,
+            )?
         }
         other => return Err(format!("unknown kubernetes operation: {other}")),
     };

@@ -5,6 +5,9 @@
 //! [`MemoryCluster`]. Answers are the raw JSON the host returns, so that each policy reads them
 //! into its own lean, borrowed view ([`list_items`]) instead of full k8s-openapi types.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -22,10 +25,19 @@ impl std::fmt::Display for Resource<'_> {
 }
 
 /// Reads of the cluster. Errors are the host's message, for the policy to wrap in its own.
+///
+/// `fields` are the host's field masks: the dotted paths (through lists too) of what the policy
+/// reads, so that the host prunes each object before encoding it and the guest decodes no
+/// managedFields, status or annotations it does not need. Empty asks for whole objects; a host
+/// that does not know masks sends whole objects, which the policies read the same way.
 pub trait Cluster {
     /// The `List` of the resources of one namespace (`list_resources_by_namespace`).
-    fn list_by_namespace(&self, resource: Resource<'_>, namespace: &str)
-    -> Result<Vec<u8>, String>;
+    fn list_by_namespace(
+        &self,
+        resource: Resource<'_>,
+        namespace: &str,
+        fields: &[&str],
+    ) -> Result<Vec<u8>, String>;
 
     /// One object (`get_resource`); `namespace` is `None` for cluster-scoped resources.
     fn get(
@@ -33,7 +45,55 @@ pub trait Cluster {
         resource: Resource<'_>,
         name: &str,
         namespace: Option<&str>,
+        fields: &[&str],
     ) -> Result<Vec<u8>, String>;
+}
+
+/// `object` pruned to the dotted paths of `fields`, as Kubewarden hosts apply field masks: a
+/// path keeps the value at its end whole, goes through every item of a list on its way, and
+/// what no path names is left out. No fields keep the whole object.
+pub fn prune<S: AsRef<str>>(object: &Value, fields: &[S]) -> Value {
+    if fields.is_empty() {
+        return object.clone();
+    }
+    let mut out = Value::Null;
+    for field in fields {
+        let path: Vec<&str> = field.as_ref().split('.').collect();
+        keep(object, &path, &mut out);
+    }
+    out
+}
+
+fn keep(source: &Value, path: &[&str], into: &mut Value) {
+    let Some((key, rest)) = path.split_first() else {
+        *into = source.clone();
+        return;
+    };
+    match source {
+        Value::Object(map) => {
+            if !into.is_object() {
+                *into = Value::Object(Default::default());
+            }
+            let (Some(child), Value::Object(out)) = (map.get(*key), into) else {
+                return;
+            };
+            // A path through a string or number ends there: nothing of it is kept.
+            if rest.is_empty() || child.is_object() || child.is_array() {
+                keep(child, rest, out.entry(*key).or_insert(Value::Null));
+            }
+        }
+        Value::Array(items) => {
+            if into.as_array().is_none_or(|a| a.len() != items.len()) {
+                *into = Value::Array(vec![Value::Null; items.len()]);
+            }
+            if let Value::Array(out) = into {
+                for (item, slot) in items.iter().zip(out.iter_mut()) {
+                    keep(item, path, slot);
+                }
+            }
+        }
+        _ => {}
+    }
 }
 
 /// The items of a `List` answer, read as `T` borrowing from `bytes`.
@@ -82,7 +142,7 @@ struct ListByNamespaceRequest<'a> {
     namespace: &'a str,
     label_selector: Option<&'a str>,
     field_selector: Option<&'a str>,
-    field_masks: Option<Vec<&'a str>>,
+    field_masks: Option<&'a [&'a str]>,
 }
 
 #[derive(Serialize)]
@@ -92,7 +152,11 @@ struct GetResourceRequest<'a> {
     name: &'a str,
     namespace: Option<&'a str>,
     disable_cache: bool,
-    field_masks: Option<Vec<&'a str>>,
+    field_masks: Option<&'a [&'a str]>,
+}
+
+fn masks<'a>(fields: &'a [&'a str]) -> Option<&'a [&'a str]> {
+    (!fields.is_empty()).then_some(fields)
 }
 
 /// The Kubewarden host: `kubewarden`/`kubernetes` waPC host calls. The host answers only for
@@ -119,6 +183,7 @@ impl Cluster for HostCluster {
         &self,
         resource: Resource<'_>,
         namespace: &str,
+        fields: &[&str],
     ) -> Result<Vec<u8>, String> {
         HostCluster::call(
             "list_resources_by_namespace",
@@ -128,7 +193,7 @@ impl Cluster for HostCluster {
                 namespace,
                 label_selector: None,
                 field_selector: None,
-                field_masks: None,
+                field_masks: masks(fields),
             },
         )
     }
@@ -138,6 +203,7 @@ impl Cluster for HostCluster {
         resource: Resource<'_>,
         name: &str,
         namespace: Option<&str>,
+        fields: &[&str],
     ) -> Result<Vec<u8>, String> {
         HostCluster::call(
             "get_resource",
@@ -147,30 +213,69 @@ impl Cluster for HostCluster {
                 name,
                 namespace,
                 disable_cache: false,
-                field_masks: None,
+                field_masks: masks(fields),
             },
         )
+    }
+}
+
+/// Objects a host answers from, each encoded once per set of field masks: the calls of many
+/// requests read the same objects, and a list then costs a copy of its items.
+#[derive(Debug, Default)]
+pub struct StoredObjects {
+    objects: Vec<Value>,
+    encoded: Mutex<HashMap<Vec<String>, Encoded>>,
+}
+
+/// The JSON of every stored object, pruned to one set of field masks.
+type Encoded = Arc<Vec<Vec<u8>>>;
+
+impl Clone for StoredObjects {
+    fn clone(&self) -> Self {
+        StoredObjects::new(self.objects.clone())
+    }
+}
+
+impl StoredObjects {
+    pub fn new(objects: Vec<Value>) -> Self {
+        StoredObjects {
+            objects,
+            encoded: Mutex::default(),
+        }
+    }
+
+    pub fn objects(&self) -> &[Value] {
+        &self.objects
+    }
+
+    /// The JSON of every object pruned to `fields`, in the order of [`Self::objects`].
+    pub fn encoded(&self, fields: &[&str]) -> Encoded {
+        let key: Vec<String> = fields.iter().map(|f| f.to_string()).collect();
+        let mut encoded = self.encoded.lock().unwrap_or_else(|e| e.into_inner());
+        encoded
+            .entry(key)
+            .or_insert_with(|| {
+                let json = self.objects.iter().map(|o| {
+                    // A Value always encodes.
+                    serde_json::to_vec(&prune(o, fields)).unwrap_or_default()
+                });
+                Arc::new(json.collect())
+            })
+            .clone()
     }
 }
 
 /// Objects held in memory, answered the way policy-server answers: for native tests.
 #[derive(Clone, Debug, Default)]
 pub struct MemoryCluster {
-    /// Each object with its JSON, encoded once.
-    objects: Vec<(Value, Vec<u8>)>,
+    stored: StoredObjects,
     failure: Option<String>,
 }
 
 impl MemoryCluster {
     pub fn new(objects: Vec<Value>) -> Self {
         MemoryCluster {
-            objects: objects
-                .into_iter()
-                .map(|o| {
-                    let json = serde_json::to_vec(&o).unwrap_or_default();
-                    (o, json)
-                })
-                .collect(),
+            stored: StoredObjects::new(objects),
             failure: None,
         }
     }
@@ -178,15 +283,25 @@ impl MemoryCluster {
     /// A cluster whose every read fails with `message`, as a refused or broken host call does.
     pub fn failing(message: impl Into<String>) -> Self {
         MemoryCluster {
-            objects: Vec::new(),
+            stored: StoredObjects::default(),
             failure: Some(message.into()),
         }
     }
 
-    fn of<'s>(&'s self, resource: Resource<'s>) -> impl Iterator<Item = &'s (Value, Vec<u8>)> + 's {
-        self.objects.iter().filter(move |(o, _)| {
-            o["apiVersion"] == resource.api_version && o["kind"] == resource.kind
-        })
+    /// The indices of the objects of `resource` that `keep` selects.
+    fn find<'s>(
+        &'s self,
+        resource: Resource<'s>,
+        keep: impl Fn(&Value) -> bool + 's,
+    ) -> impl Iterator<Item = usize> + 's {
+        self.stored
+            .objects()
+            .iter()
+            .enumerate()
+            .filter(move |(_, o)| {
+                o["apiVersion"] == resource.api_version && o["kind"] == resource.kind && keep(o)
+            })
+            .map(|(i, _)| i)
     }
 
     fn check(&self) -> Result<(), String> {
@@ -202,12 +317,13 @@ impl Cluster for MemoryCluster {
         &self,
         resource: Resource<'_>,
         namespace: &str,
+        fields: &[&str],
     ) -> Result<Vec<u8>, String> {
         self.check()?;
+        let json = self.stored.encoded(fields);
         let items = self
-            .of(resource)
-            .filter(|(o, _)| o["metadata"]["namespace"] == namespace)
-            .map(|(_, json)| json.as_slice());
+            .find(resource, |o| o["metadata"]["namespace"] == namespace)
+            .map(|i| json[i].as_slice());
         Ok(list_json(resource, items))
     }
 
@@ -216,20 +332,22 @@ impl Cluster for MemoryCluster {
         resource: Resource<'_>,
         name: &str,
         namespace: Option<&str>,
+        fields: &[&str],
     ) -> Result<Vec<u8>, String> {
         self.check()?;
-        self.of(resource)
-            .find(|(o, _)| {
+        let found = self
+            .find(resource, |o| {
                 o["metadata"]["name"] == name
                     && namespace.is_none_or(|ns| o["metadata"]["namespace"] == ns)
             })
-            .map(|(_, json)| json.clone())
-            .ok_or_else(|| {
-                format!(
-                    "Cannot find {resource} named '{name}' inside of namespace '{}'",
-                    namespace.unwrap_or("None")
-                )
-            })
+            .next();
+        match found {
+            Some(i) => Ok(self.stored.encoded(fields)[i].clone()),
+            None => Err(format!(
+                "Cannot find {resource} named '{name}' inside of namespace '{}'",
+                namespace.unwrap_or("None")
+            )),
+        }
     }
 }
 
@@ -278,9 +396,12 @@ mod tests {
     #[test]
     fn lists_by_namespace_and_kind() {
         let c = cluster();
-        assert_eq!(names(&c.list_by_namespace(NP, "shop").unwrap()), ["a"]);
-        assert_eq!(names(&c.list_by_namespace(NP, "other").unwrap()), ["b"]);
-        assert!(names(&c.list_by_namespace(NP, "none").unwrap()).is_empty());
+        assert_eq!(names(&c.list_by_namespace(NP, "shop", &[]).unwrap()), ["a"]);
+        assert_eq!(
+            names(&c.list_by_namespace(NP, "other", &[]).unwrap()),
+            ["b"]
+        );
+        assert!(names(&c.list_by_namespace(NP, "none", &[]).unwrap()).is_empty());
     }
 
     #[test]
@@ -290,22 +411,22 @@ mod tests {
             api_version: "v1",
             kind: "Namespace",
         };
-        let got: Value = serde_json::from_slice(&c.get(ns, "shop", None).unwrap()).unwrap();
+        let got: Value = serde_json::from_slice(&c.get(ns, "shop", None, &[]).unwrap()).unwrap();
         assert_eq!(got["metadata"]["name"], "shop");
-        let err = c.get(ns, "nope", None).unwrap_err();
+        let err = c.get(ns, "nope", None, &[]).unwrap_err();
         assert_eq!(
             err,
             "Cannot find v1/Namespace named 'nope' inside of namespace 'None'"
         );
-        assert!(c.get(NP, "a", Some("other")).is_err());
-        assert!(c.get(NP, "a", Some("shop")).is_ok());
+        assert!(c.get(NP, "a", Some("other"), &[]).is_err());
+        assert!(c.get(NP, "a", Some("shop"), &[]).is_ok());
     }
 
     #[test]
     fn lists_are_api_server_lists() {
         let c = cluster();
         let list: Value =
-            serde_json::from_slice(&c.list_by_namespace(NP, "shop").unwrap()).unwrap();
+            serde_json::from_slice(&c.list_by_namespace(NP, "shop", &[]).unwrap()).unwrap();
         assert_eq!(
             list,
             json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicyList",
@@ -323,15 +444,76 @@ mod tests {
     }
 
     #[test]
+    fn field_masks_prune_objects() {
+        let object = json!({
+            "apiVersion": "v1", "kind": "Namespace",
+            "metadata": {"name": "shop", "labels": {"a": "b"}, "managedFields": [{"manager": "x"}]},
+            "spec": {"containers": [{"name": "a", "image": "i", "ports": [{"containerPort": 1}]},
+                                    {"name": "b"}, "odd"]},
+            "status": {"phase": "Active"}
+        });
+        let cases: &[(&[&str], Value)] = &[
+            (&[], object.clone()),
+            (&["metadata.name"], json!({"metadata": {"name": "shop"}})),
+            (
+                &["metadata.name", "metadata.labels", "kind"],
+                json!({"kind": "Namespace", "metadata": {"name": "shop", "labels": {"a": "b"}}}),
+            ),
+            // Through lists: every item keeps its part; an item without it stays an object.
+            (
+                &["spec.containers.image"],
+                json!({"spec": {"containers": [{"image": "i"}, {}, null]}}),
+            ),
+            (
+                &[
+                    "spec.containers.name",
+                    "spec.containers.ports.containerPort",
+                ],
+                json!({"spec": {"containers": [
+                    {"name": "a", "ports": [{"containerPort": 1}]}, {"name": "b"}, null]}}),
+            ),
+            // A whole subtree and a path inside it: the subtree.
+            (
+                &["status", "status.phase"],
+                json!({"status": {"phase": "Active"}}),
+            ),
+            (&["metadata.name.first", "missing"], json!({"metadata": {}})),
+        ];
+        for (fields, want) in cases {
+            assert_eq!(&prune(&object, fields), want, "{fields:?}");
+        }
+    }
+
+    #[test]
+    fn masked_answers() {
+        let c = MemoryCluster::new(vec![json!({
+            "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            "metadata": {"name": "a", "namespace": "shop", "managedFields": [{}]},
+            "spec": {"podSelector": {}}})]);
+        let list: Value =
+            serde_json::from_slice(&c.list_by_namespace(NP, "shop", &["metadata.name"]).unwrap())
+                .unwrap();
+        assert_eq!(list["items"], json!([{"metadata": {"name": "a"}}]));
+        // Answers are encoded once per mask set and reused.
+        let again = c.list_by_namespace(NP, "shop", &["metadata.name"]).unwrap();
+        assert_eq!(serde_json::from_slice::<Value>(&again).unwrap(), list);
+        let got: Value =
+            serde_json::from_slice(&c.get(NP, "a", Some("shop"), &["spec"]).unwrap()).unwrap();
+        assert_eq!(got, json!({"spec": {"podSelector": {}}}));
+        let whole: Value = serde_json::from_slice(&c.get(NP, "a", None, &[]).unwrap()).unwrap();
+        assert_eq!(whole["metadata"]["managedFields"], json!([{}]));
+    }
+
+    #[test]
     fn failing_cluster_fails_every_read() {
         let c = MemoryCluster::failing("refused");
-        assert_eq!(c.list_by_namespace(NP, "shop").unwrap_err(), "refused");
-        assert_eq!(c.get(NP, "a", None).unwrap_err(), "refused");
+        assert_eq!(c.list_by_namespace(NP, "shop", &[]).unwrap_err(), "refused");
+        assert_eq!(c.get(NP, "a", None, &[]).unwrap_err(), "refused");
     }
 
     #[test]
     fn host_cluster_fails_outside_a_wapc_host() {
-        assert!(HostCluster.list_by_namespace(NP, "shop").is_err());
+        assert!(HostCluster.list_by_namespace(NP, "shop", &[]).is_err());
     }
 
     #[test]
@@ -342,14 +524,14 @@ mod tests {
             namespace: "shop",
             label_selector: None,
             field_selector: None,
-            field_masks: None,
+            field_masks: masks(&["metadata.name", "spec"]),
         })
         .unwrap();
         assert_eq!(
             list,
             json!({"api_version": "networking.k8s.io/v1", "kind": "NetworkPolicy",
                    "namespace": "shop", "label_selector": null, "field_selector": null,
-                   "field_masks": null})
+                   "field_masks": ["metadata.name", "spec"]})
         );
         let get = serde_json::to_value(GetResourceRequest {
             api_version: "v1",

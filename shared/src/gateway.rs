@@ -234,6 +234,9 @@ pub struct RequestRedirect<'a> {
     pub scheme: Option<Cow<'a, str>>,
 }
 
+/// What the policies read of a Gateway they look up (the field masks of the lookup).
+const GATEWAY_FIELDS: &[&str] = &["kind", "metadata.name", "metadata.namespace", "spec"];
+
 /// Reads the Gateway a route names and hands it to `f`. The error says why it could not be
 /// read: not found, refused by the host, or unreadable.
 pub fn with_gateway<R>(
@@ -242,7 +245,7 @@ pub fn with_gateway<R>(
     namespace: &str,
     f: impl FnOnce(&Gateway<'_>) -> R,
 ) -> Result<R, String> {
-    let bytes = cluster.get(GATEWAY, name, Some(namespace))?;
+    let bytes = cluster.get(GATEWAY, name, Some(namespace), GATEWAY_FIELDS)?;
     // Read as text with the parser of the objects under admission, so that the module does not
     // carry a second one for bytes.
     let gateway: Gateway = std::str::from_utf8(&bytes)

@@ -21,6 +21,9 @@ const NAMESPACE: Resource = Resource {
     kind: "Namespace",
 };
 
+/// What the policy reads of the namespace it looks up (the field masks of the lookup).
+const NAMESPACE_FIELDS: &[&str] = &["metadata.name", "metadata.labels", "metadata.annotations"];
+
 pub fn evaluate(
     request: &AdmissionRequest<'_>,
     settings: &Settings,
@@ -530,7 +533,7 @@ impl Pods<'_, '_> {
         if name.is_empty() {
             return refuse(findings, "the request names no namespace".to_string());
         }
-        let bytes = match cluster.get(NAMESPACE, name, None) {
+        let bytes = match cluster.get(NAMESPACE, name, None, NAMESPACE_FIELDS) {
             Ok(bytes) => bytes,
             Err(err) => return refuse(findings, err),
         };

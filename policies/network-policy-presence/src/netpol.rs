@@ -7,6 +7,10 @@ use std::borrow::Cow;
 use netsec_shared::net::{any_v4, first_uncovered, parse_cidr};
 use netsec_shared::netpol::isolates;
 pub use netsec_shared::netpol::{Direction, NETWORK_POLICY};
+
+/// What the policy reads of the NetworkPolicies it lists (the field masks of the list): their
+/// names for messages and their specs; not their managedFields, annotations or status.
+pub const NETWORK_POLICY_FIELDS: &[&str] = &["metadata.name", "spec"];
 use netsec_shared::request::StringMap;
 use netsec_shared::selector::LabelSelector;
 use serde::Deserialize;

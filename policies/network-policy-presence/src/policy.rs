@@ -6,7 +6,7 @@ use netsec_shared::request::StringMap;
 use netsec_shared::workload::{Workload, WorkloadKind, describe_labels};
 use netsec_shared::{AdmissionRequest, Findings, Operation, Verdict};
 
-use crate::netpol::{Direction, NETWORK_POLICY, NetworkPolicy};
+use crate::netpol::{Direction, NETWORK_POLICY, NETWORK_POLICY_FIELDS, NetworkPolicy};
 use crate::settings::{OnMissing, Settings};
 
 pub fn evaluate(
@@ -72,7 +72,7 @@ pub fn evaluate(
             workload.describe()
         ))
     };
-    let answer = match cluster.list_by_namespace(NETWORK_POLICY, namespace) {
+    let answer = match cluster.list_by_namespace(NETWORK_POLICY, namespace, NETWORK_POLICY_FIELDS) {
         Ok(answer) => answer,
         Err(why) => return unreadable(why),
     };

@@ -20,6 +20,9 @@ const BACKEND_TRAFFIC_POLICY: Resource = Resource {
     kind: "BackendTrafficPolicy",
 };
 
+/// What the policy reads of the BackendTrafficPolicies it lists (the field masks of the list).
+const TRAFFIC_POLICY_FIELDS: &[&str] = &["metadata.name", "metadata.namespace", "spec"];
+
 /// `None` when the request is not a Gateway API or Envoy Gateway one (the Ingress rules judge it).
 pub fn evaluate(
     request: &AdmissionRequest<'_>,
@@ -405,7 +408,7 @@ pub fn check_route(
     let mut answers = Vec::new();
     for ns in &namespaces {
         let answer = cluster
-            .list_by_namespace(BACKEND_TRAFFIC_POLICY, ns)
+            .list_by_namespace(BACKEND_TRAFFIC_POLICY, ns, TRAFFIC_POLICY_FIELDS)
             .and_then(|bytes| String::from_utf8(bytes).map_err(|e| e.to_string()))
             .and_then(|text| netsec_shared::json::from_str::<Value>(&text));
         match answer {
