@@ -10,7 +10,7 @@ pub type Entry = fn(&[u8], &MemoryCluster) -> Vec<u8>;
 macro_rules! pure {
     ($policy:ident) => {
         |payload: &[u8], _: &MemoryCluster| {
-            validate::<$policy::Settings, _>(payload, $policy::evaluate)
+            validate::<$policy::Settings, $policy::Views, _>(payload, $policy::evaluate)
         }
     };
 }
@@ -18,7 +18,7 @@ macro_rules! pure {
 macro_rules! context_aware {
     ($policy:ident) => {
         |payload: &[u8], cluster: &MemoryCluster| {
-            validate::<$policy::Settings, _>(payload, |request, settings| {
+            validate::<$policy::Settings, $policy::Views, _>(payload, |request, settings| {
                 $policy::evaluate(request, settings, cluster)
             })
         }

@@ -44,7 +44,7 @@ pub fn check(verdict: Verdict) {
 macro_rules! fuzz_policy {
     ($policy:ident) => {
         $crate::libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-            let verdict = $crate::netsec_shared::guest::verdict::<$policy::Settings, _>(
+            let verdict = $crate::netsec_shared::guest::verdict::<$policy::Settings, $policy::Views, _>(
                 data,
                 $policy::evaluate,
             );
@@ -55,7 +55,7 @@ macro_rules! fuzz_policy {
     ($policy:ident, cluster) => {
         $crate::libfuzzer_sys::fuzz_target!(|data: &[u8]| {
             let cluster = $crate::cluster();
-            let verdict = $crate::netsec_shared::guest::verdict::<$policy::Settings, _>(
+            let verdict = $crate::netsec_shared::guest::verdict::<$policy::Settings, $policy::Views, _>(
                 data,
                 |request, settings| $policy::evaluate(request, settings, &cluster),
             );

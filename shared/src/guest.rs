@@ -4,27 +4,30 @@
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
-use crate::request::{AdmissionRequest, Payload};
+use crate::request::{AdmissionRequest, Payload, Views};
 use crate::settings::{Validate, validate_settings_payload};
 use crate::verdict::Verdict;
 
 /// `validate`: parses the payload, runs `evaluate`, and encodes the verdict. A payload that
 /// cannot be read is rejected with a message (fail closed), never accepted.
-pub fn validate<S, F>(payload: &[u8], evaluate: F) -> Vec<u8>
+pub fn validate<S, V, F>(payload: &[u8], evaluate: F) -> Vec<u8>
 where
     S: DeserializeOwned + Validate + 'static,
+    V: Views,
     F: FnOnce(&AdmissionRequest<'_>, &S) -> Verdict,
 {
-    verdict(payload, evaluate).to_bytes()
+    verdict::<S, V, F>(payload, evaluate).to_bytes()
 }
 
-/// The verdict of `validate`, for tests and benchmarks.
-pub fn verdict<S, F>(payload: &[u8], evaluate: F) -> Verdict
+/// The verdict of `validate`, for tests and benchmarks. `V` are the shared views the policy
+/// reads objects through, decoded in the pass that reads the request.
+pub fn verdict<S, V, F>(payload: &[u8], evaluate: F) -> Verdict
 where
     S: DeserializeOwned + Validate + 'static,
+    V: Views,
     F: FnOnce(&AdmissionRequest<'_>, &S) -> Verdict,
 {
-    let payload = match Payload::<Option<&RawValue>>::parse(payload) {
+    let payload = match Payload::<Option<&RawValue>>::parse_with::<V>(payload) {
         Ok(payload) => payload,
         Err(message) => return Verdict::reject(message),
     };
@@ -41,10 +44,11 @@ pub fn validate_settings<S: DeserializeOwned + Validate>(payload: &[u8]) -> Vec<
 }
 
 /// Registers `validate`, `validate_settings` and `protocol_version` for a policy whose
-/// `evaluate(&AdmissionRequest, &Settings) -> Verdict` and `Settings` are in scope.
+/// `evaluate(&AdmissionRequest, &Settings) -> Verdict`, `Settings` and `Views` (the shared
+/// views it reads objects through, [`crate::request::Views`]) are in scope.
 #[macro_export]
 macro_rules! register_policy {
-    ($settings:ty, $evaluate:path) => {
+    ($settings:ty, $views:ty, $evaluate:path) => {
         // Only the module exports it: natively, every policy would define the same unmangled
         // symbol, and a benchmark or fuzz binary that links several policies would not link.
         #[cfg(target_arch = "wasm32")]
@@ -52,7 +56,9 @@ macro_rules! register_policy {
         pub extern "C" fn wapc_init() {
             use ::kubewarden_policy_sdk::wapc_guest::register_function;
             register_function("validate", |payload: &[u8]| {
-                Ok($crate::guest::validate::<$settings, _>(payload, $evaluate))
+                Ok($crate::guest::validate::<$settings, $views, _>(
+                    payload, $evaluate,
+                ))
             });
             register_function("validate_settings", |payload: &[u8]| {
                 Ok($crate::guest::validate_settings::<$settings>(payload))

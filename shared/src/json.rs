@@ -13,9 +13,22 @@ pub fn from_str<'a, T: Deserialize<'a>>(json: &'a str) -> Result<T, String> {
     serde_json::from_str(json).map_err(|e| describe(json.as_bytes(), &e))
 }
 
-/// Decodes `T` from bytes.
+/// Decodes `T` from bytes. They are checked to be UTF-8 first and read as text: one reader
+/// type for every decode keeps each deserialiser once in the module (serde instantiates them
+/// per reader), and the check is a fast pass of its own.
 pub fn from_slice<'a, T: Deserialize<'a>>(json: &'a [u8]) -> Result<T, String> {
-    serde_json::from_slice(json).map_err(|e| describe(json, &e))
+    match std::str::from_utf8(json) {
+        Ok(text) => from_str(text),
+        Err(e) => {
+            let path = render(&path_at(json, e.valid_up_to()));
+            let at = if path.is_empty() {
+                String::new()
+            } else {
+                format!("{path}: ")
+            };
+            Err(format!("{at}the text is not valid UTF-8"))
+        }
+    }
 }
 
 /// `path: message`, without serde_json's "at line 1 column 734", which means nothing to a user.
@@ -230,6 +243,17 @@ mod tests {
         assert!(
             err.starts_with("nested.flag: invalid type: string"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_is_reported_where_it_is() {
+        let bytes = b"{\"a\":[{\"b\":\"ok\"},{\"b\":\"\xff\"}]}";
+        let err = from_slice::<serde_json::Value>(bytes).unwrap_err();
+        assert_eq!(err, "a[1].b: the text is not valid UTF-8");
+        assert_eq!(
+            from_slice::<serde_json::Value>(b"\xfe").unwrap_err(),
+            "the text is not valid UTF-8"
         );
     }
 

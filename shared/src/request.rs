@@ -6,11 +6,17 @@
 //! exempts the namespace, or does not judge DELETE, never pays for parsing the object.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt;
+use std::marker::PhantomData;
 
 use serde::Deserialize;
+use serde::de::{IgnoredAny, MapAccess};
 use serde_json::value::RawValue;
+
+use crate::ingress::Ingress;
+use crate::workload::{WorkloadKind, WorkloadObject};
 
 /// The admission operation, as the API server names it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
@@ -57,29 +63,132 @@ pub struct GroupVersionKind<'a> {
 }
 
 /// The parts of an AdmissionRequest the policies use.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+///
+/// The object is read in the same pass as the rest of the request when its kind is one the
+/// shared views read (the workload kinds, Ingress): [`AdmissionRequest::take_decoded`] then
+/// hands it over and `object` is `None`. Any other object stays raw, for the policy to read as
+/// the type it needs with [`AdmissionRequest::object`]. Requests name their kind before their
+/// object (the API server, policy-server and kwctl all write it so); when one does not, its
+/// object simply stays raw.
+#[derive(Debug, Default)]
 pub struct AdmissionRequest<'a> {
-    #[serde(default, borrow)]
     pub uid: Cow<'a, str>,
-    #[serde(default, borrow)]
     pub kind: GroupVersionKind<'a>,
-    #[serde(default, borrow)]
     pub name: Cow<'a, str>,
-    #[serde(default, borrow)]
     pub namespace: Cow<'a, str>,
-    #[serde(default)]
     pub operation: Operation,
-    #[serde(default, borrow)]
-    pub object: Option<&'a RawValue>,
-    #[serde(default, borrow)]
+    /// The object as it came, unless it was decoded into a view ([`Self::raw_object`]).
+    object: Option<&'a RawValue>,
     pub old_object: Option<&'a RawValue>,
+    decoded: RefCell<Option<Decoded<'a>>>,
+    /// The payload the request was read from, to read a decoded object raw on demand.
+    source: Option<&'a str>,
+}
+
+/// An object decoded while its request was read.
+#[derive(Debug)]
+pub enum Decoded<'a> {
+    Workload(Box<WorkloadObject<'a>>),
+    Ingress(Box<Ingress<'a>>),
+}
+
+impl<'a> Decoded<'a> {
+    fn metadata(&self) -> Option<&ObjectMeta<'a>> {
+        match self {
+            Decoded::Workload(w) => w.metadata.as_ref(),
+            Decoded::Ingress(i) => Some(&i.metadata),
+        }
+    }
+}
+
+/// The view an object of a kind is decoded into while the request is read, if any.
+#[derive(Clone, Copy)]
+enum DecodeAs {
+    Workload,
+    Ingress,
+}
+
+impl DecodeAs {
+    fn for_kind<V: Views>(kind: &GroupVersionKind<'_>) -> Option<DecodeAs> {
+        if V::INGRESS && kind.group == "networking.k8s.io" && kind.kind == "Ingress" {
+            return Some(DecodeAs::Ingress);
+        }
+        let workload = WorkloadKind::from_kind(&kind.kind).filter(|w| w.group() == kind.group);
+        workload
+            .filter(|_| V::WORKLOADS)
+            .map(|_| DecodeAs::Workload)
+    }
+}
+
+/// The shared views a module decodes objects into in the request's own pass. Each policy names
+/// the views its rules read; a module carries the decoders of those only.
+pub trait Views {
+    const WORKLOADS: bool = false;
+    const INGRESS: bool = false;
+}
+
+/// Every object stays raw.
+pub struct NoViews;
+impl Views for NoViews {}
+
+/// The workload kinds, read as [`crate::workload::Workload`].
+pub struct WorkloadViews;
+impl Views for WorkloadViews {
+    const WORKLOADS: bool = true;
+}
+
+/// Ingress, read as [`crate::ingress::Ingress`] (by [`crate::review::ingress_under_review`]).
+pub struct IngressViews;
+impl Views for IngressViews {
+    const INGRESS: bool = true;
+}
+
+/// All of them: what [`Payload::parse`] decodes, for tests of any policy.
+pub struct AllViews;
+impl Views for AllViews {
+    const WORKLOADS: bool = true;
+    const INGRESS: bool = true;
 }
 
 impl<'a> AdmissionRequest<'a> {
     /// The object under admission as `T`; `what` names it in the error ("an Ingress").
     pub fn object<T: Deserialize<'a>>(&self, what: &str) -> Result<T, String> {
-        decode(self.object, "object", what)
+        decode(self.raw_object(), "object", what)
+    }
+
+    /// The object as JSON text. One decoded into a view (which a policy that mutates, or reads
+    /// it as another type, may still need) is found by reading the payload again.
+    pub fn raw_object(&self) -> Option<&'a RawValue> {
+        if self.object.is_some() {
+            return self.object;
+        }
+        let source = self.source?;
+        let lazy: PayloadWith<IgnoredAny, NoViews> = serde_json::from_str(source).ok()?;
+        lazy.request.0.object
+    }
+
+    /// The object decoded while the request was read, once: it is moved out, and a second call
+    /// has nothing (callers then read `object`, which is `None` for such an object).
+    pub fn take_decoded(&self) -> Option<Decoded<'a>> {
+        self.decoded.borrow_mut().take()
+    }
+
+    /// Whether the object is being deleted: set once a DELETE came, and its remaining updates
+    /// only remove finalizers.
+    pub fn is_terminating(&self) -> bool {
+        if let Some(decoded) = self.decoded.borrow().as_ref() {
+            return decoded
+                .metadata()
+                .is_some_and(|m| m.deletion_timestamp.is_some());
+        }
+        let Some(raw) = self.raw_object() else {
+            return false;
+        };
+        // A text scan first: live objects, nearly all of them, are not parsed again. The parse
+        // of the rare terminating one reuses the module's JSON value parser.
+        raw.get().contains("\"deletionTimestamp\"")
+            && serde_json::from_str::<serde_json::Value>(raw.get())
+                .is_ok_and(|o| o["metadata"]["deletionTimestamp"].is_string())
     }
 
     /// The request's namespace, else the one the object names (requests built by hand, such as
@@ -94,6 +203,134 @@ impl<'a> AdmissionRequest<'a> {
     /// The previous version of the object (UPDATE and DELETE).
     pub fn old_object<T: Deserialize<'a>>(&self, what: &str) -> Result<T, String> {
         decode(self.old_object, "oldObject", what)
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for AdmissionRequest<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        Read::<AllViews>::deserialize(de).map(|read| read.0)
+    }
+}
+
+/// An AdmissionRequest read with the views `V`. With [`NoViews`], the reading an eager one
+/// falls back to when its object does not decode, so that the policy reports it (or exempts
+/// it) as it would any unreadable object.
+struct Read<'a, V>(AdmissionRequest<'a>, PhantomData<V>);
+
+impl<'de: 'a, 'a, V: Views> Deserialize<'de> for Read<'a, V> {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        let visitor = RequestVisitor::<V>(PhantomData);
+        de.deserialize_map(visitor).map(|r| Read(r, PhantomData))
+    }
+}
+
+struct RequestVisitor<'a, V>(PhantomData<(AdmissionRequest<'a>, V)>);
+
+impl<'de: 'a, 'a, V: Views> serde::de::Visitor<'de> for RequestVisitor<'a, V> {
+    type Value = AdmissionRequest<'a>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an AdmissionRequest object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut request = AdmissionRequest::default();
+        let mut seen = [false; FIELDS.len()];
+        while let Some(key) = map.next_key::<Borrowed<'de>>()? {
+            let Some(field) = FIELDS.iter().position(|f| *f == key.0) else {
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            };
+            if std::mem::replace(&mut seen[field], true) {
+                return Err(serde::de::Error::duplicate_field(FIELDS[field]));
+            }
+            match FIELDS[field] {
+                "uid" => request.uid = map.next_value::<Borrowed>()?.0,
+                "kind" => request.kind = map.next_value()?,
+                "name" => request.name = map.next_value::<Borrowed>()?.0,
+                "namespace" => request.namespace = map.next_value::<Borrowed>()?.0,
+                "operation" => request.operation = map.next_value()?,
+                "object" => match DecodeAs::for_kind::<V>(&request.kind) {
+                    Some(view) => {
+                        *request.decoded.get_mut() =
+                            map.next_value_seed(DecodeSeed::<V>(view, PhantomData))?
+                    }
+                    None => request.object = map.next_value()?,
+                },
+                _ => request.old_object = map.next_value()?,
+            }
+        }
+        Ok(request)
+    }
+}
+
+const FIELDS: [&str; 7] = [
+    "uid",
+    "kind",
+    "name",
+    "namespace",
+    "operation",
+    "object",
+    "oldObject",
+];
+
+/// A string borrowed from the payload when it has no escapes.
+struct Borrowed<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Borrowed<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Cow<'de, str>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Self::Value, E> {
+                Ok(Cow::Borrowed(s))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(s.to_string()))
+            }
+        }
+        de.deserialize_str(V).map(Borrowed)
+    }
+}
+
+/// Decodes the object into its view: an object or null, as [`decode`] accepts (serde would
+/// read a struct from an array too).
+struct DecodeSeed<'a, V>(DecodeAs, PhantomData<(Decoded<'a>, V)>);
+
+impl<'de: 'a, 'a, V: Views> serde::de::DeserializeSeed<'de> for DecodeSeed<'a, V> {
+    type Value = Option<Decoded<'a>>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
+        de.deserialize_any(self)
+    }
+}
+
+impl<'de: 'a, 'a, V: Views> serde::de::Visitor<'de> for DecodeSeed<'a, V> {
+    type Value = Option<Decoded<'a>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object")
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        let de = serde::de::value::MapAccessDeserializer::new(map);
+        // The guards are constants: a module carries the decoders of its own views only.
+        Ok(Some(match self.0 {
+            DecodeAs::Workload if V::WORKLOADS => {
+                Decoded::Workload(Box::new(WorkloadObject::deserialize(de)?))
+            }
+            DecodeAs::Ingress if V::INGRESS => {
+                Decoded::Ingress(Box::new(Ingress::deserialize(de)?))
+            }
+            _ => return Err(serde::de::Error::custom("no view for the object")),
+        }))
     }
 }
 
@@ -264,10 +501,42 @@ pub struct Payload<'a, S> {
     pub settings: S,
 }
 
+/// [`Payload`] read with the views `V`.
+#[derive(Deserialize)]
+#[serde(bound(deserialize = "S: Deserialize<'de> + Default, V: Views"))]
+struct PayloadWith<'a, S, V> {
+    #[serde(borrow)]
+    request: Read<'a, V>,
+    #[serde(default)]
+    settings: S,
+}
+
 impl<'a, S: Deserialize<'a> + Default> Payload<'a, S> {
-    /// Parses the payload; the error is a message for the user (the request is then rejected).
+    /// Parses the payload with every view; the error is a message for the user (the request is
+    /// then rejected).
     pub fn parse(payload: &'a [u8]) -> Result<Self, String> {
-        crate::json::from_slice(payload)
+        Self::parse_with::<AllViews>(payload)
+    }
+
+    /// Parses the payload, decoding the object in the same pass when `V` has a view for its
+    /// kind. An object that does not decode (malformed, or not an object) makes a second pass
+    /// that leaves it raw, so that the policy meets it where it would meet any unreadable
+    /// object, with the same message.
+    pub fn parse_with<V: Views>(payload: &'a [u8]) -> Result<Self, String> {
+        let text = std::str::from_utf8(payload).ok();
+        if let Some(Ok(read)) = text.map(serde_json::from_str::<PayloadWith<S, V>>) {
+            let mut request = read.request.0;
+            request.source = text;
+            return Ok(Payload {
+                request,
+                settings: read.settings,
+            });
+        }
+        crate::json::from_slice::<PayloadWith<S, NoViews>>(payload)
+            .map(|lazy| Payload {
+                request: lazy.request.0,
+                settings: lazy.settings,
+            })
             .map_err(|err| format!("the admission request cannot be read: {err}"))
     }
 }
@@ -307,7 +576,7 @@ mod tests {
         let cases = [
             Case {
                 name: "full create",
-                json: r#"{"request":{"uid":"1","kind":{"group":"networking.k8s.io","version":"v1","kind":"Ingress"},"operation":"CREATE","namespace":"a","object":{"metadata":{"name":"x"}}},"settings":{"flag":true}}"#,
+                json: r#"{"request":{"uid":"1","kind":{"group":"","version":"v1","kind":"Service"},"operation":"CREATE","namespace":"a","object":{"metadata":{"name":"x"}}},"settings":{"flag":true}}"#,
                 op: Some(Operation::Create),
                 object_name: Some("x"),
                 error: None,
@@ -373,6 +642,77 @@ mod tests {
                 (Err(e), None) => panic!("{}: unexpected error {e}", case.name),
             }
         }
+    }
+
+    /// What one pass decodes, and what it leaves raw.
+    #[test]
+    fn objects_of_shared_views_are_decoded_in_the_same_pass() {
+        let request = |kind: &str, object: &str| {
+            format!(r#"{{"request":{{"kind":{kind},"operation":"UPDATE","object":{object}}}}}"#)
+        };
+        let ingress = r#"{"group":"networking.k8s.io","version":"v1","kind":"Ingress"}"#;
+        let deployment = r#"{"group":"apps","version":"v1","kind":"Deployment"}"#;
+        let named = r#"{"metadata":{"name":"x","deletionTimestamp":"2026-01-01T00:00:00Z"}}"#;
+        // (payload, decoded into a view, raw object kept, terminating)
+        let cases = [
+            (request(ingress, named), Some("Ingress"), false, true),
+            (request(deployment, named), Some("Workload"), false, true),
+            (
+                request(deployment, r#"{"metadata":{"name":"x"}}"#),
+                Some("Workload"),
+                false,
+                false,
+            ),
+            // Another group's Deployment, and kinds without a shared view, stay raw.
+            (
+                request(r#"{"group":"example.com","kind":"Deployment"}"#, named),
+                None,
+                true,
+                true,
+            ),
+            (request(r#"{"kind":"ConfigMap"}"#, named), None, true, true),
+            // The kind after the object: the object was met before its kind was known.
+            (
+                format!(r#"{{"request":{{"object":{named},"kind":{ingress}}}}}"#),
+                None,
+                true,
+                true,
+            ),
+            // Objects that do not decode are read again, raw, for the policy to report.
+            (
+                request(ingress, r#"{"metadata":{"labels":[]}}"#),
+                None,
+                true,
+                false,
+            ),
+            (request(deployment, "[]"), None, true, false),
+            (request(deployment, r#""x""#), None, true, false),
+            (request(ingress, "null"), None, false, false),
+        ];
+        for (json, view, raw, terminating) in cases {
+            let p = Payload::<Settings>::parse(json.as_bytes()).unwrap();
+            assert_eq!(p.request.is_terminating(), terminating, "{json}");
+            let decoded = p.request.take_decoded();
+            let got = decoded.as_ref().map(|d| match d {
+                Decoded::Workload(_) => "Workload",
+                Decoded::Ingress(_) => "Ingress",
+            });
+            assert_eq!(got, view, "{json}");
+            assert_eq!(p.request.object.is_some(), raw, "{json}");
+            // Either way the object can be read raw, and as another type.
+            let present = !json.contains(r#""object":null"#);
+            assert_eq!(p.request.raw_object().is_some(), present, "{json}");
+            let other = p.request.object::<serde_json::Value>("a value");
+            let map = p
+                .request
+                .raw_object()
+                .is_some_and(|r| r.get().starts_with('{'));
+            assert_eq!(other.is_ok(), map, "{json}");
+            assert!(p.request.take_decoded().is_none(), "handed over once");
+        }
+        let twice = request(ingress, named).replace(r#""operation""#, r#""object":{},"operation""#);
+        let err = Payload::<Settings>::parse(twice.as_bytes()).unwrap_err();
+        assert!(err.contains("duplicate field `object`"), "{err}");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The gate in front of a policy's rules: which requests it judges, and the object it judges.
 
 use crate::ingress::Ingress;
-use crate::request::{AdmissionRequest, Operation};
+use crate::request::{AdmissionRequest, Decoded, Operation};
 use crate::settings::ExemptNamespaces;
 use crate::verdict::Verdict;
 
@@ -27,7 +27,13 @@ pub fn ingress_under_review<'a>(
     if !judges(request, exempt) {
         return Ok(None);
     }
-    object_of_kind(request, "Ingress", |i: &Ingress| i.kind.as_deref()).map(Some)
+    fn object_kind<'i>(ingress: &'i Ingress<'_>) -> Option<&'i str> {
+        ingress.kind.as_deref()
+    }
+    match request.take_decoded() {
+        Some(Decoded::Ingress(ingress)) => of_kind(*ingress, "Ingress", object_kind).map(Some),
+        _ => object_of_kind(request, "Ingress", object_kind).map(Some),
+    }
 }
 
 /// The object of a request for `kind`, read as `T`; unreadable, or of another kind than the
@@ -39,7 +45,17 @@ pub fn object_of_kind<'a, T: serde::Deserialize<'a>>(
 ) -> Result<T, Verdict> {
     let what = format!("{} {kind}", article(kind));
     let object: T = request.object(&what).map_err(Verdict::reject)?;
+    of_kind(object, kind, object_kind)
+}
+
+/// `object`, unless it says it is of another kind than the request's `kind`.
+fn of_kind<T>(
+    object: T,
+    kind: &str,
+    object_kind: impl FnOnce(&T) -> Option<&str>,
+) -> Result<T, Verdict> {
     if let Some(other) = object_kind(&object).filter(|k| *k != kind) {
+        let what = format!("{} {kind}", article(kind));
         return Err(Verdict::reject(format!(
             "the object is {} {other}, not {what}; this policy validates the object the request \
              names as {kind} only",

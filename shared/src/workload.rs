@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use serde::Deserialize;
 
-use crate::request::{AdmissionRequest, ObjectMeta, StringMap};
+use crate::request::{AdmissionRequest, Decoded, ObjectMeta, StringMap};
 
 /// The kinds that carry a pod template.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,6 +49,15 @@ impl WorkloadKind {
             WorkloadKind::Job => "Job",
             WorkloadKind::CronJob => "CronJob",
             WorkloadKind::ReplicationController => "ReplicationController",
+        }
+    }
+
+    /// The API group of the kind (`apps`, `batch`, or the core group's empty name).
+    pub fn group(self) -> &'static str {
+        match self {
+            WorkloadKind::Pod | WorkloadKind::ReplicationController => "",
+            WorkloadKind::Job | WorkloadKind::CronJob => "batch",
+            _ => "apps",
         }
     }
 
@@ -101,7 +110,10 @@ impl<'a> Workload<'a> {
         kind: WorkloadKind,
     ) -> Result<Workload<'a>, String> {
         let what = kind.article();
-        let object: Shape = request.object(&what)?;
+        let object = match request.take_decoded() {
+            Some(Decoded::Workload(object)) => *object,
+            _ => request.object(&what)?,
+        };
         let metadata = object.metadata.unwrap_or_default();
         let spec = object.spec.map(|s| *s).unwrap_or_default();
         let template = match kind {
@@ -180,23 +192,23 @@ impl std::fmt::Display for Described<'_, '_> {
 /// `spec.jobTemplate` a Job-like object whose `spec.template` is one. One shape means one
 /// deserialiser in the module instead of one per kind and level; fields are plain `Option`s,
 /// so absent and null read alike.
-#[derive(Default, Deserialize)]
-struct Shape<'a> {
+#[derive(Debug, Default, Deserialize)]
+pub struct WorkloadObject<'a> {
     #[serde(default, borrow)]
-    metadata: Option<ObjectMeta<'a>>,
+    pub(crate) metadata: Option<ObjectMeta<'a>>,
     #[serde(default, borrow)]
     spec: Option<Box<ShapeSpec<'a>>>,
 }
 
-#[derive(Default, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct ShapeSpec<'a> {
     #[serde(default)]
     host_network: Option<bool>,
     #[serde(default, borrow)]
-    template: Option<Shape<'a>>,
+    template: Option<WorkloadObject<'a>>,
     #[serde(default, borrow)]
-    job_template: Option<Shape<'a>>,
+    job_template: Option<WorkloadObject<'a>>,
 }
 
 /// Labels as `app=web, tier=frontend`, or `no labels`, for messages.

@@ -11,4 +11,7 @@ pub mod zone;
 pub use policy::evaluate;
 pub use settings::Settings;
 
-netsec_shared::register_policy!(Settings, evaluate);
+/// The ConfigMap is read by the policy itself, after the request.
+pub type Views = netsec_shared::request::NoViews;
+
+netsec_shared::register_policy!(Settings, Views, evaluate);

@@ -35,7 +35,7 @@ fn run_policy(key: &str, corefile: &str) {
         },
     })
     .to_string();
-    let _ = verdict::<Settings, _>(payload.as_bytes(), evaluate);
+    let _ = verdict::<Settings, coredns_config::Views, _>(payload.as_bytes(), evaluate);
 }
 
 fn check(text: &str) {

@@ -8,4 +8,7 @@ pub mod settings;
 pub use policy::evaluate;
 pub use settings::Settings;
 
-netsec_shared::register_policy!(Settings, evaluate);
+/// The workload kinds are decoded in the pass that reads the request.
+pub type Views = netsec_shared::request::WorkloadViews;
+
+netsec_shared::register_policy!(Settings, Views, evaluate);

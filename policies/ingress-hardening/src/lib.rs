@@ -10,4 +10,7 @@ pub mod settings;
 pub use policy::evaluate;
 pub use settings::Settings;
 
-netsec_shared::register_policy!(Settings, evaluate);
+/// Ingresses are decoded in the pass that reads the request.
+pub type Views = netsec_shared::request::IngressViews;
+
+netsec_shared::register_policy!(Settings, Views, evaluate);

@@ -11,7 +11,7 @@ use serde_json::Value;
 /// The request's object as a JSON value (a map, or an error saying why not).
 pub(crate) fn object_value(request: &AdmissionRequest<'_>, what: &str) -> Result<Value, String> {
     let raw = request
-        .object
+        .raw_object()
         .ok_or("the request carries no object to validate")?;
     match serde_json::from_str(raw.get()) {
         Ok(value @ Value::Object(_)) => Ok(value),

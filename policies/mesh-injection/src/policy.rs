@@ -7,7 +7,6 @@ use netsec_shared::workload::{Described, Workload, WorkloadKind};
 use netsec_shared::{AdmissionRequest, Findings, ObjectMeta, Operation, Verdict};
 use serde::Deserialize;
 use serde_json::Value;
-use serde_json::value::RawValue;
 
 use crate::istio;
 use crate::mesh::{
@@ -32,7 +31,10 @@ pub fn evaluate(
     if matches!(request.operation, Operation::Delete | Operation::Connect) {
         return Verdict::accept();
     }
-    if request.operation == Operation::Update && is_terminating(request) {
+    // An object with a deletion timestamp is going away, and its remaining updates remove
+    // finalizers: rejecting them would keep an unmeshed workload or namespace from ever being
+    // deleted. Clients cannot set the timestamp themselves; only a DELETE does.
+    if request.operation == Operation::Update && request.is_terminating() {
         return Verdict::accept();
     }
     let kind = request.kind.kind.as_ref();
@@ -50,34 +52,12 @@ pub fn evaluate(
             istio::check_destination_rule(request)
         }
         (group, _) => match WorkloadKind::from_kind(kind) {
-            Some(workload) if workload_group(workload) == group => {
+            Some(workload) if workload.group() == group => {
                 check_workload(request, settings, cluster, workload)
             }
             // Not one of this policy's kinds: its rules select none of them.
             _ => Verdict::accept(),
         },
-    }
-}
-
-/// An object with a deletion timestamp is going away, and its remaining updates remove
-/// finalizers: rejecting them would keep an unmeshed workload or namespace from ever being
-/// deleted. Clients cannot set the timestamp themselves; only a DELETE does.
-fn is_terminating(request: &AdmissionRequest<'_>) -> bool {
-    let Some(raw) = request.object else {
-        return false;
-    };
-    // A text scan first: live objects, nearly all of them, are not parsed again. The parse of
-    // the rare terminating one reuses the module's JSON value parser.
-    raw.get().contains("\"deletionTimestamp\"")
-        && serde_json::from_str::<Value>(raw.get())
-            .is_ok_and(|o| o["metadata"]["deletionTimestamp"].is_string())
-}
-
-fn workload_group(kind: WorkloadKind) -> &'static str {
-    match kind {
-        WorkloadKind::Pod | WorkloadKind::ReplicationController => "",
-        WorkloadKind::Job | WorkloadKind::CronJob => "batch",
-        _ => "apps",
     }
 }
 
@@ -537,17 +517,13 @@ impl Pods<'_, '_> {
             Ok(bytes) => bytes,
             Err(err) => return refuse(findings, err),
         };
-        // The answer is read with the very view (and parser) of a Namespace under admission,
-        // which keeps the module from carrying a second one.
-        let raw: &RawValue = match serde_json::from_slice(&bytes) {
-            Ok(raw) => raw,
-            Err(err) => return refuse(findings, format!("the answer is not JSON: {err}")),
-        };
-        let answer = AdmissionRequest {
-            object: Some(raw),
-            ..AdmissionRequest::default()
-        };
-        let namespace: Namespace = match answer.object("a Namespace") {
+        // The answer is read as text with the very view (and parser) of a Namespace under
+        // admission, which keeps the module from carrying a second one.
+        let read = std::str::from_utf8(&bytes)
+            .map_err(|e| e.to_string())
+            .and_then(netsec_shared::json::from_str::<Namespace>)
+            .map_err(|e| format!("it cannot be read as a Namespace: {e}"));
+        let namespace = match read {
             Ok(ns) => ns,
             Err(err) => return refuse(findings, format!("the answer is unreadable: {err}")),
         };
@@ -929,7 +905,7 @@ mod tests {
         );
         let v = run_on(web.clone(), json!({}), &cluster(json!(["istio-injection"])));
         assert!(
-            message(&v).contains("(the answer is unreadable: the object cannot be read as a Namespace: metadata.labels: invalid type"),
+            message(&v).contains("(the answer is unreadable: it cannot be read as a Namespace: metadata.labels: invalid type"),
             "{}",
             message(&v)
         );

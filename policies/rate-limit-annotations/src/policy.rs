@@ -619,7 +619,7 @@ fn with_annotations(
     additions: &[(String, String)],
 ) -> Result<Value, String> {
     let raw = request
-        .object
+        .raw_object()
         .ok_or("the request carries no object to add the rate limit to")?;
     let mut object: Value = serde_json::from_str(raw.get())
         .map_err(|e| format!("the object cannot be read to add the rate limit: {e}"))?;
