@@ -1,6 +1,5 @@
 //! `egress-restrictions`: NetworkPolicy egress stays inside allowed CIDRs and ports.
 
-pub mod netpol;
 pub mod policy;
 pub mod ports;
 pub mod settings;
@@ -8,7 +7,7 @@ pub mod settings;
 pub use policy::evaluate;
 pub use settings::Settings;
 
-/// The workload kinds are decoded in the pass that reads the request.
-pub type Views = netsec_shared::request::WorkloadViews;
+/// NetworkPolicies and the workload kinds are decoded in the pass that reads the request.
+pub type Views = netsec_shared::request::EgressViews;
 
 netsec_shared::register_policy!(Settings, Views, evaluate);

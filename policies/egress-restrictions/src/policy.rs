@@ -1,11 +1,12 @@
 //! The `egress-restrictions` rules: a pure function from the request and settings to a verdict.
 
 use netsec_shared::net::{self, Family, IpNet};
+use netsec_shared::netpol::egress::{EgressRule, IpBlock, NetworkPolicy};
+use netsec_shared::request::Decoded;
 use netsec_shared::selector::LabelSelector;
 use netsec_shared::workload::{Workload, WorkloadKind};
 use netsec_shared::{AdmissionRequest, Findings, Operation, Verdict};
 
-use crate::netpol::{EgressRule, IpBlock, NetworkPolicy};
 use crate::ports::{PortRange, Protocol, covered, resolve};
 use crate::settings::Settings;
 
@@ -26,7 +27,11 @@ pub fn evaluate(request: &AdmissionRequest<'_>, settings: &Settings) -> Verdict 
             };
         }
     }
-    let policy: NetworkPolicy = match request.object("a NetworkPolicy") {
+    let read = match request.take_decoded() {
+        Some(Decoded::NetworkPolicy(policy)) => Ok(*policy),
+        _ => request.object::<NetworkPolicy>("a NetworkPolicy"),
+    };
+    let policy = match read {
         Ok(policy) => policy,
         Err(message) => return Verdict::reject(message),
     };

@@ -1,6 +1,10 @@
 //! What every NetworkPolicy check shares: the resource, its two directions, and the API
-//! server's defaulting of `policyTypes`. Each policy keeps its own lean view of the object
-//! (the fields it reads decide the size of its deserialiser); the rules of the API live here.
+//! server's defaulting of `policyTypes`. Each policy has its own lean view of the object (the
+//! fields it reads decide the size of its deserialiser); the rules of the API live here, and so
+//! does the view of the NetworkPolicy under admission ([`egress`]), which the request's reader
+//! decodes in its own pass.
+
+pub mod egress;
 
 use std::borrow::Cow;
 use std::fmt;

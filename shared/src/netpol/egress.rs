@@ -1,11 +1,13 @@
-//! A lean view of `networking.k8s.io/v1` NetworkPolicy: what egress checks read.
+//! A lean view of `networking.k8s.io/v1` NetworkPolicy: what egress-restrictions reads. It
+//! lives here so that the request's reader can decode it in its own pass
+//! ([`crate::request::Views`]); only the module that names the view carries its decoder.
 
 use std::borrow::Cow;
 
-use netsec_shared::ObjectMeta;
-use netsec_shared::netpol::{Direction, isolates};
-use netsec_shared::request::null_as_empty;
-use netsec_shared::selector::LabelSelector;
+use crate::ObjectMeta;
+use crate::netpol::{Direction, isolates};
+use crate::request::null_as_empty;
+use crate::selector::LabelSelector;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -14,17 +16,9 @@ use serde_json::value::RawValue;
 pub struct NetworkPolicy<'a> {
     #[serde(default, borrow)]
     pub kind: Option<Cow<'a, str>>,
-    #[serde(
-        default,
-        borrow,
-        deserialize_with = "netsec_shared::request::object_or_null"
-    )]
+    #[serde(default, borrow, deserialize_with = "crate::request::object_or_null")]
     pub metadata: ObjectMeta<'a>,
-    #[serde(
-        default,
-        borrow,
-        deserialize_with = "netsec_shared::request::object_or_null"
-    )]
+    #[serde(default, borrow, deserialize_with = "crate::request::object_or_null")]
     pub spec: NetworkPolicySpec<'a>,
 }
 
