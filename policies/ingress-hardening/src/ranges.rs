@@ -8,38 +8,36 @@ use netsec_shared::{Findings, request::StringMap};
 
 use crate::settings::Settings;
 
-/// The source-range annotation keys of every controller, the ingress-nginx ones under the
-/// configured and the default prefix.
-pub fn keys(settings: &Settings) -> Vec<String> {
-    let mut keys = Vec::new();
-    let mut add = |prefixes: &[&str], names: &[&str]| {
-        for prefix in prefixes {
-            for name in names {
-                let key = format!("{prefix}{name}");
-                if !keys.contains(&key) {
-                    keys.push(key);
-                }
-            }
-        }
+/// Whether `key` is a source-range annotation of some controller, the ingress-nginx ones under
+/// the configured and the default prefix (`nginx`).
+fn is_source_range(key: &str, nginx: &[String]) -> bool {
+    const SOURCE_RANGE: [&str; 2] = ["whitelist-source-range", "allowlist-source-range"];
+    let named = |prefix: &str, names: &[&str]| {
+        key.strip_prefix(prefix)
+            .is_some_and(|name| names.contains(&name))
     };
-    let nginx = settings.risky_nginx_prefixes();
-    let nginx: Vec<&str> = nginx.iter().map(String::as_str).collect();
-    let source_range = ["whitelist-source-range", "allowlist-source-range"];
-    add(&nginx, &source_range);
-    add(Kind::HaproxyIngress.prefixes(), &source_range);
-    add(Kind::Haproxy.prefixes(), &["allow-list", "whitelist"]);
-    keys
+    nginx.iter().any(|p| named(p, &SOURCE_RANGE))
+        || Kind::HaproxyIngress
+            .prefixes()
+            .iter()
+            .any(|p| named(p, &SOURCE_RANGE))
+        || Kind::Haproxy
+            .prefixes()
+            .iter()
+            .any(|p| named(p, &["allow-list", "whitelist"]))
 }
 
 pub fn check(findings: &mut Findings, annotations: &StringMap<'_>, settings: &Settings) {
-    let allowed = settings.source_ranges();
-    for key in keys(settings) {
-        let Some(value) = annotations.get(key.as_str()) else {
+    let nginx = settings.risky_nginx_prefixes();
+    let mut allowed = None;
+    for (key, value) in annotations {
+        if !is_source_range(key, &nginx) {
             continue;
-        };
+        }
+        let allowed = allowed.get_or_insert_with(|| settings.source_ranges());
         let path = format!("metadata.annotations[{key}]");
         for entry in split_list(value) {
-            check_entry(findings, &path, entry, &allowed, settings);
+            check_entry(findings, &path, entry, allowed, settings);
         }
     }
 }

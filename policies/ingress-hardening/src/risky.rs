@@ -229,40 +229,55 @@ fn variable(chars: &[char], start: usize) -> (Option<String>, usize) {
 /// `/var/run/secrets` (also as `/run/secrets`, which it links to), with `//` or `/./` padding
 /// squeezed out first.
 pub fn cve_patterns(value: &str) -> Vec<&'static str> {
+    // Every annotation value is scanned: one pass over its characters finds the directives at
+    // statement starts, whether `_by_lua` can occur and whether there is a path at all.
     let mut found = Vec::new();
-    for statement in value.split([';', '{', '}', '\n', '\r']) {
-        let statement = statement.trim_start();
-        for directive in ["alias", "root"] {
-            let hit = statement.strip_prefix(directive).is_some_and(|rest| {
-                rest.starts_with(|c: char| c.is_whitespace() || c == '"' || c == '\'')
-            });
-            if hit && !found.contains(&directive) {
-                found.push(directive);
+    let (mut statement_start, mut lua, mut slash) = (true, false, false);
+    for (at, c) in value.char_indices() {
+        match c {
+            ';' | '{' | '}' | '\n' | '\r' => statement_start = true,
+            _ if c.is_whitespace() => {}
+            _ => {
+                if statement_start {
+                    let rest = &value[at..];
+                    for directive in ["alias", "root"] {
+                        let hit = rest.strip_prefix(directive).is_some_and(|after| {
+                            after.starts_with(|c: char| c.is_whitespace() || c == '"' || c == '\'')
+                        });
+                        if hit && !found.contains(&directive) {
+                            found.push(directive);
+                        }
+                    }
+                }
+                statement_start = false;
+                let tail = value.as_bytes().get(at..at + 7);
+                lua |= c == '_' && tail.is_some_and(|w| w.eq_ignore_ascii_case(b"_by_lua"));
+                slash |= c == '/';
             }
         }
     }
-    let lua = b"_by_lua";
-    if value
-        .as_bytes()
-        .windows(lua.len())
-        .any(|w| w.eq_ignore_ascii_case(lua))
-    {
+    if lua {
         found.push("_by_lua");
     }
-    // The path patterns need a slash; most values (every annotation is scanned) have none.
-    if !value.contains('/') {
+    if !slash {
         return found;
     }
     let path = squeeze_path(value);
-    if path.contains("/run/secrets") {
+    // Both path patterns start at a slash.
+    let slashes = || path.match_indices('/').map(|(at, _)| at);
+    if slashes().any(|at| path[at..].starts_with("/run/secrets")) {
         found.push("/var/run/secrets");
     }
     // `/etc` as the root directory: not `/home/etc`, not `/etcetera`, but `../../etc/` is.
     let name_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-');
-    let etc = path.match_indices("/etc").any(|(at, _)| {
+    let etc = slashes().any(|at| {
         let before = path[..at].chars().next_back();
-        let after = path[at + 4..].chars().next();
-        !before.is_some_and(name_char) && !after.is_some_and(|c| name_char(c) || c == '.')
+        let after = path[at..]
+            .strip_prefix("/etc")
+            .map(|rest| rest.chars().next());
+        after.is_some_and(|after| {
+            !before.is_some_and(name_char) && !after.is_some_and(|c| name_char(c) || c == '.')
+        })
     });
     if etc {
         found.push("/etc/");
@@ -275,16 +290,21 @@ fn squeeze_path(value: &str) -> Cow<'_, str> {
     if !value.contains("//") && !value.contains("/./") {
         return Cow::Borrowed(value);
     }
-    let mut out = String::with_capacity(value.len());
-    for c in value.chars() {
-        out.push(c);
-        if out.ends_with("//") {
+    let mut out: Vec<u8> = Vec::with_capacity(value.len());
+    for &b in value.as_bytes() {
+        out.push(b);
+        let n = out.len();
+        if b != b'/' {
+            continue;
+        }
+        if n >= 2 && out[n - 2] == b'/' {
             out.pop();
-        } else if out.ends_with("/./") {
-            out.truncate(out.len() - 2);
+        } else if n >= 3 && out[n - 3..] == *b"/./" {
+            out.truncate(n - 2);
         }
     }
-    Cow::Owned(out)
+    // Only ASCII bytes were dropped, so the text is still UTF-8.
+    String::from_utf8(out).map_or(Cow::Borrowed(value), Cow::Owned)
 }
 
 #[cfg(test)]
