@@ -9,8 +9,18 @@ use netsec_shared::netpol::isolates;
 pub use netsec_shared::netpol::{Direction, NETWORK_POLICY};
 
 /// What the policy reads of the NetworkPolicies it lists (the field masks of the list): their
-/// names for messages and their specs; not their managedFields, annotations or status.
-pub const NETWORK_POLICY_FIELDS: &[&str] = &["metadata.name", "spec"];
+/// names for messages, whom they select and in which directions, and of each rule its ports
+/// and the `ipBlock`s of its peers (to tell a rule that lets everything through; other peers
+/// only count). Not their managedFields, annotations, status or selectors of peers.
+pub const NETWORK_POLICY_FIELDS: &[&str] = &[
+    "metadata.name",
+    "spec.podSelector",
+    "spec.policyTypes",
+    "spec.ingress.ports",
+    "spec.ingress.from.ipBlock",
+    "spec.egress.ports",
+    "spec.egress.to.ipBlock",
+];
 use netsec_shared::request::StringMap;
 use netsec_shared::selector::LabelSelector;
 use serde::Deserialize;
