@@ -22,9 +22,9 @@ fn main() {
         PolicyHost::from_file(&noop_path).expect("run `make bench`: it builds the no-op module");
     let out = target_dir().join("criterion");
     let mut criterion = Criterion::default()
-        .sample_size(20)
+        .sample_size(30)
         .warm_up_time(Duration::from_millis(300))
-        .measurement_time(Duration::from_millis(1200))
+        .measurement_time(Duration::from_millis(1500))
         .output_directory(&out)
         .configure_from_args();
 
