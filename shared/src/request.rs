@@ -65,12 +65,12 @@ pub struct GroupVersionKind<'a> {
 
 /// The parts of an AdmissionRequest the policies use.
 ///
-/// The object is read in the same pass as the rest of the request when its kind is one the
-/// shared views read (the workload kinds, Ingress): [`AdmissionRequest::take_decoded`] then
-/// hands it over and `object` is `None`. Any other object stays raw, for the policy to read as
-/// the type it needs with [`AdmissionRequest::object`]. Requests name their kind before their
-/// object (the API server, policy-server and kwctl all write it so); when one does not, its
-/// object simply stays raw.
+/// The object is read in the same pass as the rest of the request when the policy's
+/// [`Views`] have one for its kind (the workload kinds, Ingress, NetworkPolicy):
+/// [`AdmissionRequest::take_decoded`] then hands it over. Any other object stays raw, for the
+/// policy to read as the type it needs with [`AdmissionRequest::object`]. Requests name their
+/// kind before their object (the API server, policy-server and kwctl all write it so); when one
+/// does not, its object simply stays raw.
 #[derive(Debug, Default)]
 pub struct AdmissionRequest<'a> {
     pub uid: Cow<'a, str>,
@@ -185,7 +185,7 @@ impl<'a> AdmissionRequest<'a> {
     }
 
     /// The object decoded while the request was read, once: it is moved out, and a second call
-    /// has nothing (callers then read `object`, which is `None` for such an object).
+    /// has nothing ([`Self::object`] and [`Self::raw_object`] still read it, from the payload).
     pub fn take_decoded(&self) -> Option<Decoded<'a>> {
         self.decoded.borrow_mut().take()
     }
