@@ -109,10 +109,9 @@ impl<'a> Workload<'a> {
         request: &AdmissionRequest<'a>,
         kind: WorkloadKind,
     ) -> Result<Workload<'a>, String> {
-        let what = kind.article();
         let object = match request.take_decoded() {
             Some(Decoded::Workload(object)) => *object,
-            _ => request.object(&what)?,
+            _ => request.object(&kind.article())?,
         };
         let metadata = object.metadata.unwrap_or_default();
         let spec = object.spec.map(|s| *s).unwrap_or_default();
@@ -135,7 +134,8 @@ impl<'a> Workload<'a> {
         };
         let template = template.ok_or_else(|| {
             format!(
-                "the object cannot be read as {what}: it has no {}",
+                "the object cannot be read as {}: it has no {}",
+                kind.article(),
                 kind.template_path()
             )
         })?;
