@@ -383,7 +383,7 @@ pub struct ObjectMeta<'a> {
     pub generate_name: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
     pub namespace: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
+    #[serde(default, borrow, deserialize_with = "string_map")]
     pub labels: StringMap<'a>,
     /// Every annotation, except that kubectl's last-applied-configuration is kept with an
     /// empty value: it is a copy of the whole object (often the largest field of a request, and
@@ -426,42 +426,65 @@ where
 /// kubectl's copy of the object it last applied, in the object's own annotations.
 pub const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
-/// `metadata.annotations`: a map (null for empty) whose [`LAST_APPLIED`] value is skipped.
+/// Labels, annotations, `matchLabels`: a map of strings, null for empty, its strings borrowed
+/// from the payload where they have no escapes (serde's own reading of a map of `Cow`s allocates
+/// every key and value).
+pub fn string_map<'de, D>(de: D) -> Result<StringMap<'de>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    de.deserialize_option(StringMapVisitor { skip: None })
+}
+
+/// `metadata.annotations`: a [`string_map`] whose [`LAST_APPLIED`] value is skipped.
 fn annotations<'de, D>(de: D) -> Result<StringMap<'de>, D::Error>
 where
     D: serde::Deserializer<'de>,
 {
-    struct MapVisitor;
-    impl<'de> serde::de::Visitor<'de> for MapVisitor {
-        type Value = StringMap<'de>;
-        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-            f.write_str("a map of strings to strings")
-        }
-        fn visit_unit<E>(self) -> Result<Self::Value, E> {
-            Ok(StringMap::new())
-        }
-        fn visit_none<E>(self) -> Result<Self::Value, E> {
-            Ok(StringMap::new())
-        }
-        fn visit_map<A: serde::de::MapAccess<'de>>(
-            self,
-            mut map: A,
-        ) -> Result<Self::Value, A::Error> {
-            let mut out = StringMap::new();
-            while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-                let value = if key == LAST_APPLIED {
-                    // Skipped, not unescaped: the API server has checked it is a string.
-                    map.next_value::<IgnoredAny>()?;
-                    Cow::Borrowed("")
-                } else {
-                    map.next_value::<Cow<'de, str>>()?
-                };
-                out.insert(key, value);
-            }
-            Ok(out)
-        }
+    de.deserialize_option(StringMapVisitor {
+        skip: Some(LAST_APPLIED),
+    })
+}
+
+/// Reads a [`StringMap`]; the value of the key `skip` is passed over, and kept empty. Read as
+/// an option first, so that a value of another type is refused where it starts.
+struct StringMapVisitor {
+    skip: Option<&'static str>,
+}
+
+impl<'de> serde::de::Visitor<'de> for StringMapVisitor {
+    type Value = StringMap<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a map")
     }
-    de.deserialize_any(MapVisitor)
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(StringMap::new())
+    }
+
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(StringMap::new())
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
+        de.deserialize_map(self)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out = StringMap::new();
+        while let Some(Borrowed(key)) = map.next_key()? {
+            let value = if self.skip == Some(key.as_ref()) {
+                // Skipped, not unescaped: the API server has checked it is a string.
+                map.next_value::<IgnoredAny>()?;
+                Cow::Borrowed("")
+            } else {
+                map.next_value::<Borrowed>()?.0
+            };
+            out.insert(key, value);
+        }
+        Ok(out)
+    }
 }
 
 /// Reads `metadata` or `spec`: an object, or null/absent for the empty one. Derived readers also
@@ -758,6 +781,26 @@ mod tests {
             let err = meta(bad).unwrap_err();
             assert!(err.starts_with("annotations"), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn labels_and_annotations_borrow_plain_strings() {
+        let json = r#"{"labels":{"app":"web","q":"a\"b"},"annotations":{"k\u0065y":"v"}}"#;
+        let meta: ObjectMeta = crate::json::from_str(json).unwrap();
+        let (key, value) = meta.labels.iter().next().unwrap();
+        assert!(matches!(
+            (key, value),
+            (Cow::Borrowed("app"), Cow::Borrowed("web"))
+        ));
+        assert!(matches!(meta.labels.get("q"), Some(Cow::Owned(v)) if v == "a\"b"));
+        let (key, value) = meta.annotations.iter().next().unwrap();
+        assert!(matches!((key, value), (Cow::Owned(k), Cow::Borrowed("v")) if k == "key"));
+        let selector: crate::selector::LabelSelector =
+            crate::json::from_str(r#"{"matchLabels":{"app":"web"}}"#).unwrap();
+        assert!(matches!(
+            selector.match_labels.get("app"),
+            Some(Cow::Borrowed("web"))
+        ));
     }
 
     #[test]

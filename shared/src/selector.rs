@@ -18,7 +18,7 @@ use crate::request::{StringMap, null_as_empty};
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LabelSelector<'a> {
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
+    #[serde(default, borrow, deserialize_with = "crate::request::string_map")]
     pub match_labels: StringMap<'a>,
     #[serde(default, borrow, deserialize_with = "null_as_empty")]
     pub match_expressions: Vec<Requirement<'a>>,
