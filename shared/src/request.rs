@@ -1,9 +1,9 @@
 //! Lean views of the waPC `validate` payload.
 //!
 //! The payload is `{"request": <AdmissionRequest>, "settings": {...}}`. Only the fields the
-//! policies read are deserialised, strings are borrowed from the payload where JSON allows it, and
-//! the object itself stays raw until the policy asks for the typed view it needs: a policy that
-//! exempts the namespace, or does not judge DELETE, never pays for parsing the object.
+//! policies read are deserialised, and strings are borrowed from the payload where JSON allows
+//! it. An object of a kind the policy reads through a shared view ([`Views`]) is decoded in the
+//! same pass as the request; any other stays raw until the policy asks for the type it needs.
 
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -67,7 +67,7 @@ pub struct GroupVersionKind<'a> {
 ///
 /// The object is read in the same pass as the rest of the request when the policy's
 /// [`Views`] have one for its kind (the workload kinds, Ingress, NetworkPolicy):
-/// [`AdmissionRequest::take_decoded`] then hands it over. Any other object stays raw, for the
+/// [`AdmissionRequest::view`] then hands it over. Any other object stays raw, for the
 /// policy to read as the type it needs with [`AdmissionRequest::object`]. Requests name their
 /// kind before their object (the API server, policy-server and kwctl all write it so); when one
 /// does not, its object simply stays raw.
@@ -86,7 +86,8 @@ pub struct AdmissionRequest<'a> {
     source: Option<&'a str>,
 }
 
-/// An object decoded while its request was read.
+/// An object decoded while its request was read; policies read it through
+/// [`AdmissionRequest::view`].
 #[derive(Debug)]
 pub enum Decoded<'a> {
     Workload(Box<WorkloadObject<'a>>),
@@ -100,6 +101,40 @@ impl<'a> Decoded<'a> {
             Decoded::Workload(w) => w.metadata.as_ref(),
             Decoded::Ingress(i) => Some(&i.metadata),
             Decoded::NetworkPolicy(p) => Some(&p.metadata),
+        }
+    }
+}
+
+/// A shared view of an object, which the request's reader may decode in its own pass
+/// ([`AdmissionRequest::view`]).
+pub trait View<'a>: Deserialize<'a> {
+    /// The view, if `decoded` is one.
+    fn from_decoded(decoded: Decoded<'a>) -> Option<Self>;
+}
+
+impl<'a> View<'a> for WorkloadObject<'a> {
+    fn from_decoded(decoded: Decoded<'a>) -> Option<Self> {
+        match decoded {
+            Decoded::Workload(object) => Some(*object),
+            _ => None,
+        }
+    }
+}
+
+impl<'a> View<'a> for Ingress<'a> {
+    fn from_decoded(decoded: Decoded<'a>) -> Option<Self> {
+        match decoded {
+            Decoded::Ingress(object) => Some(*object),
+            _ => None,
+        }
+    }
+}
+
+impl<'a> View<'a> for NetworkPolicy<'a> {
+    fn from_decoded(decoded: Decoded<'a>) -> Option<Self> {
+        match decoded {
+            Decoded::NetworkPolicy(object) => Some(*object),
+            _ => None,
         }
     }
 }
@@ -169,8 +204,8 @@ impl Views for AllViews {
 
 impl<'a> AdmissionRequest<'a> {
     /// The object under admission as `T`; `what` names it in the error ("an Ingress").
-    pub fn object<T: Deserialize<'a>>(&self, what: &str) -> Result<T, String> {
-        decode(self.raw_object(), "object", what)
+    pub fn object<T: Deserialize<'a>>(&self, what: impl fmt::Display) -> Result<T, String> {
+        decode(self.raw_object(), "object", &what)
     }
 
     /// The object as JSON text. One decoded into a view (which a policy that mutates, or reads
@@ -184,9 +219,17 @@ impl<'a> AdmissionRequest<'a> {
         lazy.request.0.object
     }
 
-    /// The object decoded while the request was read, once: it is moved out, and a second call
-    /// has nothing ([`Self::object`] and [`Self::raw_object`] still read it, from the payload).
-    pub fn take_decoded(&self) -> Option<Decoded<'a>> {
+    /// The object as the view `T`: the one decoded while the request was read, moved out (a
+    /// second call reads it again from the payload), else the raw object read now. `what`
+    /// names it in the error ("an Ingress").
+    pub fn view<T: View<'a>>(&self, what: impl fmt::Display) -> Result<T, String> {
+        match self.take_decoded().and_then(T::from_decoded) {
+            Some(view) => Ok(view),
+            None => self.object(what),
+        }
+    }
+
+    fn take_decoded(&self) -> Option<Decoded<'a>> {
         self.decoded.borrow_mut().take()
     }
 
@@ -218,8 +261,8 @@ impl<'a> AdmissionRequest<'a> {
     }
 
     /// The previous version of the object (UPDATE and DELETE).
-    pub fn old_object<T: Deserialize<'a>>(&self, what: &str) -> Result<T, String> {
-        decode(self.old_object, "oldObject", what)
+    pub fn old_object<T: Deserialize<'a>>(&self, what: impl fmt::Display) -> Result<T, String> {
+        decode(self.old_object, "oldObject", &what)
     }
 }
 
@@ -314,7 +357,9 @@ impl<'de: 'a, 'a> Deserialize<'de> for Borrowed<'a> {
 }
 
 /// Decodes the object into its view: an object or null, as [`decode`] accepts (serde would
-/// read a struct from an array too).
+/// read a struct from an array too). One visitor for every view, rather than
+/// [`object_or_null`]'s per type: serde_json instantiates its `deserialize_any` per visitor,
+/// about a kilobyte of module each.
 struct DecodeSeed<'a, V>(DecodeAs, PhantomData<(Decoded<'a>, V)>);
 
 impl<'de: 'a, 'a, V: Views> serde::de::DeserializeSeed<'de> for DecodeSeed<'a, V> {
@@ -357,7 +402,7 @@ impl<'de: 'a, 'a, V: Views> serde::de::Visitor<'de> for DecodeSeed<'a, V> {
 fn decode<'a, T: Deserialize<'a>>(
     raw: Option<&'a RawValue>,
     field: &str,
-    what: &str,
+    what: &dyn fmt::Display,
 ) -> Result<T, String> {
     let raw = raw.ok_or_else(|| format!("the request carries no {field} to validate"))?;
     // serde reads a struct from a JSON array too; an object is a map or it is unreadable.

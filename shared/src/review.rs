@@ -1,7 +1,7 @@
 //! The gate in front of a policy's rules: which requests it judges, and the object it judges.
 
 use crate::ingress::Ingress;
-use crate::request::{AdmissionRequest, Decoded, Operation};
+use crate::request::{AdmissionRequest, Operation};
 use crate::settings::ExemptNamespaces;
 use crate::verdict::Verdict;
 
@@ -27,13 +27,8 @@ pub fn ingress_under_review<'a>(
     if !judges(request, exempt) {
         return Ok(None);
     }
-    fn object_kind<'i>(ingress: &'i Ingress<'_>) -> Option<&'i str> {
-        ingress.kind.as_deref()
-    }
-    match request.take_decoded() {
-        Some(Decoded::Ingress(ingress)) => of_kind(*ingress, "Ingress", object_kind).map(Some),
-        _ => object_of_kind(request, "Ingress", object_kind).map(Some),
-    }
+    let ingress: Ingress = request.view("an Ingress").map_err(Verdict::reject)?;
+    of_kind(ingress, "Ingress", |i| i.kind.as_deref()).map(Some)
 }
 
 /// The object of a request for `kind`, read as `T`; unreadable, or of another kind than the

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use serde::Deserialize;
 
-use crate::request::{AdmissionRequest, Decoded, ObjectMeta, StringMap};
+use crate::request::{AdmissionRequest, ObjectMeta, StringMap};
 
 /// The kinds that carry a pod template.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -109,10 +109,7 @@ impl<'a> Workload<'a> {
         request: &AdmissionRequest<'a>,
         kind: WorkloadKind,
     ) -> Result<Workload<'a>, String> {
-        let object = match request.take_decoded() {
-            Some(Decoded::Workload(object)) => *object,
-            _ => request.object(&kind.article())?,
-        };
+        let object: WorkloadObject = request.view(format_args!("a {}", kind.name()))?;
         let metadata = object.metadata.unwrap_or_default();
         let spec = object.spec.map(|s| *s).unwrap_or_default();
         let template = match kind {

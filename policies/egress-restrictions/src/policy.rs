@@ -2,7 +2,6 @@
 
 use netsec_shared::net::{self, Family, IpNet};
 use netsec_shared::netpol::egress::{EgressRule, IpBlock, NetworkPolicy};
-use netsec_shared::request::Decoded;
 use netsec_shared::selector::LabelSelector;
 use netsec_shared::workload::{Workload, WorkloadKind};
 use netsec_shared::{AdmissionRequest, Findings, Operation, Verdict};
@@ -27,11 +26,7 @@ pub fn evaluate(request: &AdmissionRequest<'_>, settings: &Settings) -> Verdict 
             };
         }
     }
-    let read = match request.take_decoded() {
-        Some(Decoded::NetworkPolicy(policy)) => Ok(*policy),
-        _ => request.object::<NetworkPolicy>("a NetworkPolicy"),
-    };
-    let policy = match read {
+    let policy: NetworkPolicy = match request.view("a NetworkPolicy") {
         Ok(policy) => policy,
         Err(message) => return Verdict::reject(message),
     };
