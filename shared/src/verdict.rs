@@ -2,7 +2,6 @@
 
 use std::cmp::Ordering;
 
-use kubewarden_policy_sdk::response::ValidationResponse;
 use serde::Serialize;
 
 /// One thing wrong with the object: where (a field path such as `spec.rules[1].host`) and a
@@ -86,23 +85,6 @@ impl Verdict {
                     .join("\n"),
             ),
             _ => None,
-        }
-    }
-
-    pub fn into_response(self) -> ValidationResponse {
-        let message = self.message();
-        let (accepted, mutated_object, warnings) = match self {
-            Verdict::Accept { warnings } => (true, None, warnings),
-            Verdict::Reject { warnings, .. } => (false, None, warnings),
-            Verdict::Mutate { object, warnings } => (true, Some(object), warnings),
-        };
-        ValidationResponse {
-            accepted,
-            message,
-            code: None,
-            mutated_object,
-            audit_annotations: None,
-            warnings: (!warnings.is_empty()).then_some(warnings),
         }
     }
 
@@ -225,6 +207,7 @@ fn trim_zeros(digits: &[u8]) -> &[u8] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kubewarden_policy_sdk::response::ValidationResponse;
 
     #[test]
     fn natural_order() {
@@ -278,18 +261,21 @@ mod tests {
         );
     }
 
+    /// The response policy-server reads from the verdict's bytes.
+    fn read_back(verdict: &Verdict) -> ValidationResponse {
+        serde_json::from_slice(&verdict.to_bytes()).unwrap()
+    }
+
     #[test]
     fn response_shape() {
-        let resp = Verdict::reject("no").into_response();
+        let resp = read_back(&Verdict::reject("no"));
         assert!(!resp.accepted);
         assert_eq!(resp.message.as_deref(), Some("no"));
         assert!(resp.warnings.is_none());
 
         let mut f = Findings::new();
         f.warn("w");
-        let resp = f
-            .into_mutation(serde_json::json!({"kind": "Namespace"}))
-            .into_response();
+        let resp = read_back(&f.into_mutation(serde_json::json!({"kind": "Namespace"})));
         assert!(resp.accepted);
         assert_eq!(resp.mutated_object.unwrap()["kind"], "Namespace");
         assert_eq!(resp.warnings.unwrap(), vec!["w".to_string()]);
@@ -310,24 +296,38 @@ mod tests {
         let mut rejected = Findings::new();
         rejected.violation("spec.x", "is \"bad\"");
         rejected.warn("w");
+        let object = serde_json::json!({"kind": "Namespace", "n": 1.5});
+        let w = || Some(vec!["w".to_string()]);
+        // (verdict, accepted, message, mutated object, warnings)
         let cases = [
-            Verdict::accept(),
-            warned.into_verdict(),
-            rejected.into_verdict(),
-            Verdict::Mutate {
-                object: serde_json::json!({"kind": "Namespace", "n": 1.5}),
-                warnings: Vec::new(),
-            },
+            (Verdict::accept(), true, None, None, None),
+            (warned.into_verdict(), true, None, None, w()),
+            (
+                rejected.into_verdict(),
+                false,
+                Some("spec.x is \"bad\"".to_string()),
+                None,
+                w(),
+            ),
+            (
+                Verdict::Mutate {
+                    object: object.clone(),
+                    warnings: Vec::new(),
+                },
+                true,
+                None,
+                Some(object),
+                None,
+            ),
         ];
-        for verdict in cases {
-            let back: ValidationResponse = serde_json::from_slice(&verdict.to_bytes()).unwrap();
-            let want = verdict.clone().into_response();
-            assert_eq!(back.accepted, want.accepted);
-            assert_eq!(back.message, want.message);
+        for (verdict, accepted, message, mutated_object, warnings) in cases {
+            let back = read_back(&verdict);
+            assert_eq!(back.accepted, accepted);
+            assert_eq!(back.message, message);
             assert_eq!(back.code, None);
-            assert_eq!(back.mutated_object, want.mutated_object);
+            assert_eq!(back.mutated_object, mutated_object);
             assert!(back.audit_annotations.is_none());
-            assert_eq!(back.warnings, want.warnings);
+            assert_eq!(back.warnings, warnings);
         }
     }
 }
