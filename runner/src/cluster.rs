@@ -52,20 +52,6 @@ impl Cluster {
         Cluster::new(objects).with_context(|| format!("in {}", path.display()))
     }
 
-    /// The objects of a kind, each with its JSON (`json`, in the order of the objects).
-    fn matching<'a>(
-        &'a self,
-        api_version: &'a str,
-        kind: &'a str,
-        json: &'a [Vec<u8>],
-    ) -> impl Iterator<Item = (&'a Value, &'a [u8])> + 'a {
-        self.stored
-            .objects()
-            .iter()
-            .zip(json.iter().map(Vec::as_slice))
-            .filter(move |(o, _)| o["apiVersion"] == api_version && o["kind"] == kind)
-    }
-
     /// The JSON `List` of the objects of that kind, in one namespace or all of them, each
     /// pruned to the field masks `masks` (whole when there are none).
     pub fn list(
@@ -87,7 +73,8 @@ impl Cluster {
             .map_err(|e| format!("invalid field selector: {e}"))?;
         let json = self.stored.encoded(masks);
         let items = self
-            .matching(api_version, kind, &json)
+            .stored
+            .of(Resource { api_version, kind }, &json)
             .filter(|(o, _)| namespace.is_none_or(|ns| o["metadata"]["namespace"] == ns))
             .filter(|(o, _)| {
                 labels
@@ -116,7 +103,8 @@ impl Cluster {
         masks: &[&str],
     ) -> Result<Vec<u8>, String> {
         let json = self.stored.encoded(masks);
-        self.matching(api_version, kind, &json)
+        self.stored
+            .of(Resource { api_version, kind }, &json)
             .find(|(o, _)| {
                 o["metadata"]["name"] == name
                     && match namespace {

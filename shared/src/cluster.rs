@@ -248,6 +248,21 @@ impl StoredObjects {
         &self.objects
     }
 
+    /// The objects of `resource`, each with its JSON from `encoded` (an answer of
+    /// [`Self::encoded`]).
+    pub fn of<'s>(
+        &'s self,
+        resource: Resource<'s>,
+        encoded: &'s [Vec<u8>],
+    ) -> impl Iterator<Item = (&'s Value, &'s [u8])> + 's {
+        self.objects
+            .iter()
+            .zip(encoded.iter().map(Vec::as_slice))
+            .filter(move |(o, _)| {
+                o["apiVersion"] == resource.api_version && o["kind"] == resource.kind
+            })
+    }
+
     /// The JSON of every object pruned to `fields`, in the order of [`Self::objects`].
     pub fn encoded(&self, fields: &[&str]) -> Encoded {
         let key: Vec<String> = fields.iter().map(|f| f.to_string()).collect();
@@ -288,22 +303,6 @@ impl MemoryCluster {
         }
     }
 
-    /// The indices of the objects of `resource` that `keep` selects.
-    fn find<'s>(
-        &'s self,
-        resource: Resource<'s>,
-        keep: impl Fn(&Value) -> bool + 's,
-    ) -> impl Iterator<Item = usize> + 's {
-        self.stored
-            .objects()
-            .iter()
-            .enumerate()
-            .filter(move |(_, o)| {
-                o["apiVersion"] == resource.api_version && o["kind"] == resource.kind && keep(o)
-            })
-            .map(|(i, _)| i)
-    }
-
     fn check(&self) -> Result<(), String> {
         match &self.failure {
             Some(message) => Err(message.clone()),
@@ -322,8 +321,10 @@ impl Cluster for MemoryCluster {
         self.check()?;
         let json = self.stored.encoded(fields);
         let items = self
-            .find(resource, |o| o["metadata"]["namespace"] == namespace)
-            .map(|i| json[i].as_slice());
+            .stored
+            .of(resource, &json)
+            .filter(|(o, _)| o["metadata"]["namespace"] == namespace)
+            .map(|(_, json)| json);
         Ok(list_json(resource, items))
     }
 
@@ -335,14 +336,13 @@ impl Cluster for MemoryCluster {
         fields: &[&str],
     ) -> Result<Vec<u8>, String> {
         self.check()?;
-        let found = self
-            .find(resource, |o| {
-                o["metadata"]["name"] == name
-                    && namespace.is_none_or(|ns| o["metadata"]["namespace"] == ns)
-            })
-            .next();
+        let json = self.stored.encoded(fields);
+        let found = self.stored.of(resource, &json).find(|(o, _)| {
+            o["metadata"]["name"] == name
+                && namespace.is_none_or(|ns| o["metadata"]["namespace"] == ns)
+        });
         match found {
-            Some(i) => Ok(self.stored.encoded(fields)[i].clone()),
+            Some((_, json)) => Ok(json.to_vec()),
             None => Err(format!(
                 "Cannot find {resource} named '{name}' inside of namespace '{}'",
                 namespace.unwrap_or("None")
