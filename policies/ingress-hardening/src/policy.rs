@@ -21,8 +21,9 @@ pub fn evaluate(request: &AdmissionRequest<'_>, settings: &Settings) -> Verdict 
 pub fn check(namespace: &str, ingress: &Ingress<'_>, settings: &Settings) -> Verdict {
     let mut findings = Findings::new();
     let annotations = &ingress.metadata.annotations;
-    risky::check(&mut findings, annotations, settings);
-    ranges::check(&mut findings, annotations, settings);
+    let nginx = settings.risky_nginx_prefixes();
+    risky::check(&mut findings, annotations, settings, &nginx);
+    ranges::check(&mut findings, annotations, settings, &nginx);
 
     let auth_reason = if settings.require_auth {
         needs_auth(namespace, ingress, settings)

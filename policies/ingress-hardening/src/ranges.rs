@@ -27,11 +27,16 @@ fn is_source_range(key: &str, nginx: &[String]) -> bool {
             .any(|p| named(p, &["allow-list", "whitelist"]))
 }
 
-pub fn check(findings: &mut Findings, annotations: &StringMap<'_>, settings: &Settings) {
-    let nginx = settings.risky_nginx_prefixes();
+/// Every source-range finding on the Ingress; `nginx` are [`Settings::risky_nginx_prefixes`].
+pub fn check(
+    findings: &mut Findings,
+    annotations: &StringMap<'_>,
+    settings: &Settings,
+    nginx: &[String],
+) {
     let mut allowed = None;
     for (key, value) in annotations {
-        if !is_source_range(key, &nginx) {
+        if !is_source_range(key, nginx) {
             continue;
         }
         let allowed = allowed.get_or_insert_with(|| settings.source_ranges());

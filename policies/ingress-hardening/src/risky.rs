@@ -68,9 +68,14 @@ pub fn risk_of<S: AsRef<str>>(key: &str, nginx_prefixes: &[S]) -> Option<Risk> {
     None
 }
 
-/// Every risky-annotation finding on the Ingress.
-pub fn check(findings: &mut Findings, annotations: &StringMap<'_>, settings: &Settings) {
-    let prefixes = settings.risky_nginx_prefixes();
+/// Every risky-annotation finding on the Ingress; `prefixes` are
+/// [`Settings::risky_nginx_prefixes`].
+pub fn check(
+    findings: &mut Findings,
+    annotations: &StringMap<'_>,
+    settings: &Settings,
+    prefixes: &[String],
+) {
     for (key, value) in annotations {
         let (key, value) = (key.as_ref(), value.as_ref());
         // kubectl's copy of the object: its annotations are checked where they are, and no
@@ -81,7 +86,7 @@ pub fn check(findings: &mut Findings, annotations: &StringMap<'_>, settings: &Se
         // Built only for a finding: most annotations have none.
         let path = || format!("metadata.annotations[{key}]");
         if !settings.risky_allowed(key) {
-            match risk_of(key, &prefixes) {
+            match risk_of(key, prefixes) {
                 Some(Risk::Snippet(kind)) => findings.violation(
                     path(),
                     format!(
