@@ -51,19 +51,26 @@ fn lists_one_of(annotations: &StringMap<'_>, key: &str, wanted: &[String]) -> bo
         .is_some_and(|v| split_list(v).any(|item| wanted.iter().any(|w| w == item)))
 }
 
-/// For Traefik and Kong: the list annotation, the configured names and their setting.
-fn listed<'s>(
+/// Traefik and Kong have no annotation of their own for this: the Ingress must list one of the
+/// middlewares (Traefik) or plugins (Kong) configured in the given setting. `None` for the other
+/// controllers; else `Err` with the "add ..." remedy when the list names none of them.
+fn listed(
     kind: Kind,
-    traefik: &'s [String],
-    traefik_setting: &'static str,
-    kong: &'s [String],
-    kong_setting: &'static str,
-) -> Option<(&'static str, &'s [String], &'static str)> {
-    match kind {
-        Kind::Traefik => Some((TRAEFIK_MIDDLEWARES, traefik, traefik_setting)),
-        Kind::Kong => Some((KONG_PLUGINS, kong, kong_setting)),
-        _ => None,
+    annotations: &StringMap<'_>,
+    traefik: (&[String], &'static str),
+    kong: (&[String], &'static str),
+    noun: &str,
+) -> Option<Result<(), String>> {
+    let (key, (names, setting), what) = match kind {
+        Kind::Traefik => (TRAEFIK_MIDDLEWARES, traefik, "middleware"),
+        Kind::Kong => (KONG_PLUGINS, kong, "plugin"),
+        _ => return None,
+    };
+    if lists_one_of(annotations, key, names) {
+        return Some(Ok(()));
     }
+    let what = format!("{noun} {what}");
+    Some(Err(list_remedy(key, names, setting, &what)))
 }
 
 /// The "add ..." part of a message for a Traefik or Kong list that lacks a configured name.
@@ -97,20 +104,14 @@ pub fn check_auth(
             ),
         );
     };
-    if let Some((key, names, setting)) = listed(
-        kind,
-        &settings.traefik_auth_middlewares,
+    let traefik = (
+        &settings.traefik_auth_middlewares[..],
         "traefikAuthMiddlewares",
-        &settings.kong_auth_plugins,
-        "kongAuthPlugins",
-    ) {
-        if !lists_one_of(annotations, key, names) {
-            let what = if kind == Kind::Traefik {
-                "authentication middleware"
-            } else {
-                "authentication plugin"
-            };
-            missing(findings, list_remedy(key, names, setting, what));
+    );
+    let kong = (&settings.kong_auth_plugins[..], "kongAuthPlugins");
+    if let Some(listed) = listed(kind, annotations, traefik, kong, "authentication") {
+        if let Err(add) = listed {
+            missing(findings, add);
         }
         return;
     }
@@ -243,20 +244,14 @@ pub fn check_waf(
             ),
         );
     };
-    if let Some((key, names, setting)) = listed(
-        kind,
-        &settings.traefik_waf_middlewares,
+    let traefik = (
+        &settings.traefik_waf_middlewares[..],
         "traefikWAFMiddlewares",
-        &settings.kong_waf_plugins,
-        "kongWAFPlugins",
-    ) {
-        if !lists_one_of(annotations, key, names) {
-            let what = if kind == Kind::Traefik {
-                "WAF middleware"
-            } else {
-                "WAF plugin"
-            };
-            missing(findings, list_remedy(key, names, setting, what));
+    );
+    let kong = (&settings.kong_waf_plugins[..], "kongWAFPlugins");
+    if let Some(listed) = listed(kind, annotations, traefik, kong, "WAF") {
+        if let Err(add) = listed {
+            missing(findings, add);
         }
         return;
     }
