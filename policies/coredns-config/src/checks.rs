@@ -2,10 +2,16 @@
 
 use netsec_shared::Findings;
 
+use std::collections::BTreeMap;
+
 use crate::corefile::{Corefile, Directive, Position, ServerBlock, Via};
+use crate::hostsfile::{HostsEntry, parse_ip};
 use crate::pattern::{
     glob_covers, regex_literal_suffix, replacement_literal_suffix, resolve_import, suffix_reaches,
 };
+use crate::plugins::{COREDNS_VERSION, Unknown, classify};
+use crate::rewrite::{Mapping, Match, Rule, parse_rule};
+use crate::server::{Conflict, Listeners, ZoneAddr};
 use crate::settings::Settings;
 use crate::upstream::{Allowed, Host, Scheme, allow_list, is_allowed, parse_upstream};
 use crate::zone::{Address, fqdn, is_reverse, parse_address, show, within, zones_of};
@@ -33,6 +39,16 @@ pub struct File {
     pub kind: FileKind,
     pub corefile: Corefile,
 }
+
+/// A key of the ConfigMap that a `hosts` plugin reads as its hosts file.
+pub struct HostsFile {
+    /// `data[NodeHosts]`.
+    pub label: String,
+    pub entries: Vec<HostsEntry>,
+}
+
+/// Hosts files of the checked ConfigMap, by the absolute path CoreDNS reads them at.
+pub type HostsFiles = BTreeMap<String, HostsFile>;
 
 /// A server block with its parsed keys.
 struct Block<'a> {
@@ -79,14 +95,21 @@ fn here(block: &Block<'_>, d: &Directive) -> String {
     at(&block.file.label, d.position(), d.via.as_ref())
 }
 
-pub fn check(files: &[File], settings: &Settings, findings: &mut Findings) {
+pub fn check(files: &[File], hosts_files: &HostsFiles, settings: &Settings, findings: &mut Findings) {
     let blocks = server_blocks(files, findings);
     check_duplicates(&blocks, findings);
     let cluster = cluster_domains(&blocks, settings);
     let upstreams = allow_list(&settings.allowed_upstreams);
+    let context = Context {
+        settings,
+        cluster: &cluster,
+        upstreams: &upstreams,
+        hosts_files,
+    };
     for block in &blocks {
         for d in &block.block.directives {
-            check_directive(block, d, settings, &cluster, &upstreams, findings);
+            check_plugin_name(block, d, settings, findings);
+            check_directive(block, d, &context, findings);
         }
         if block.file.kind == FileKind::Server && block.has("kubernetes") {
             check_required(block, settings, findings);
@@ -126,12 +149,21 @@ fn server_blocks<'a>(files: &'a [File], findings: &mut Findings) -> Vec<Block<'a
                 }
                 match parse_address(&key.text) {
                     Ok(address) => addresses.push(address),
-                    Err(why) => findings.violation(
-                        place,
-                        format!(
-                            "{why}; a server block key is [SCHEME://]ZONE[:PORT], and CoreDNS refuses this one"
-                        ),
-                    ),
+                    Err(why) => {
+                        // The lexer ends a quoted token at its closing quote, so in
+                        // `"exam ple.com":53` the port is a key of its own, with no zone.
+                        let hint = if key.text.starts_with(':') {
+                            " (after a quoted zone, the closing quote ends the key: put the port inside the quotes, as in \"exam ple.com:53\")"
+                        } else {
+                            ""
+                        };
+                        findings.violation(
+                            place,
+                            format!(
+                                "{why}; a server block key is [SCHEME://]ZONE[:PORT], and CoreDNS refuses this one{hint}"
+                            ),
+                        )
+                    }
                 }
             }
             let zones = match file.kind {
@@ -155,29 +187,91 @@ fn server_blocks<'a>(files: &'a [File], findings: &mut Findings) -> Vec<Block<'a
     blocks
 }
 
+/// The addresses a block listens on: the arguments of its `bind` lines (interface names stay
+/// names: which addresses they stand for is known only on the node, so two different names are
+/// taken as different addresses), none when it has no `bind`.
+fn bind_addresses(block: &ServerBlock) -> Vec<String> {
+    let mut addresses = Vec::new();
+    for bind in block.directives.iter().filter(|d| d.name.text == "bind") {
+        let except: Vec<&str> = bind
+            .property("except")
+            .flat_map(|e| e.arg_texts())
+            .collect();
+        for arg in bind.arg_texts() {
+            let mut address = match parse_ip(arg) {
+                Some(ip) => ip.to_string(),
+                None => arg.to_string(),
+            };
+            if !except.is_empty() {
+                address = format!("{address} except {}", except.join(" "));
+            }
+            if !addresses.contains(&address) {
+                addresses.push(address);
+            }
+        }
+    }
+    addresses
+}
+
+/// Two server blocks CoreDNS will not run together, as `validateZonesAndListeningAddresses`
+/// finds them (see `server.rs`).
 fn check_duplicates(blocks: &[Block<'_>], findings: &mut Findings) {
-    // By zone and port, so that a Corefile of many blocks is checked in one pass, not pairwise.
-    let mut seen: std::collections::BTreeMap<(&str, u16), String> = Default::default();
-    for block in blocks {
+    let mut listeners: Listeners<String> = Listeners::default();
+    for block in blocks.iter().filter(|b| b.file.kind == FileKind::Server) {
+        let filtered = block.has("view");
+        let binds = bind_addresses(block.block);
+        let hosts: Vec<Option<String>> = if binds.is_empty() {
+            vec![None]
+        } else {
+            binds.into_iter().map(Some).collect()
+        };
         for (address, key) in block.addresses.iter().zip(&block.block.keys) {
+            let place = at(&block.file.label, key.position, None);
             for zone in &address.zones {
-                let first = at(&block.file.label, key.position, None);
-                match seen.get(&(zone.as_str(), address.port)) {
-                    Some(other) => findings.violation(
-                        first,
-                        format!(
-                            "zone {zone} on port {} is already served by the server block at {} CoreDNS refuses to start with two blocks for the same zone and port; merge them",
-                            address.port,
+                for host in &hosts {
+                    let listener = ZoneAddr {
+                        transport: address.transport,
+                        zone: zone.clone(),
+                        port: address.port,
+                        address: host.clone(),
+                    };
+                    let why = match listeners.add(listener.clone(), filtered, place.clone()) {
+                        None => continue,
+                        Some(Conflict::Defined(other)) => format!(
+                            "{} is already served by the server block at {}; CoreDNS refuses to start with two blocks for the same transport, zone, bind address and port (\"cannot serve {} - it is already defined\"): merge them, bind them to different addresses, or tell them apart with view",
+                            listener.show(),
+                            other.trim_end_matches(':'),
+                            listener.show()
+                        ),
+                        Some(Conflict::Overlap(other)) => format!(
+                            "{} overlaps the server block at {}: one of the two has no bind and so listens on every address, and CoreDNS refuses to start (\"zone overlap listener capacity\"); give both blocks a bind to different addresses, or merge them",
+                            listener.show(),
                             other.trim_end_matches(':')
                         ),
-                    ),
-                    None => {
-                        seen.insert((zone, address.port), first);
-                    }
+                    };
+                    findings.violation(place.clone(), why);
                 }
             }
         }
     }
+}
+
+/// A directive that is not a plugin of the targeted CoreDNS release.
+fn check_plugin_name(block: &Block<'_>, d: &Directive, settings: &Settings, findings: &mut Findings) {
+    let name = d.name.text.as_str();
+    let why = match classify(name, &settings.external_plugins) {
+        None => return,
+        Some(Unknown::Placeholder) => format!(
+            "the plugin name {name} is an environment placeholder, which CoreDNS replaces before it looks the plugin up; its value is not visible to this policy, so which plugin runs here cannot be checked: write the plugin's name"
+        ),
+        Some(Unknown::Removed { since, replacement }) => format!(
+            "the {name} plugin was removed in CoreDNS {since}: CoreDNS {COREDNS_VERSION} refuses the Corefile (\"Unknown directive\"), and a CoreDNS that cannot load its Corefile crash-loops and takes cluster DNS down; {replacement}"
+        ),
+        Some(Unknown::NotAPlugin) => format!(
+            "{name:?} is not a plugin of CoreDNS {COREDNS_VERSION}: CoreDNS refuses the Corefile (\"Unknown directive\"), and a CoreDNS that cannot load its Corefile crash-loops and takes cluster DNS down; correct the name, or list it in externalPlugins if your CoreDNS build includes it"
+        ),
+    };
+    findings.violation(here(block, d), why);
 }
 
 /// The cluster domain: the forward zones of every `kubernetes` plugin in sight, plus the
@@ -213,14 +307,16 @@ fn plugin_zones(block: &Block<'_>, args: &[crate::corefile::Word]) -> Vec<String
     }
 }
 
-fn check_directive(
-    block: &Block<'_>,
-    d: &Directive,
-    settings: &Settings,
-    cluster: &[String],
-    upstreams: &[Allowed],
-    findings: &mut Findings,
-) {
+/// What every directive is judged against.
+struct Context<'a> {
+    settings: &'a Settings,
+    cluster: &'a [String],
+    upstreams: &'a [Allowed],
+    hosts_files: &'a HostsFiles,
+}
+
+fn check_directive(block: &Block<'_>, d: &Directive, context: &Context<'_>, findings: &mut Findings) {
+    let (settings, cluster, upstreams) = (context.settings, context.cluster, context.upstreams);
     match d.name.text.as_str() {
         "kubernetes" => check_kubernetes(block, d, settings, cluster, findings),
         "forward" => check_forward(block, d, settings, upstreams, findings),
@@ -230,6 +326,7 @@ fn check_directive(
             }
         }
         "cache" => check_cache(block, d, settings, findings),
+        "rewrite" => check_rewrite(block, d, cluster, settings.protect_cluster_domain, findings),
         "transfer" if !settings.allow_zone_transfers => findings.violation(
             here(block, d),
             "transfer serves whole zones by AXFR/IXFR, which hands every name and address in them to whoever may ask; remove it (or allowZoneTransfers: true)",
@@ -240,8 +337,7 @@ fn check_directive(
     check_transfer_to(block, d, d.properties(), findings);
     if settings.protect_cluster_domain {
         match d.name.text.as_str() {
-            "rewrite" => check_rewrite(block, d, cluster, findings),
-            "hosts" => check_hosts(block, d, cluster, findings),
+            "hosts" => check_hosts(block, d, cluster, context.hosts_files, findings),
             "template" => check_template(block, d, cluster, findings),
             "file" | "auto" | "etcd" | "secondary" => {
                 check_zone_plugin(block, d, cluster, findings)
@@ -613,40 +709,72 @@ fn in_cluster<'c>(name: &str, cluster: &'c [String]) -> Option<&'c String> {
     cluster.iter().find(|c| within(&name, c))
 }
 
-fn check_rewrite(block: &Block<'_>, d: &Directive, cluster: &[String], findings: &mut Findings) {
-    let mut args: Vec<&str> = d.arg_texts().collect();
-    if matches!(args.first(), Some(&"continue" | &"stop")) {
-        args.remove(0);
-    }
-    let Some((&field, rest)) = args.split_first() else {
-        return;
+/// `rewrite`, one-line or block form, judged through the one rule CoreDNS builds of it.
+fn check_rewrite(
+    block: &Block<'_>,
+    d: &Directive,
+    cluster: &[String],
+    protect: bool,
+    findings: &mut Findings,
+) {
+    let rule = match parse_rule(d) {
+        Ok(rule) => rule,
+        Err(why) => {
+            findings.violation(
+                here(block, d),
+                format!(
+                    "CoreDNS refuses this rewrite: {why} (rewrite [continue|stop] name|class|type|edns0|ttl|cname|rcode ..., on one line or in a block)"
+                ),
+            );
+            return;
+        }
     };
-    if !matches!(field, "name" | "cname") {
+    if !protect {
         return;
     }
-    let (kind, from, to) = match rest {
-        [
-            kind @ ("exact" | "prefix" | "suffix" | "substring" | "regex"),
-            from,
-            to,
-            ..,
-        ] => (*kind, *from, *to),
-        [from, to, ..] => ("exact", *from, *to),
-        _ => return,
+    // Only the question (and, for cname, the target CoreDNS resolves next) decides what name is
+    // answered. `answer name|value` rules rename records of the response after the fact, and
+    // the client matches them against the question it sent, so they cannot make a cluster
+    // name resolve elsewhere.
+    let (field, mapping) = match &rule.rule {
+        Rule::Name { mapping, .. } => ("name", mapping),
+        Rule::Cname(mapping) => ("cname", mapping),
+        Rule::Other { .. } => return,
     };
+    if let Some(problem) = rewrite_problem(block, mapping, cluster) {
+        let shown = |text: &str| match mapping.kind {
+            Match::Regex => text.to_string(),
+            _ => show(text).to_string(),
+        };
+        spoofing(
+            findings,
+            here(block, d),
+            format!(
+                "rewrite {field} {} {:?} {:?} {problem}",
+                mapping.kind.as_str(),
+                shown(&mapping.from),
+                show(&mapping.to)
+            ),
+            cluster,
+        );
+    }
+}
+
+/// Can the rule map a name into or out of the cluster domain?
+fn rewrite_problem(block: &Block<'_>, m: &Mapping, cluster: &[String]) -> Option<&'static str> {
     let serves = cluster.iter().any(|c| block.serves(c));
     let reaches = |suffix: &str| cluster.iter().any(|c| suffix_reaches(suffix, c));
-    let problem = match kind {
-        "exact" => (in_cluster(from, cluster).is_some() || in_cluster(to, cluster).is_some())
-            .then_some("maps a name into or out of the cluster domain"),
-        "suffix" => (reaches(from) || reaches(to))
+    match m.kind {
+        Match::Exact => (in_cluster(&m.from, cluster).is_some()
+            || in_cluster(&m.to, cluster).is_some())
+        .then_some("maps a name into or out of the cluster domain"),
+        Match::Suffix => (reaches(&m.from) || reaches(&m.to))
             .then_some("rewrites a name suffix that can reach into or out of the cluster domain"),
-        "prefix" | "substring" => (serves || reaches(to) || reaches(from)).then_some(
-            "rewrites part of every name this server block answers, cluster names included",
-        ),
-        _ => {
-            let from_safe = regex_literal_suffix(from).is_some_and(|s| !reaches(&s));
-            let to_safe = !reaches(&replacement_literal_suffix(to));
+        Match::Prefix | Match::Substring => (serves || reaches(&m.to) || reaches(&m.from))
+            .then_some("rewrites part of every name this server block answers, cluster names included"),
+        Match::Regex => {
+            let from_safe = regex_literal_suffix(&m.from).is_some_and(|s| !reaches(&s));
+            let to_safe = !reaches(&replacement_literal_suffix(&m.to));
             if !to_safe {
                 Some(
                     "can produce names in the cluster domain (its replacement does not end in a fixed name outside it)",
@@ -659,19 +787,20 @@ fn check_rewrite(block: &Block<'_>, d: &Directive, cluster: &[String], findings:
                 None
             }
         }
-    };
-    if let Some(problem) = problem {
-        spoofing(
-            findings,
-            here(block, d),
-            format!("rewrite {field} {kind} {from:?} {to:?} {problem}"),
-            cluster,
-        );
     }
 }
 
-fn check_hosts(block: &Block<'_>, d: &Directive, cluster: &[String], findings: &mut Findings) {
-    for zone in zones_of(d.args.get(1..).unwrap_or(&[])) {
+/// `hosts [FILE [ZONES...]] { inline lines }`: its inline lines and the hosts file it reads,
+/// when that file is a key of the checked ConfigMap (`hostsParse`, `plugin/hosts/setup.go`).
+fn check_hosts(
+    block: &Block<'_>,
+    d: &Directive,
+    cluster: &[String],
+    hosts_files: &HostsFiles,
+    findings: &mut Findings,
+) {
+    let zone_args = d.args.get(1..).unwrap_or(&[]);
+    for zone in zones_of(zone_args) {
         if cluster.iter().any(|c| within(&zone, c)) {
             spoofing(
                 findings,
@@ -684,24 +813,100 @@ fn check_hosts(block: &Block<'_>, d: &Directive, cluster: &[String], findings: &
             );
         }
     }
+    // Names outside the plugin's zones are dropped when the file is read.
+    let origins = plugin_zones(block, zone_args);
+    let served = |name: &str| -> Option<String> {
+        let name = fqdn(name);
+        (origins.iter().any(|o| within(&name, o)) && in_cluster(&name, cluster).is_some())
+            .then_some(name)
+    };
     for line in d.properties() {
-        if line.name.text.parse::<std::net::IpAddr>().is_err() {
+        let Some(address) = parse_ip(&line.name.text) else {
             continue;
-        }
+        };
         for name in &line.args {
-            if in_cluster(&name.text, cluster).is_some() {
+            if served(&name.text).is_some() {
                 spoofing(
                     findings,
                     here(block, line),
                     format!(
-                        "hosts maps {:?} to {}, a name in the cluster domain",
-                        name.text, line.name.text
+                        "hosts maps {:?} to {address}, a name in the cluster domain",
+                        name.text
                     ),
                     cluster,
                 );
             }
         }
     }
+    let path = hosts_path(block.block, d);
+    let Some(file) = hosts_files.get(&path) else {
+        return;
+    };
+    for entry in &file.entries {
+        for name in &entry.names {
+            if served(name).is_some() {
+                spoofing(
+                    findings,
+                    format!("{} line {}:", file.label, entry.line),
+                    format!(
+                        "the hosts file {path}, read by hosts at {}, maps {name:?} to {}, a name in the cluster domain; the hosts plugin runs before kubernetes, so it would answer for it",
+                        here(block, d).trim_end_matches(':'),
+                        entry.address
+                    ),
+                    cluster,
+                );
+            }
+        }
+    }
+}
+
+/// The file a `hosts` plugin reads: its first argument (`/etc/hosts` without one), a relative
+/// path resolved against the block's `root`, or else against `/`, the working directory of the
+/// CoreDNS image.
+pub fn hosts_path(block: &ServerBlock, d: &Directive) -> String {
+    let Some(path) = d.args.first().map(|a| a.text.as_str()) else {
+        return "/etc/hosts".to_string();
+    };
+    if path.starts_with('/') {
+        return normalize_path(path);
+    }
+    let root = block
+        .directives
+        .iter()
+        .rev()
+        .find(|r| r.name.text == "root")
+        .and_then(|r| r.args.first())
+        .map_or("/", |a| a.text.as_str());
+    normalize_path(&format!("{root}/{path}"))
+}
+
+/// An absolute path with `.`, `..` and doubled slashes resolved.
+fn normalize_path(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            other => parts.push(other),
+        }
+    }
+    format!("/{}", parts.join("/"))
+}
+
+/// The `hosts` plugins of the parsed files, with the block each is in.
+pub fn hosts_directives<'a>(
+    corefiles: impl Iterator<Item = &'a Corefile>,
+) -> impl Iterator<Item = (&'a ServerBlock, &'a Directive)> {
+    corefiles.flat_map(|c| {
+        c.blocks.iter().flat_map(|b| {
+            b.directives
+                .iter()
+                .filter(|d| d.name.text == "hosts")
+                .map(move |d| (b, d))
+        })
+    })
 }
 
 fn check_template(block: &Block<'_>, d: &Directive, cluster: &[String], findings: &mut Findings) {

@@ -2,7 +2,11 @@
 
 pub mod checks;
 pub mod corefile;
+pub mod hostsfile;
 pub mod pattern;
+pub mod plugins;
+pub mod rewrite;
+pub mod server;
 pub mod policy;
 pub mod settings;
 pub mod upstream;

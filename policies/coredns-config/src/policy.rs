@@ -7,8 +7,11 @@ use netsec_shared::{AdmissionRequest, Findings, Verdict};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::checks::{File, FileKind, check};
-use crate::corefile::{ParseError, parse, parse_directives};
+use crate::checks::{
+    File, FileKind, HostsFile, HostsFiles, check, hosts_directives, hosts_path,
+};
+use crate::corefile::{Corefile, ParseError, parse, parse_directives};
+use crate::hostsfile;
 use crate::pattern::glob_covers;
 use crate::settings::{ConfigMapRef, Settings};
 
@@ -101,52 +104,88 @@ fn check_config_map(
     settings: &Settings,
 ) -> Verdict {
     let mut findings = Findings::new();
-    let mut files = Vec::new();
     let wanted = |key: &str| selected.keys.iter().any(|p| glob_covers(p, key));
-    for (key, value) in data.iter().filter(|(k, _)| wanted(k)) {
-        let label = format!("data[{key}]");
-        files.extend(parse_file(&label, key, value, &mut findings));
+    // Every key of the ConfigMap as text, with how messages name it.
+    let mut keys: Vec<(String, &str, Cow<'_, str>)> = Vec::new();
+    for (key, value) in data.iter() {
+        keys.push((format!("data[{key}]"), key, Cow::Borrowed(value.as_ref())));
     }
-    for (key, value) in binary_data.iter().filter(|(k, _)| wanted(k)) {
+    for (key, value) in binary_data.iter() {
         let label = format!("binaryData[{key}]");
-        match decode_base64(value).and_then(|bytes| String::from_utf8(bytes).ok()) {
-            Some(text) => files.extend(parse_file(&label, key, &text, &mut findings)),
-            None => findings.violation(
+        let text = decode_base64(value).map(String::from_utf8);
+        match text {
+            Some(Ok(text)) => keys.push((label, key, Cow::Owned(text))),
+            // A hosts file is read as bytes: its names are checked however they are encoded.
+            Some(Err(bytes)) if !wanted(key) => {
+                let text = String::from_utf8_lossy(bytes.as_bytes()).into_owned();
+                keys.push((label, key, Cow::Owned(text)));
+            }
+            _ if wanted(key) => findings.violation(
                 label,
                 "is not base64-encoded UTF-8 text, so CoreDNS would load it as a Corefile nobody can read; put the Corefile in data",
             ),
+            _ => {}
         }
     }
-    check(&files, settings, &mut findings);
-    findings.into_verdict()
-}
-
-fn parse_file(label: &str, key: &str, text: &str, findings: &mut Findings) -> Option<File> {
-    let kind = if key.ends_with(".override") {
-        FileKind::Override
-    } else {
-        FileKind::Server
-    };
-    let parsed = match kind {
-        FileKind::Override => parse_directives(text),
-        FileKind::Server => parse(text),
-    };
-    match parsed {
-        Ok(corefile) => Some(File {
-            label: label.to_string(),
-            kind,
-            corefile,
-        }),
-        Err(ParseError { position, message }) => {
-            findings.violation(
+    let mut parsed = Vec::new();
+    for (label, key, text) in keys.iter().filter(|(_, k, _)| wanted(k)) {
+        parsed.push((label.as_str(), *key, parse_file(key, text)));
+    }
+    // Keys a `hosts` plugin reads from where this ConfigMap is mounted are hosts files, never
+    // Corefiles.
+    let mut hosts_files = HostsFiles::new();
+    let mount = selected.mount_path.trim_end_matches('/');
+    let corefiles = parsed
+        .iter()
+        .filter_map(|(_, _, result)| result.as_ref().ok().map(|(_, c)| c));
+    for (block, d) in hosts_directives(corefiles) {
+        let path = hosts_path(block, d);
+        let Some((directory, name)) = path.rsplit_once('/') else {
+            continue;
+        };
+        if directory != mount || hosts_files.contains_key(&path) {
+            continue;
+        }
+        if let Some((label, _, text)) = keys.iter().find(|(_, k, _)| *k == name) {
+            hosts_files.insert(
+                path.clone(),
+                HostsFile {
+                    label: label.clone(),
+                    entries: hostsfile::parse(text),
+                },
+            );
+        }
+    }
+    let read_as_hosts = |label: &str| hosts_files.values().any(|h| h.label == label);
+    let mut files = Vec::new();
+    for (label, _, result) in parsed {
+        if read_as_hosts(label) {
+            continue;
+        }
+        match result {
+            Ok((kind, corefile)) => files.push(File {
+                label: label.to_string(),
+                kind,
+                corefile,
+            }),
+            Err(ParseError { position, message }) => findings.violation(
                 format!(
                     "{label} line {}, column {}:",
                     position.line, position.column
                 ),
                 format!("the Corefile cannot be parsed: {message}; CoreDNS would not load it"),
-            );
-            None
+            ),
         }
+    }
+    check(&files, &hosts_files, settings, &mut findings);
+    findings.into_verdict()
+}
+
+fn parse_file(key: &str, text: &str) -> Result<(FileKind, Corefile), ParseError> {
+    if key.ends_with(".override") {
+        parse_directives(text).map(|c| (FileKind::Override, c))
+    } else {
+        parse(text).map(|c| (FileKind::Server, c))
     }
 }
 
@@ -262,7 +301,7 @@ mod tests {
                 settings: json!({}),
                 op: "CREATE",
                 message: Some(
-                    "data[b.server] line 1: zone example.org. on port 53 is already served by the server block at data[a.server] line 1",
+                    "data[b.server] line 1: dns://example.org.:53 is already served by the server block at data[a.server] line 1",
                 ),
             },
             Case {
@@ -314,6 +353,30 @@ mod tests {
                 settings: json!({"allowedUpstreams": ["10.0.0.0/24"]}),
                 op: "CREATE",
                 message: None,
+            },
+            Case {
+                name: "a NodeHosts key read by hosts is a hosts file, not a Corefile",
+                configmap: "coredns",
+                data: json!({"Corefile": ".:53 {\n hosts /etc/coredns/NodeHosts\n}\n", "NodeHosts": "10.0.0.1 node-1\n10.0.0.2 api.svc.cluster.local\n"}),
+                settings: json!({"configMaps": [{"namespace": "kube-system", "name": "coredns", "keys": ["*"]}]}),
+                op: "UPDATE",
+                message: Some("data[NodeHosts] line 2: the hosts file /etc/coredns/NodeHosts"),
+            },
+            Case {
+                name: "a hosts file in another directory than the mount is not read",
+                configmap: "coredns",
+                data: json!({"Corefile": ".:53 {\n hosts /etc/NodeHosts\n}\n", "NodeHosts": "10.0.0.2 api.svc.cluster.local\n"}),
+                settings: json!({}),
+                op: "CREATE",
+                message: None,
+            },
+            Case {
+                name: "a hosts file path is resolved against root",
+                configmap: "coredns",
+                data: json!({"Corefile": ".:53 {\n root /etc/coredns\n hosts ./NodeHosts\n}\n", "NodeHosts": "10.0.0.2 api.svc.cluster.local\n"}),
+                settings: json!({}),
+                op: "CREATE",
+                message: Some("data[NodeHosts] line 1: the hosts file /etc/coredns/NodeHosts"),
             },
             Case {
                 name: "an empty allowedImports admits no import",

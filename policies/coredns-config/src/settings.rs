@@ -17,6 +17,14 @@ pub struct ConfigMapRef {
     /// Key names or `*` patterns; a key ending in `.override` holds plugin lines for the main
     /// server block, any other key whole server blocks.
     pub keys: Vec<String>,
+    /// The directory the ConfigMap is mounted at in the CoreDNS pod: a `hosts` plugin that
+    /// reads a file there reads a key of this ConfigMap, which is then checked as a hosts file.
+    #[serde(default = "default_mount_path")]
+    pub mount_path: String,
+}
+
+fn default_mount_path() -> String {
+    "/etc/coredns".into()
 }
 
 pub const POD_MODES: [&str; 3] = ["disabled", "verified", "insecure"];
@@ -40,6 +48,8 @@ pub struct Settings {
     pub cluster_domains: Vec<String>,
     pub allow_zone_transfers: bool,
     pub allowed_imports: Vec<String>,
+    /// Plugins of a custom CoreDNS build, accepted besides the in-tree ones.
+    pub external_plugins: Vec<String>,
 }
 
 fn strings(items: &[&str]) -> Vec<String> {
@@ -54,11 +64,13 @@ impl Default for Settings {
                     namespace: "kube-system".into(),
                     name: "coredns".into(),
                     keys: strings(&["Corefile"]),
+                    mount_path: default_mount_path(),
                 },
                 ConfigMapRef {
                     namespace: "kube-system".into(),
                     name: "coredns-custom".into(),
                     keys: strings(&["*.server", "*.override"]),
+                    mount_path: "/etc/coredns/custom".into(),
                 },
             ],
             allowed_pods_modes: strings(&["verified", "disabled"]),
@@ -74,6 +86,7 @@ impl Default for Settings {
                 "/etc/coredns/custom/*.override",
                 "/etc/coredns/custom/*.server",
             ]),
+            external_plugins: Vec::new(),
         }
     }
 }
@@ -94,6 +107,12 @@ impl Validate for Settings {
                 errors.add(
                     format!("configMaps[{i}].keys"),
                     "lists no key, so nothing of this ConfigMap would be checked",
+                );
+            }
+            if !cm.mount_path.starts_with('/') {
+                errors.add(
+                    format!("configMaps[{i}].mountPath"),
+                    format!("{:?} must be an absolute directory, such as /etc/coredns", cm.mount_path),
                 );
             }
             for (j, key) in cm.keys.iter().enumerate() {
@@ -128,6 +147,14 @@ impl Validate for Settings {
                 errors.add(
                     format!("requiredPlugins[{i}]"),
                     format!("{plugin:?} is not a plugin name"),
+                );
+            }
+        }
+        for (i, plugin) in self.external_plugins.iter().enumerate() {
+            if !is_plugin_name(plugin) {
+                errors.add(
+                    format!("externalPlugins[{i}]"),
+                    format!("{plugin:?} is not a plugin name (lower-case letters, digits and '_', as in plugin.cfg)"),
                 );
             }
         }
@@ -241,6 +268,15 @@ mod tests {
             (
                 r#"{"configMaps": [{"namespace": "kube-system", "name": "coredns", "keys": ["a"], "key": "b"}]}"#,
                 Some("unknown field `key`"),
+            ),
+            (r#"{"externalPlugins": ["unbound", "ocp_dnsnameresolver"]}"#, None),
+            (
+                r#"{"externalPlugins": ["Unbound"]}"#,
+                Some("externalPlugins[0]: \"Unbound\" is not a plugin name"),
+            ),
+            (
+                r#"{"configMaps": [{"namespace": "kube-system", "name": "coredns", "keys": ["Corefile"], "mountPath": "etc/coredns"}]}"#,
+                Some("configMaps[0].mountPath"),
             ),
             (r#"{"clusterDomains": ["."]}"#, Some("clusterDomains[0]")),
             (r#"{"clusterDomains": ["a..b"]}"#, Some("clusterDomains[0]")),

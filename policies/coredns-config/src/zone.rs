@@ -6,8 +6,8 @@ use std::net::IpAddr;
 
 use netsec_shared::net::{IpNet, parse_cidr};
 
-/// How a server block is reached.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// How a server block is reached (`plugin/pkg/parse.Transport`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Transport {
     Dns,
     Tls,
@@ -18,6 +18,18 @@ pub enum Transport {
 }
 
 impl Transport {
+    pub fn scheme(self) -> &'static str {
+        match self {
+            Transport::Dns => "dns",
+            Transport::Tls => "tls",
+            Transport::Quic => "quic",
+            Transport::Grpc => "grpc",
+            Transport::Https => "https",
+            Transport::Https3 => "https3",
+        }
+    }
+
+    /// The ports `InspectServerBlocks` gives a key without one.
     fn default_port(self) -> u16 {
         match self {
             Transport::Dns => 53,
@@ -51,9 +63,11 @@ pub fn parse_address(key: &str) -> Result<Address, String> {
     let lower = key.to_ascii_lowercase();
     let (transport, rest) = match SCHEMES.iter().find(|(s, _)| lower.starts_with(s)) {
         Some((scheme, transport)) => (*transport, &lower[scheme.len()..]),
+        // `parse.Transport` does not know the scheme, so the whole key is taken as a zone
+        // name (miekg/dns accepts "foo://example.org"), which no query can ever match.
         None if lower.contains("://") => {
             return Err(format!(
-                "{key:?} has an unknown scheme; CoreDNS serves dns://, tls://, quic://, grpc://, https:// and https3://"
+                "{key:?} has a scheme CoreDNS does not know (it serves dns://, tls://, quic://, grpc://, https:// and https3://), so CoreDNS would take all of it for a zone name that no query matches"
             ));
         }
         None => (Transport::Dns, lower.as_str()),
@@ -101,6 +115,9 @@ pub fn zones_of(args: &[crate::corefile::Word]) -> Vec<String> {
     zones
 }
 
+/// `dns.IsDomainName` as `plugin.SplitHostPort` applies it: liberal, it refuses only an empty
+/// name, a name over 255 characters, an empty label (a leading dot or two dots in a row) and a
+/// label of 64 characters or more. Blanks, quotes and braces are all accepted.
 fn check_name(text: &str) -> Result<(), String> {
     if text.is_empty() {
         return Err("the zone is empty".into());
@@ -111,20 +128,27 @@ fn check_name(text: &str) -> Result<(), String> {
     if text == "." {
         return Ok(());
     }
-    let labels = text.strip_suffix('.').unwrap_or(text);
-    for label in labels.split('.') {
-        if label.is_empty() {
-            return Err(format!("{text:?} has an empty label"));
+    let bytes = text.as_bytes();
+    let (mut label, mut i) = (0usize, 0usize);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => {
+                // `\DDD` or `\X` is one character of the label.
+                let ddd = bytes
+                    .get(i + 1..i + 4)
+                    .is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+                i += if ddd { 4 } else { 2 };
+                label += 1;
+                continue;
+            }
+            b'.' if label == 0 => return Err(format!("{text:?} has an empty label")),
+            b'.' => label = 0,
+            _ => label += 1,
         }
-        if label.len() > 63 {
+        if label > 63 {
             return Err(format!("{text:?} has a label longer than 63 characters"));
         }
-        if label
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '{' | '}' | '"' | '\\'))
-        {
-            return Err(format!("{text:?} is not a domain name"));
-        }
+        i += 1;
     }
     Ok(())
 }

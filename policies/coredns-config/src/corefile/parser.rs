@@ -422,7 +422,9 @@ impl Parser {
                 self.import()?;
                 continue;
             }
-            if !is_plugin_name(&token.text) || token.quoted {
+            // A placeholder is expanded before CoreDNS looks the plugin up; the checks say so.
+            let placeholder = !token.quoted && !placeholders(&token.text).is_empty();
+            if !placeholder && (!is_plugin_name(&token.text) || token.quoted) {
                 return Err(ParseError::new(
                     token.position,
                     format!(
