@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use crate::corefile::{Corefile, Directive, Position, ServerBlock, Via};
 use crate::hostsfile::{HostsEntry, parse_ip};
 use crate::pattern::{
-    glob_covers, regex_literal_suffix, replacement_literal_suffix, resolve_import, suffix_reaches,
+    glob_covers, normalize_path, regex_literal_suffix, replacement_literal_suffix, resolve_import,
+    suffix_reaches,
 };
 use crate::plugins::{COREDNS_VERSION, Unknown, classify};
 use crate::rewrite::{Mapping, Match, Rule, parse_rule};
@@ -95,7 +96,12 @@ fn here(block: &Block<'_>, d: &Directive) -> String {
     at(&block.file.label, d.position(), d.via.as_ref())
 }
 
-pub fn check(files: &[File], hosts_files: &HostsFiles, settings: &Settings, findings: &mut Findings) {
+pub fn check(
+    files: &[File],
+    hosts_files: &HostsFiles,
+    settings: &Settings,
+    findings: &mut Findings,
+) {
     let blocks = server_blocks(files, findings);
     check_duplicates(&blocks, findings);
     let cluster = cluster_domains(&blocks, settings);
@@ -257,7 +263,12 @@ fn check_duplicates(blocks: &[Block<'_>], findings: &mut Findings) {
 }
 
 /// A directive that is not a plugin of the targeted CoreDNS release.
-fn check_plugin_name(block: &Block<'_>, d: &Directive, settings: &Settings, findings: &mut Findings) {
+fn check_plugin_name(
+    block: &Block<'_>,
+    d: &Directive,
+    settings: &Settings,
+    findings: &mut Findings,
+) {
     let name = d.name.text.as_str();
     let why = match classify(name, &settings.external_plugins) {
         None => return,
@@ -315,7 +326,12 @@ struct Context<'a> {
     hosts_files: &'a HostsFiles,
 }
 
-fn check_directive(block: &Block<'_>, d: &Directive, context: &Context<'_>, findings: &mut Findings) {
+fn check_directive(
+    block: &Block<'_>,
+    d: &Directive,
+    context: &Context<'_>,
+    findings: &mut Findings,
+) {
     let (settings, cluster, upstreams) = (context.settings, context.cluster, context.upstreams);
     match d.name.text.as_str() {
         "kubernetes" => check_kubernetes(block, d, settings, cluster, findings),
@@ -771,7 +787,9 @@ fn rewrite_problem(block: &Block<'_>, m: &Mapping, cluster: &[String]) -> Option
         Match::Suffix => (reaches(&m.from) || reaches(&m.to))
             .then_some("rewrites a name suffix that can reach into or out of the cluster domain"),
         Match::Prefix | Match::Substring => (serves || reaches(&m.to) || reaches(&m.from))
-            .then_some("rewrites part of every name this server block answers, cluster names included"),
+            .then_some(
+                "rewrites part of every name this server block answers, cluster names included",
+            ),
         Match::Regex => {
             let from_safe = regex_literal_suffix(&m.from).is_some_and(|s| !reaches(&s));
             let to_safe = !reaches(&replacement_literal_suffix(&m.to));
@@ -878,21 +896,6 @@ pub fn hosts_path(block: &ServerBlock, d: &Directive) -> String {
         .and_then(|r| r.args.first())
         .map_or("/", |a| a.text.as_str());
     normalize_path(&format!("{root}/{path}"))
-}
-
-/// An absolute path with `.`, `..` and doubled slashes resolved.
-fn normalize_path(path: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    for part in path.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            other => parts.push(other),
-        }
-    }
-    format!("/{}", parts.join("/"))
 }
 
 /// The `hosts` plugins of the parsed files, with the block each is in.

@@ -74,7 +74,11 @@ mod tests {
                 (1, "172.18.0.2".to_string(), vec!["k3d-server-0"]),
                 (4, "10.0.0.5".to_string(), vec!["node-1", "node-1.lan"]),
                 (5, "fe80::1".to_string(), vec!["link-local"]),
-                (7, "6.6.6.6".to_string(), vec!["kubernetes.default.svc.cluster.local"]),
+                (
+                    7,
+                    "6.6.6.6".to_string(),
+                    vec!["kubernetes.default.svc.cluster.local"]
+                ),
             ]
         );
     }

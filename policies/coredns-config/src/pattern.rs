@@ -49,13 +49,17 @@ pub fn glob_covers(pattern: &str, text: &str) -> bool {
 /// stock Deployments mount at /etc/coredns) and removes `.` and `..` so that a path cannot
 /// climb out of an allowed directory unseen.
 pub fn resolve_import(pattern: &str) -> String {
-    let absolute = if pattern.starts_with('/') {
-        pattern.to_string()
+    if pattern.starts_with('/') {
+        normalize_path(pattern)
     } else {
-        format!("/etc/coredns/{pattern}")
-    };
+        normalize_path(&format!("/etc/coredns/{pattern}"))
+    }
+}
+
+/// An absolute path with `.`, `..` and doubled slashes resolved.
+pub fn normalize_path(path: &str) -> String {
     let mut parts: Vec<&str> = Vec::new();
-    for part in absolute.split('/') {
+    for part in path.split('/') {
         match part {
             "" | "." => {}
             ".." => {

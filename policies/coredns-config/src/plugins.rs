@@ -132,12 +132,21 @@ mod tests {
         assert!(classify("forward", &[]).is_none());
         assert!(classify("view", &[]).is_none());
         assert!(classify("unbound", &["unbound".into()]).is_none());
-        assert!(matches!(classify("unbound", &[]), Some(Unknown::NotAPlugin)));
-        assert!(matches!(classify("fowrard", &[]), Some(Unknown::NotAPlugin)));
+        assert!(matches!(
+            classify("unbound", &[]),
+            Some(Unknown::NotAPlugin)
+        ));
+        assert!(matches!(
+            classify("fowrard", &[]),
+            Some(Unknown::NotAPlugin)
+        ));
         assert!(matches!(
             classify("proxy", &[]),
             Some(Unknown::Removed { since: "1.5.0", .. })
         ));
-        assert!(matches!(classify("{$PLUGIN}", &[]), Some(Unknown::Placeholder)));
+        assert!(matches!(
+            classify("{$PLUGIN}", &[]),
+            Some(Unknown::Placeholder)
+        ));
     }
 }

@@ -7,9 +7,7 @@ use netsec_shared::{AdmissionRequest, Findings, Verdict};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::checks::{
-    File, FileKind, HostsFile, HostsFiles, check, hosts_directives, hosts_path,
-};
+use crate::checks::{File, FileKind, HostsFile, HostsFiles, check, hosts_directives, hosts_path};
 use crate::corefile::{Corefile, ParseError, parse, parse_directives};
 use crate::hostsfile;
 use crate::pattern::glob_covers;

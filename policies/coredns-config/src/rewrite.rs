@@ -81,7 +81,10 @@ pub enum Rule {
     /// `cname [MATCH] FROM TO`: rewrites CNAME targets in answers and resolves the new target.
     Cname(Mapping),
     /// `class`, `type`, `edns0`, `ttl`, `rcode`: rules that leave names alone.
-    Other { rule_type: String, args: Vec<String> },
+    Other {
+        rule_type: String,
+        args: Vec<String>,
+    },
 }
 
 /// One parsed rule of a `rewrite` directive.
@@ -283,9 +286,14 @@ mod tests {
 
     #[test]
     fn one_line_and_block_forms_are_the_same_rule() {
-        let line = rule("rewrite stop name exact Kubernetes.default.svc.cluster.local evil.example.com\n").unwrap();
+        let line =
+            rule("rewrite stop name exact Kubernetes.default.svc.cluster.local evil.example.com\n")
+                .unwrap();
         let block = rule("rewrite stop {\n  name exact kubernetes.default.svc.cluster.local evil.example.com\n}\n").unwrap();
-        let bare = rule("rewrite {\n  name exact kubernetes.default.svc.cluster.local evil.example.com\n}\n").unwrap();
+        let bare = rule(
+            "rewrite {\n  name exact kubernetes.default.svc.cluster.local evil.example.com\n}\n",
+        )
+        .unwrap();
         let mode_inside = rule("rewrite {\n  stop name exact kubernetes.default.svc.cluster.local\n  evil.example.com\n}\n").unwrap();
         assert_eq!(line, block);
         assert_eq!(block, bare);
@@ -363,8 +371,14 @@ mod tests {
             ("rewrite class CH\n", "exactly two"),
             ("rewrite name regex a b extra\n", "not an answer rule"),
             ("rewrite name regex a b answer\n", "not an answer rule"),
-            ("rewrite name regex a b junk name c d\n", "where `answer` is expected"),
-            ("rewrite name regex (a) b answer auto answer name a b\n", "cannot be combined"),
+            (
+                "rewrite name regex a b junk name c d\n",
+                "where `answer` is expected",
+            ),
+            (
+                "rewrite name regex (a) b answer auto answer name a b\n",
+                "cannot be combined",
+            ),
             ("rewrite cname a\n", "cname rule"),
         ] {
             let err = rule(text).expect_err(text);

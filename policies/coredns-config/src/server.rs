@@ -90,7 +90,9 @@ impl<T: Clone> Listeners<T> {
             Some(conflict) => Some(conflict),
             None if filtered => None,
             None => {
-                self.unbound.entry(key.unbound()).or_insert_with(|| at.clone());
+                self.unbound
+                    .entry(key.unbound())
+                    .or_insert_with(|| at.clone());
                 self.registered.insert(key, at);
                 None
             }

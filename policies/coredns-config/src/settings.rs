@@ -112,7 +112,10 @@ impl Validate for Settings {
             if !cm.mount_path.starts_with('/') {
                 errors.add(
                     format!("configMaps[{i}].mountPath"),
-                    format!("{:?} must be an absolute directory, such as /etc/coredns", cm.mount_path),
+                    format!(
+                        "{:?} must be an absolute directory, such as /etc/coredns",
+                        cm.mount_path
+                    ),
                 );
             }
             for (j, key) in cm.keys.iter().enumerate() {
@@ -269,7 +272,10 @@ mod tests {
                 r#"{"configMaps": [{"namespace": "kube-system", "name": "coredns", "keys": ["a"], "key": "b"}]}"#,
                 Some("unknown field `key`"),
             ),
-            (r#"{"externalPlugins": ["unbound", "ocp_dnsnameresolver"]}"#, None),
+            (
+                r#"{"externalPlugins": ["unbound", "ocp_dnsnameresolver"]}"#,
+                None,
+            ),
             (
                 r#"{"externalPlugins": ["Unbound"]}"#,
                 Some("externalPlugins[0]: \"Unbound\" is not a plugin name"),
