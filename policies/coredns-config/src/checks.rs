@@ -2,8 +2,6 @@
 
 use netsec_shared::Findings;
 
-use std::collections::BTreeMap;
-
 use crate::corefile::{Corefile, Directive, Position, ServerBlock, Via};
 use crate::hostsfile::{HostsEntry, parse_ip};
 use crate::pattern::{
@@ -48,8 +46,8 @@ pub struct HostsFile {
     pub entries: Vec<HostsEntry>,
 }
 
-/// Hosts files of the checked ConfigMap, by the absolute path CoreDNS reads them at.
-pub type HostsFiles = BTreeMap<String, HostsFile>;
+/// Hosts files of the checked ConfigMap, with the absolute path CoreDNS reads each at.
+pub type HostsFiles = Vec<(String, HostsFile)>;
 
 /// A server block with its parsed keys.
 struct Block<'a> {
@@ -203,11 +201,10 @@ fn bind_addresses(block: &ServerBlock) -> Vec<String> {
             .property("except")
             .flat_map(|e| e.arg_texts())
             .collect();
+        // As written, lower-cased: two spellings of one IPv6 address are taken as two
+        // addresses, which can only accept a Corefile CoreDNS refuses, never the reverse.
         for arg in bind.arg_texts() {
-            let mut address = match parse_ip(arg) {
-                Some(ip) => ip.to_string(),
-                None => arg.to_string(),
-            };
+            let mut address = arg.to_ascii_lowercase();
             if !except.is_empty() {
                 address = format!("{address} except {}", except.join(" "));
             }
@@ -839,9 +836,10 @@ fn check_hosts(
             .then_some(name)
     };
     for line in d.properties() {
-        let Some(address) = parse_ip(&line.name.text) else {
+        if parse_ip(&line.name.text).is_none() {
             continue;
-        };
+        }
+        let address = &line.name.text;
         for name in &line.args {
             if served(&name.text).is_some() {
                 spoofing(
@@ -857,7 +855,7 @@ fn check_hosts(
         }
     }
     let path = hosts_path(block.block, d);
-    let Some(file) = hosts_files.get(&path) else {
+    let Some((_, file)) = hosts_files.iter().find(|(p, _)| *p == path) else {
         return;
     };
     for entry in &file.entries {

@@ -12,7 +12,8 @@ use std::net::IpAddr;
 pub struct HostsEntry {
     /// 1-based line in the file.
     pub line: u32,
-    pub address: IpAddr,
+    /// As written (an IP, possibly with an IPv6 zone).
+    pub address: String,
     /// As written; `plugin.Name.Normalize` (lower-case, fully qualified) is the caller's.
     pub names: Vec<String>,
 }
@@ -34,14 +35,14 @@ pub fn parse(text: &str) -> Vec<HostsEntry> {
         let (Some(address), Some(first)) = (fields.next(), fields.next()) else {
             continue;
         };
-        let Some(address) = parse_ip(address) else {
+        if parse_ip(address).is_none() {
             continue;
-        };
+        }
         let mut names = vec![first.to_string()];
         names.extend(fields.map(str::to_string));
         entries.push(HostsEntry {
             line: u32::try_from(index + 1).unwrap_or(u32::MAX),
-            address,
+            address: address.to_string(),
             names,
         });
     }
@@ -63,7 +64,7 @@ mod tests {
             .map(|e| {
                 (
                     e.line,
-                    e.address.to_string(),
+                    e.address.clone(),
                     e.names.iter().map(String::as_str).collect(),
                 )
             })
@@ -73,7 +74,7 @@ mod tests {
             [
                 (1, "172.18.0.2".to_string(), vec!["k3d-server-0"]),
                 (4, "10.0.0.5".to_string(), vec!["node-1", "node-1.lan"]),
-                (5, "fe80::1".to_string(), vec!["link-local"]),
+                (5, "fe80::1%eth0".to_string(), vec!["link-local"]),
                 (
                     7,
                     "6.6.6.6".to_string(),

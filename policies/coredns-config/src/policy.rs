@@ -141,20 +141,16 @@ fn check_config_map(
         let Some((directory, name)) = path.rsplit_once('/') else {
             continue;
         };
-        if directory != mount || hosts_files.contains_key(&path) {
+        if directory != mount || hosts_files.iter().any(|(p, _)| *p == path) {
             continue;
         }
         if let Some((label, _, text)) = keys.iter().find(|(_, k, _)| *k == name) {
-            hosts_files.insert(
-                path.clone(),
-                HostsFile {
-                    label: label.clone(),
-                    entries: hostsfile::parse(text),
-                },
-            );
+            let entries = hostsfile::parse(text);
+            let label = label.clone();
+            hosts_files.push((path.clone(), HostsFile { label, entries }));
         }
     }
-    let read_as_hosts = |label: &str| hosts_files.values().any(|h| h.label == label);
+    let read_as_hosts = |label: &str| hosts_files.iter().any(|(_, h)| h.label == label);
     let mut files = Vec::new();
     for (label, _, result) in parsed {
         if read_as_hosts(label) {

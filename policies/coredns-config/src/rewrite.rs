@@ -9,6 +9,7 @@
 //! match type and the names.
 
 use crate::corefile::Directive;
+use crate::zone::dns_lower;
 
 /// `stop` (the default) or `continue`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -119,7 +120,7 @@ fn flatten<'a>(lines: &'a [Directive], out: &mut Vec<&'a str>) {
 
 /// `plugin.Name(s).Normalize()`: lower-case, fully qualified.
 fn normalize(name: &str) -> String {
-    let mut name = name.to_lowercase();
+    let mut name = dns_lower(name);
     if !name.ends_with('.') {
         name.push('.');
     }
@@ -261,7 +262,7 @@ fn parse_cname(args: &[&str]) -> Result<Mapping, String> {
     };
     let (from, to) = match kind {
         Match::Exact => (normalize(from), normalize(to)),
-        _ => (from.to_lowercase(), to.to_lowercase()),
+        _ => (dns_lower(from), dns_lower(to)),
     };
     Ok(Mapping { kind, from, to })
 }

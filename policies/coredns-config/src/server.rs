@@ -9,12 +9,10 @@
 //! - a config filtered by a `view` is checked for the overlap but neither registered nor
 //!   refused for an identical key: that is how split DNS serves one zone twice.
 
-use std::collections::BTreeMap;
-
 use crate::zone::Transport;
 
 /// One listener of one zone, as `zoneAddr` keys it.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ZoneAddr {
     pub transport: Transport,
     pub zone: String,
@@ -51,35 +49,40 @@ pub enum Conflict<T> {
     Overlap(T),
 }
 
-/// `zoneOverlap`: the listeners seen so far, each with what the caller needs to name it.
+/// `zoneOverlap`: the listeners seen so far, each with what the caller needs to name it. A
+/// Corefile has a handful of blocks, so a list searched in full is cheaper than a map (and
+/// smaller in the module).
 pub struct Listeners<T> {
-    registered: BTreeMap<ZoneAddr, T>,
-    unbound: BTreeMap<ZoneAddr, T>,
+    registered: Vec<(ZoneAddr, T)>,
+    /// By the unbound form of a listener, the first registered.
+    unbound: Vec<(ZoneAddr, T)>,
 }
 
 impl<T: Clone> Default for Listeners<T> {
     fn default() -> Self {
         Listeners {
-            registered: BTreeMap::new(),
-            unbound: BTreeMap::new(),
+            registered: Vec::new(),
+            unbound: Vec::new(),
         }
     }
+}
+
+fn find<'a, T>(list: &'a [(ZoneAddr, T)], key: &ZoneAddr) -> Option<&'a T> {
+    list.iter().find(|(k, _)| k == key).map(|(_, t)| t)
 }
 
 impl<T: Clone> Listeners<T> {
     /// `check`: would `key` conflict with a registered listener?
     pub fn check(&self, key: &ZoneAddr) -> Option<Conflict<T>> {
-        if let Some(existing) = self.registered.get(key) {
+        if let Some(existing) = find(&self.registered, key) {
             return Some(Conflict::Defined(existing.clone()));
         }
         let unbound = key.unbound();
-        let already = self.unbound.get(&unbound)?;
+        let already = find(&self.unbound, &unbound)?;
         if key.address.is_none() {
             return Some(Conflict::Overlap(already.clone()));
         }
-        self.registered
-            .get(&unbound)
-            .map(|existing| Conflict::Overlap(existing.clone()))
+        find(&self.registered, &unbound).map(|existing| Conflict::Overlap(existing.clone()))
     }
 
     /// `registerAndCheck` for a block without a view, `check` alone (and no "already
@@ -90,10 +93,11 @@ impl<T: Clone> Listeners<T> {
             Some(conflict) => Some(conflict),
             None if filtered => None,
             None => {
-                self.unbound
-                    .entry(key.unbound())
-                    .or_insert_with(|| at.clone());
-                self.registered.insert(key, at);
+                let unbound = key.unbound();
+                if find(&self.unbound, &unbound).is_none() {
+                    self.unbound.push((unbound, at.clone()));
+                }
+                self.registered.push((key, at));
                 None
             }
         }

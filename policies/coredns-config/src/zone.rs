@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use netsec_shared::net::{IpNet, parse_cidr};
 
 /// How a server block is reached (`plugin/pkg/parse.Transport`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Transport {
     Dns,
     Tls,
@@ -153,9 +153,22 @@ fn check_name(text: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Go's `strings.ToLower`, which CoreDNS applies to names, as far as it matters to names that
+/// are compared with ASCII zones: ASCII letters, and the Kelvin sign, the one non-ASCII letter
+/// that lower-cases to an ASCII one ('k'). Without Unicode's tables, which would weigh more than
+/// the policy.
+pub fn dns_lower(name: &str) -> String {
+    name.chars()
+        .map(|c| match c {
+            '\u{212A}' => 'k',
+            c => c.to_ascii_lowercase(),
+        })
+        .collect()
+}
+
 /// Lower-case with a trailing dot.
 pub fn fqdn(name: &str) -> String {
-    let mut name = name.to_ascii_lowercase();
+    let mut name = dns_lower(name);
     if !name.ends_with('.') {
         name.push('.');
     }
