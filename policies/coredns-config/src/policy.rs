@@ -129,27 +129,10 @@ fn check_config_map(
     for (label, key, text) in keys.iter().filter(|(_, k, _)| wanted(k)) {
         parsed.push((label.as_str(), *key, parse_file(key, text)));
     }
-    // Keys a `hosts` plugin reads from where this ConfigMap is mounted are hosts files, never
-    // Corefiles.
-    let mut hosts_files = HostsFiles::new();
-    let mount = selected.mount_path.trim_end_matches('/');
     let corefiles = parsed
         .iter()
         .filter_map(|(_, _, result)| result.as_ref().ok().map(|(_, c)| c));
-    for (block, d) in hosts_directives(corefiles) {
-        let path = hosts_path(block, d);
-        let Some((directory, name)) = path.rsplit_once('/') else {
-            continue;
-        };
-        if directory != mount || hosts_files.iter().any(|(p, _)| *p == path) {
-            continue;
-        }
-        if let Some((label, _, text)) = keys.iter().find(|(_, k, _)| *k == name) {
-            let entries = hostsfile::parse(text);
-            let label = label.clone();
-            hosts_files.push((path.clone(), HostsFile { label, entries }));
-        }
-    }
+    let hosts_files = read_hosts_files(corefiles, &keys, &selected.mount_path);
     let read_as_hosts = |label: &str| hosts_files.iter().any(|(_, h)| h.label == label);
     let mut files = Vec::new();
     for (label, _, result) in parsed {
@@ -173,6 +156,32 @@ fn check_config_map(
     }
     check(&files, &hosts_files, settings, &mut findings);
     findings.into_verdict()
+}
+
+/// Keys a `hosts` plugin reads from where this ConfigMap is mounted: hosts files, never
+/// Corefiles.
+fn read_hosts_files<'a>(
+    corefiles: impl Iterator<Item = &'a Corefile>,
+    keys: &[(String, &str, Cow<'_, str>)],
+    mount_path: &str,
+) -> HostsFiles {
+    let mut hosts_files = HostsFiles::new();
+    let mount = mount_path.trim_end_matches('/');
+    for (block, d) in hosts_directives(corefiles) {
+        let path = hosts_path(block, d);
+        let Some((directory, name)) = path.rsplit_once('/') else {
+            continue;
+        };
+        if directory != mount || hosts_files.iter().any(|(p, _)| *p == path) {
+            continue;
+        }
+        if let Some((label, _, text)) = keys.iter().find(|(_, k, _)| *k == name) {
+            let entries = hostsfile::parse(text);
+            let label = label.clone();
+            hosts_files.push((path.clone(), HostsFile { label, entries }));
+        }
+    }
+    hosts_files
 }
 
 fn parse_file(key: &str, text: &str) -> Result<(FileKind, Corefile), ParseError> {

@@ -9,6 +9,8 @@
 //! - a config filtered by a `view` is checked for the overlap but neither registered nor
 //!   refused for an identical key: that is how split DNS serves one zone twice.
 
+use std::collections::BTreeMap;
+
 use crate::zone::Transport;
 
 /// One listener of one zone, as `zoneAddr` keys it.
@@ -49,40 +51,51 @@ pub enum Conflict<T> {
     Overlap(T),
 }
 
-/// `zoneOverlap`: the listeners seen so far, each with what the caller needs to name it. A
-/// Corefile has a handful of blocks, so a list searched in full is cheaper than a map (and
-/// smaller in the module).
+/// `zoneOverlap`: the listeners seen so far, each with what the caller needs to name it, by
+/// [`map_key`].
 pub struct Listeners<T> {
-    registered: Vec<(ZoneAddr, T)>,
+    registered: BTreeMap<String, T>,
     /// By the unbound form of a listener, the first registered.
-    unbound: Vec<(ZoneAddr, T)>,
+    unbound: BTreeMap<String, T>,
 }
 
 impl<T: Clone> Default for Listeners<T> {
     fn default() -> Self {
         Listeners {
-            registered: Vec::new(),
-            unbound: Vec::new(),
+            registered: BTreeMap::new(),
+            unbound: BTreeMap::new(),
         }
     }
 }
 
-fn find<'a, T>(list: &'a [(ZoneAddr, T)], key: &ZoneAddr) -> Option<&'a T> {
-    list.iter().find(|(k, _)| k == key).map(|(_, t)| t)
+/// One string per listener: a NUL cannot be part of a zone or an address CoreDNS serves.
+fn map_key(key: &ZoneAddr) -> String {
+    format!(
+        "{}\0{}\0{}\0{}",
+        key.transport.scheme(),
+        key.port,
+        key.zone,
+        key.address
+            .as_deref()
+            .map_or(String::new(), |a| format!("@{a}"))
+    )
 }
 
 impl<T: Clone> Listeners<T> {
     /// `check`: would `key` conflict with a registered listener?
     pub fn check(&self, key: &ZoneAddr) -> Option<Conflict<T>> {
-        if let Some(existing) = find(&self.registered, key) {
+        if let Some(existing) = self.registered.get(&map_key(key)) {
             return Some(Conflict::Defined(existing.clone()));
         }
         let unbound = key.unbound();
-        let already = find(&self.unbound, &unbound)?;
+        let unbound = map_key(&unbound);
+        let already = self.unbound.get(&unbound)?;
         if key.address.is_none() {
             return Some(Conflict::Overlap(already.clone()));
         }
-        find(&self.registered, &unbound).map(|existing| Conflict::Overlap(existing.clone()))
+        self.registered
+            .get(&unbound)
+            .map(|existing| Conflict::Overlap(existing.clone()))
     }
 
     /// `registerAndCheck` for a block without a view, `check` alone (and no "already
@@ -93,11 +106,10 @@ impl<T: Clone> Listeners<T> {
             Some(conflict) => Some(conflict),
             None if filtered => None,
             None => {
-                let unbound = key.unbound();
-                if find(&self.unbound, &unbound).is_none() {
-                    self.unbound.push((unbound, at.clone()));
-                }
-                self.registered.push((key, at));
+                self.unbound
+                    .entry(map_key(&key.unbound()))
+                    .or_insert_with(|| at.clone());
+                self.registered.insert(map_key(&key), at);
                 None
             }
         }

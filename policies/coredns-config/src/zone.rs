@@ -312,6 +312,26 @@ mod tests {
     }
 
     #[test]
+    fn names_and_blanks_as_miekg_dns_takes_them() {
+        // dns.IsDomainName refuses only empty labels and overlong ones.
+        for ok in [
+            "exam ple.com",
+            "a\"b.org",
+            "{x}.org",
+            "\\..org",
+            "a\\046b.org",
+        ] {
+            assert!(normalize_zone(ok).is_ok(), "{ok}");
+        }
+        for bad in [".a.org", "a..org", &format!("{}.org", "x".repeat(64))] {
+            assert!(normalize_zone(bad).is_err(), "{bad}");
+        }
+        assert_eq!(fqdn("\u{212A}ubernetes.Default"), "kubernetes.default.");
+        let key = parse_address("foo://example.org").unwrap_err();
+        assert!(key.contains("no query matches"), "{key}");
+    }
+
+    #[test]
     fn within_zones() {
         assert!(within("a.cluster.local.", "cluster.local."));
         assert!(within("cluster.local.", "cluster.local."));
