@@ -320,7 +320,9 @@ impl<'de: 'a, 'a, V: Views> serde::de::Visitor<'de> for RequestVisitor<'a, V> {
                 "name" => request.name = map.next_value::<Borrowed>()?.0,
                 "namespace" => request.namespace = map.next_value::<Borrowed>()?.0,
                 "operation" => request.operation = map.next_value()?,
-                "userInfo" => request.user_info = map.next_value()?,
+                "userInfo" => {
+                    request.user_info = map.next_value::<Option<UserInfo>>()?.unwrap_or_default()
+                }
                 "object" => match DecodeAs::for_kind::<V>(&request.kind) {
                     Some(view) => {
                         *request.decoded.get_mut() =
@@ -877,8 +879,10 @@ mod tests {
             p.request.user_info.username,
             Cow::Borrowed("system:serviceaccount:kube-system:endpointslice-controller")
         ));
-        let none = Payload::<Settings>::parse(br#"{"request":{}}"#).unwrap();
-        assert_eq!(none.request.user_info.username, "");
+        for none in [r#"{"request":{}}"#, r#"{"request":{"userInfo":null}}"#] {
+            let p = Payload::<Settings>::parse(none.as_bytes()).unwrap();
+            assert_eq!(p.request.user_info.username, "");
+        }
         let bad = Payload::<Settings>::parse(br#"{"request":{"userInfo":{"username":7}}}"#);
         assert!(bad.unwrap_err().contains("userInfo.username"));
     }
