@@ -206,7 +206,12 @@ fn service_defaults(object: &mut Value) {
     if kind == "LoadBalancer" && spec.get("allocateLoadBalancerNodePorts").is_none() {
         spec["allocateLoadBalancerNodePorts"] = json!(true);
     }
-    for (i, port) in spec["ports"].as_array_mut().into_iter().flatten().enumerate() {
+    for (i, port) in spec["ports"]
+        .as_array_mut()
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
         if port.get("protocol").is_none() {
             port["protocol"] = json!("TCP");
         }
@@ -595,14 +600,24 @@ fn service_exposure() -> Vec<Input> {
     let mut inputs = typical_and_minimal(policy, load_balancer(2), settings.clone());
     for n in [10, 100] {
         inputs.push(
-            Input::new(policy, format!("ports-{n}"), load_balancer(n), settings.clone())
-                .in_series("ports"),
+            Input::new(
+                policy,
+                format!("ports-{n}"),
+                load_balancer(n),
+                settings.clone(),
+            )
+            .in_series("ports"),
         );
     }
     for n in SIZES {
         inputs.push(
-            Input::new(policy, format!("endpoints-{n}"), endpoint_slice(n), settings.clone())
-                .in_series("endpoints"),
+            Input::new(
+                policy,
+                format!("endpoints-{n}"),
+                endpoint_slice(n),
+                settings.clone(),
+            )
+            .in_series("endpoints"),
         );
     }
     inputs

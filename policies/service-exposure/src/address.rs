@@ -44,9 +44,14 @@ impl<'t> Written<'t> {
 }
 
 /// The first of `blocks` that holds `addr`, with its reason.
-pub fn denied_by<'d>(addr: IpAddr, blocks: &'d [(IpNet, &'static str)]) -> Option<&'d (IpNet, &'static str)> {
+pub fn denied_by<'d>(
+    addr: IpAddr,
+    blocks: &'d [(IpNet, &'static str)],
+) -> Option<&'d (IpNet, &'static str)> {
     let me = Range::of(&IpNet::from(addr));
-    blocks.iter().find(|(block, _)| Range::of(block).contains(&me))
+    blocks
+        .iter()
+        .find(|(block, _)| Range::of(block).contains(&me))
 }
 
 /// What a C library's `inet_aton` makes of a name, as resolvers and HTTP clients that take an
@@ -60,18 +65,23 @@ pub fn inet_aton(name: &str) -> Option<Ipv4Addr> {
     }
     let mut values = Vec::with_capacity(parts.len());
     for part in &parts {
-        let (digits, radix) = if let Some(hex) = part.strip_prefix("0x").or_else(|| part.strip_prefix("0X")) {
-            (hex, 16)
-        } else if part.len() > 1 && part.starts_with('0') {
-            (&part[1..], 8)
-        } else {
-            (*part, 10)
-        };
+        let (digits, radix) =
+            if let Some(hex) = part.strip_prefix("0x").or_else(|| part.strip_prefix("0X")) {
+                (hex, 16)
+            } else if part.len() > 1 && part.starts_with('0') {
+                (&part[1..], 8)
+            } else {
+                (*part, 10)
+            };
         if digits.is_empty() && radix != 16 {
             return None;
         }
         // "0x" alone reads as zero in glibc.
-        let value = if digits.is_empty() { 0 } else { u64::from_str_radix(digits, radix).ok()? };
+        let value = if digits.is_empty() {
+            0
+        } else {
+            u64::from_str_radix(digits, radix).ok()?
+        };
         if value > u64::from(u32::MAX) {
             return None;
         }
@@ -129,7 +139,11 @@ mod tests {
             ("", None),
         ];
         for (name, want) in cases {
-            assert_eq!(inet_aton(name).map(|a| a.to_string()).as_deref(), *want, "{name}");
+            assert_eq!(
+                inet_aton(name).map(|a| a.to_string()).as_deref(),
+                *want,
+                "{name}"
+            );
         }
     }
 }

@@ -16,8 +16,8 @@
 //! blocks (AWS `fd00:ec2::254`, Alibaba `100.100.100.200`) and the cluster's own hosts it lets
 //! through.
 
-use netsec_shared::net::IpNet;
 use netsec_shared::Findings;
+use netsec_shared::net::IpNet;
 
 use crate::address::{Written, denied_by};
 use crate::names::NameRules;
@@ -30,7 +30,10 @@ pub const MANAGED_BY: &str = "endpointslice.kubernetes.io/managed-by";
 pub fn check_endpoints(findings: &mut Findings, endpoints: &Endpoints<'_>, settings: &Settings) {
     let denied = settings.denied_endpoints();
     for (i, subset) in endpoints.subsets.iter().enumerate() {
-        let lists = [("addresses", &subset.addresses), ("notReadyAddresses", &subset.not_ready_addresses)];
+        let lists = [
+            ("addresses", &subset.addresses),
+            ("notReadyAddresses", &subset.not_ready_addresses),
+        ];
         for (field, addresses) in lists {
             for (j, address) in addresses.iter().enumerate() {
                 let path = || format!("subsets[{i}].{field}[{j}].ip");
@@ -40,7 +43,12 @@ pub fn check_endpoints(findings: &mut Findings, endpoints: &Endpoints<'_>, setti
     }
 }
 
-pub fn check_slice(findings: &mut Findings, namespace: &str, slice: &EndpointSlice<'_>, settings: &Settings) {
+pub fn check_slice(
+    findings: &mut Findings,
+    namespace: &str,
+    slice: &EndpointSlice<'_>,
+    settings: &Settings,
+) {
     let denied = settings.denied_endpoints();
     let names = settings.denied_external_names();
     let domain = settings.cluster_domain();
@@ -63,7 +71,12 @@ pub fn check_slice(findings: &mut Findings, namespace: &str, slice: &EndpointSli
 }
 
 /// One address; the path is only built for a finding (a slice holds up to a thousand).
-fn check_ip(findings: &mut Findings, path: impl Fn() -> String, text: &str, denied: &[(IpNet, &'static str)]) {
+fn check_ip(
+    findings: &mut Findings,
+    path: impl Fn() -> String,
+    text: &str,
+    denied: &[(IpNet, &'static str)],
+) {
     let Some(ip) = Written::parse(text) else {
         findings.violation(path(), format!("{text:?} is not an IP address"));
         return;

@@ -207,7 +207,10 @@ mod tests {
         }
     }
 
-    fn internal(pairs: &[(&'static str, &'static str)], class: Option<&str>) -> Option<&'static str> {
+    fn internal(
+        pairs: &[(&'static str, &'static str)],
+        class: Option<&str>,
+    ) -> Option<&'static str> {
         internal_by(&meta(pairs), class, |_| true).map(|p| p.id)
     }
 
@@ -223,7 +226,11 @@ mod tests {
             (&[(AWS_INTERNAL, "")], None, None),
             // The in-tree provider does not read the scheme.
             (&[(AWS_SCHEME, "internal")], None, None),
-            (&[(AWS_SCHEME, "internal")], Some(AWS_LBC_CLASS), Some("aws")),
+            (
+                &[(AWS_SCHEME, "internal")],
+                Some(AWS_LBC_CLASS),
+                Some("aws"),
+            ),
             (
                 &[(AWS_SCHEME, "internal"), (AWS_TYPE, "external")],
                 None,
@@ -242,8 +249,16 @@ mod tests {
             (&[(AZURE, "true")], None, Some("azure")),
             (&[(AZURE, "True")], None, None),
             (&[(AZURE, "true")], Some("example.com/lb"), None),
-            (&[("networking.gke.io/load-balancer-type", "Internal")], None, Some("gcp")),
-            (&[("cloud.google.com/load-balancer-type", "internal")], None, Some("gcp")),
+            (
+                &[("networking.gke.io/load-balancer-type", "Internal")],
+                None,
+                Some("gcp"),
+            ),
+            (
+                &[("cloud.google.com/load-balancer-type", "internal")],
+                None,
+                Some("gcp"),
+            ),
             // The new annotation wins over the deprecated one.
             (
                 &[
@@ -256,27 +271,42 @@ mod tests {
             (&[], Some(GKE_INTERNAL_CLASS), Some("gcp")),
             (&[], Some("networking.gke.io/l4-regional-external"), None),
             (
-                &[("service.beta.kubernetes.io/oci-load-balancer-internal", "true")],
+                &[(
+                    "service.beta.kubernetes.io/oci-load-balancer-internal",
+                    "true",
+                )],
                 None,
                 Some("oci"),
             ),
             (
-                &[("service.kubernetes.io/ibm-load-balancer-cloud-provider-ip-type", "public")],
+                &[(
+                    "service.kubernetes.io/ibm-load-balancer-cloud-provider-ip-type",
+                    "public",
+                )],
                 None,
                 None,
             ),
             (
-                &[("service.kubernetes.io/ibm-load-balancer-cloud-provider-ip-type", "private")],
+                &[(
+                    "service.kubernetes.io/ibm-load-balancer-cloud-provider-ip-type",
+                    "private",
+                )],
                 None,
                 Some("ibm"),
             ),
             (
-                &[("service.kubernetes.io/qcloud-loadbalancer-internal-subnetid", "subnet-1")],
+                &[(
+                    "service.kubernetes.io/qcloud-loadbalancer-internal-subnetid",
+                    "subnet-1",
+                )],
                 None,
                 Some("tencent"),
             ),
             (
-                &[("service.beta.kubernetes.io/alibaba-cloud-loadbalancer-address-type", "internet")],
+                &[(
+                    "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-address-type",
+                    "internet",
+                )],
                 None,
                 None,
             ),
@@ -295,7 +325,10 @@ mod tests {
     fn only_trusted_providers_count() {
         let m = meta(&[(AZURE, "true")]);
         assert!(internal_by(&m, None, |id| id == "aws").is_none());
-        assert_eq!(internal_by(&m, None, |id| id == "azure").map(|p| p.id), Some("azure"));
+        assert_eq!(
+            internal_by(&m, None, |id| id == "azure").map(|p| p.id),
+            Some("azure")
+        );
         assert_eq!(provider_ids().count(), PROVIDERS.len());
     }
 }

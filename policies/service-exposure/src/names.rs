@@ -24,7 +24,8 @@ const LOOPBACK_NAMES: &[&str] = &[
 
 /// Namespaces every cluster has: `<service>.<namespace>` reaches them through the search path,
 /// and none of them is a public top-level domain.
-const WELL_KNOWN_NAMESPACES: &[&str] = &["default", "kube-system", "kube-public", "kube-node-lease"];
+const WELL_KNOWN_NAMESPACES: &[&str] =
+    &["default", "kube-system", "kube-public", "kube-node-lease"];
 
 /// What the rules need to judge a name.
 pub struct NameRules<'s> {
@@ -171,23 +172,50 @@ mod tests {
             ("LOCALHOST.", "resolves to the loopback address"),
             ("app.localhost", "resolves to the loopback address"),
             ("ip6-localhost", "resolves to the loopback address"),
-            ("169.254.169.254", "is an IP address literal (the address 169.254.169.254)"),
-            ("010.0.0.1", "(the address 10.0.0.1 to Kubernetes and Go, 8.0.0.1 to C libraries)"),
+            (
+                "169.254.169.254",
+                "is an IP address literal (the address 169.254.169.254)",
+            ),
+            (
+                "010.0.0.1",
+                "(the address 10.0.0.1 to Kubernetes and Go, 8.0.0.1 to C libraries)",
+            ),
             ("2852039166", "(the address 169.254.169.254 to C libraries)"),
-            ("0xa9.0xfe.0xa9.0xfe", "the address 169.254.169.254 to C libraries"),
-            ("kubernetes.default.svc.cluster.local", "is a name of namespace \"default\""),
-            ("kubernetes.default.svc", "is a name of namespace \"default\""),
+            (
+                "0xa9.0xfe.0xa9.0xfe",
+                "the address 169.254.169.254 to C libraries",
+            ),
+            (
+                "kubernetes.default.svc.cluster.local",
+                "is a name of namespace \"default\"",
+            ),
+            (
+                "kubernetes.default.svc",
+                "is a name of namespace \"default\"",
+            ),
             ("kubernetes.default", "is a name of namespace \"default\""),
-            ("coredns.kube-system.svc.cluster.local.", "namespace \"kube-system\""),
-            ("pod-0.db.payments.svc.cluster.local", "namespace \"payments\""),
-            ("10-0-0-1.payments.pod.cluster.local", "namespace \"payments\""),
+            (
+                "coredns.kube-system.svc.cluster.local.",
+                "namespace \"kube-system\"",
+            ),
+            (
+                "pod-0.db.payments.svc.cluster.local",
+                "namespace \"payments\"",
+            ),
+            (
+                "10-0-0-1.payments.pod.cluster.local",
+                "namespace \"payments\"",
+            ),
             ("web.team-a.svc.cluster.local", ""),
             ("web.team-a", ""),
             ("cluster.local", ""),
             ("svc.cluster.local", ""),
             ("example.svc", ""),
             ("metadata", "matches \"metadata\" of deniedExternalNames"),
-            ("metadata.google.internal.", "matches \"metadata.google.internal\""),
+            (
+                "metadata.google.internal.",
+                "matches \"metadata.google.internal\"",
+            ),
             ("169.254.169.254.nip.io", "matches \"*.nip.io\""),
             ("nip.io", ""),
             ("metadata.example.com", ""),
@@ -216,6 +244,9 @@ mod tests {
         let m = f.into_verdict().message().unwrap();
         let paths: Vec<&str> = m.lines().map(|l| l.split(' ').next().unwrap()).collect();
         assert_eq!(paths, ["p"], "{m}");
-        assert!(m.contains("p \"x.b.svc.corp.internal\" is a name of namespace \"b\""), "{m}");
+        assert!(
+            m.contains("p \"x.b.svc.corp.internal\" is a name of namespace \"b\""),
+            "{m}"
+        );
     }
 }

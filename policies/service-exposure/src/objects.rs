@@ -24,7 +24,12 @@ pub struct ServiceSpec<'a> {
     /// Empty or absent is `ClusterIP`, the API server's default.
     #[serde(default, borrow, rename = "type")]
     pub type_: Option<Cow<'a, str>>,
-    #[serde(default, borrow, rename = "externalIPs", deserialize_with = "null_as_empty")]
+    #[serde(
+        default,
+        borrow,
+        rename = "externalIPs",
+        deserialize_with = "null_as_empty"
+    )]
     pub external_ips: Vec<Borrowed<'a>>,
     #[serde(default, deserialize_with = "null_as_empty")]
     pub ports: Vec<ServicePort>,
@@ -119,7 +124,10 @@ mod tests {
         let svc: Service = netsec_shared::json::from_str(json).unwrap();
         let spec = &svc.spec;
         assert_eq!(spec.type_.as_deref(), Some("LoadBalancer"));
-        assert!(matches!(spec.external_ips[0].0, Cow::Borrowed("203.0.113.1")));
+        assert!(matches!(
+            spec.external_ips[0].0,
+            Cow::Borrowed("203.0.113.1")
+        ));
         assert_eq!(spec.ports[0].node_port, Some(30080));
         assert_eq!(&*spec.load_balancer_source_ranges[0], " 10.0.0.0/8");
         assert_eq!(spec.allocate_load_balancer_node_ports, Some(false));
@@ -129,8 +137,15 @@ mod tests {
         )
         .unwrap();
         assert!(null_lists.spec.external_ips.is_empty());
-        for bad in [r#"{"spec":[]}"#, r#"{"spec":{"externalIPs":[7]}}"#, r#"{"spec":{"ports":[{"nodePort":"x"}]}}"#] {
-            assert!(netsec_shared::json::from_str::<Service>(bad).is_err(), "{bad}");
+        for bad in [
+            r#"{"spec":[]}"#,
+            r#"{"spec":{"externalIPs":[7]}}"#,
+            r#"{"spec":{"ports":[{"nodePort":"x"}]}}"#,
+        ] {
+            assert!(
+                netsec_shared::json::from_str::<Service>(bad).is_err(),
+                "{bad}"
+            );
         }
     }
 

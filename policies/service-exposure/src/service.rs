@@ -15,7 +15,10 @@ use crate::settings::Settings;
 pub const SOURCE_RANGES_ANNOTATION: &str = "service.beta.kubernetes.io/load-balancer-source-ranges";
 
 /// MetalLB's address requests, the successors of the deprecated `spec.loadBalancerIP`.
-const METALLB_IP_ANNOTATIONS: [&str; 2] = ["metallb.universe.tf/loadBalancerIPs", "metallb.io/loadBalancerIPs"];
+const METALLB_IP_ANNOTATIONS: [&str; 2] = [
+    "metallb.universe.tf/loadBalancerIPs",
+    "metallb.io/loadBalancerIPs",
+];
 
 pub fn check(findings: &mut Findings, namespace: &str, service: &Service<'_>, settings: &Settings) {
     let spec = &service.spec;
@@ -80,7 +83,10 @@ fn source_ranges<'s>(service: &'s Service<'_>) -> Option<(String, Vec<&'s str>)>
         let entries = field.iter().map(|r| r.trim()).collect();
         return Some(("spec.loadBalancerSourceRanges".to_string(), entries));
     }
-    let value = service.metadata.annotation(SOURCE_RANGES_ANNOTATION)?.trim();
+    let value = service
+        .metadata
+        .annotation(SOURCE_RANGES_ANNOTATION)?
+        .trim();
     if value.is_empty() {
         return None;
     }
@@ -108,7 +114,10 @@ fn load_balancer(
             ),
         );
     }
-    let class = spec.load_balancer_class.as_deref().filter(|c| !c.is_empty());
+    let class = spec
+        .load_balancer_class
+        .as_deref()
+        .filter(|c| !c.is_empty());
     if let (Some(class), Some(allowed)) = (class, &settings.allowed_load_balancer_classes)
         && !allowed.iter().any(|c| c == class)
     {
@@ -124,8 +133,15 @@ fn load_balancer(
     requested_ips(findings, service, settings);
 
     // Internal by a trusted provider's annotation, or by a private class: nothing else to judge.
-    let private_class = class.is_some_and(|c| settings.internal_load_balancer_classes.iter().any(|i| i == c));
-    if private_class || internal_by(&service.metadata, class, |id| settings.trusts_provider(id)).is_some() {
+    let private_class = class.is_some_and(|c| {
+        settings
+            .internal_load_balancer_classes
+            .iter()
+            .any(|i| i == c)
+    });
+    if private_class
+        || internal_by(&service.metadata, class, |id| settings.trusts_provider(id)).is_some()
+    {
         return;
     }
     let ranges = source_ranges(service);
@@ -134,7 +150,10 @@ fn load_balancer(
             None => true,
             Some((_, entries)) => admits_everyone(entries),
         };
-        let policy = spec.external_traffic_policy.as_deref().filter(|p| !p.is_empty());
+        let policy = spec
+            .external_traffic_policy
+            .as_deref()
+            .filter(|p| !p.is_empty());
         if everyone && policy.unwrap_or("Cluster") == "Cluster" {
             findings.warn(
                 "spec.externalTrafficPolicy is Cluster on a public load balancer: nodes forward \
@@ -168,13 +187,22 @@ fn load_balancer(
 /// Do the entries admit every IPv4 or every IPv6 client? Entries that do not parse count for
 /// nothing here; they are reported where they are checked.
 fn admits_everyone(entries: &[&str]) -> bool {
-    let nets: Vec<IpNet> = entries.iter().filter_map(|e| parse_cidr_sloppy(e)).collect();
+    let nets: Vec<IpNet> = entries
+        .iter()
+        .filter_map(|e| parse_cidr_sloppy(e))
+        .collect();
     [netsec_shared::net::any_v4(), netsec_shared::net::any_v6()]
         .iter()
         .any(|all| first_uncovered(all, &nets).is_none())
 }
 
-fn check_source_range(findings: &mut Findings, path: &str, entry: &str, allowed: &[IpNet], settings: &Settings) {
+fn check_source_range(
+    findings: &mut Findings,
+    path: &str,
+    entry: &str,
+    allowed: &[IpNet],
+    settings: &Settings,
+) {
     let Some(net) = parse_cidr_sloppy(entry) else {
         findings.violation(
             path,
@@ -213,7 +241,12 @@ fn requested_ips(findings: &mut Findings, service: &Service<'_>, settings: &Sett
         return;
     };
     let mut requested: Vec<(String, &str)> = Vec::new();
-    if let Some(ip) = service.spec.load_balancer_ip.as_deref().filter(|ip| !ip.is_empty()) {
+    if let Some(ip) = service
+        .spec
+        .load_balancer_ip
+        .as_deref()
+        .filter(|ip| !ip.is_empty())
+    {
         requested.push(("spec.loadBalancerIP".to_string(), ip));
     }
     for key in METALLB_IP_ANNOTATIONS {
@@ -240,7 +273,13 @@ fn requested_ips(findings: &mut Findings, service: &Service<'_>, settings: &Sett
 }
 
 /// Node ports of NodePort and LoadBalancer Services: where they may be opened, and in what range.
-fn node_ports(findings: &mut Findings, namespace: &str, service: &Service<'_>, settings: &Settings, load_balancer: bool) {
+fn node_ports(
+    findings: &mut Findings,
+    namespace: &str,
+    service: &Service<'_>,
+    settings: &Settings,
+    load_balancer: bool,
+) {
     let spec = &service.spec;
     let allowed = settings
         .node_port_namespaces
@@ -315,7 +354,11 @@ fn listing<S: AsRef<str>>(items: &[S]) -> String {
     if items.is_empty() {
         "none".to_string()
     } else {
-        items.iter().map(AsRef::as_ref).collect::<Vec<_>>().join(", ")
+        items
+            .iter()
+            .map(AsRef::as_ref)
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -327,6 +370,18 @@ fn internal_hints(settings: &Settings) -> String {
         .take(3)
         .map(|p| p.hint)
         .collect();
-    let more = crate::internal::PROVIDERS.iter().filter(|p| settings.trusts_provider(p.id)).count() > 3;
-    format!("{}{}", hints.join("; "), if more { "; or another provider's, see the README" } else { "" })
+    let more = crate::internal::PROVIDERS
+        .iter()
+        .filter(|p| settings.trusts_provider(p.id))
+        .count()
+        > 3;
+    format!(
+        "{}{}",
+        hints.join("; "),
+        if more {
+            "; or another provider's, see the README"
+        } else {
+            ""
+        }
+    )
 }

@@ -75,9 +75,15 @@ pub const DEFAULT_DENIED_EXTERNAL_NAMES: &[&str] = &[
 
 /// Addresses no user-written endpoint may have, each with why.
 pub const DEFAULT_DENIED_ENDPOINT_CIDRS: &[(&str, &str)] = &[
-    ("0.0.0.0/8", "\"this network\": 0.0.0.0 reaches the node itself"),
+    (
+        "0.0.0.0/8",
+        "\"this network\": 0.0.0.0 reaches the node itself",
+    ),
     ("127.0.0.0/8", "loopback: the node itself"),
-    ("169.254.0.0/16", "link-local: the cloud metadata service 169.254.169.254"),
+    (
+        "169.254.0.0/16",
+        "link-local: the cloud metadata service 169.254.169.254",
+    ),
     ("100.100.100.200/32", "the Alibaba Cloud metadata service"),
     ("168.63.129.16/32", "the Azure WireServer"),
     ("192.0.0.192/32", "the Oracle Cloud metadata service"),
@@ -85,7 +91,10 @@ pub const DEFAULT_DENIED_ENDPOINT_CIDRS: &[(&str, &str)] = &[
     ("::1/128", "loopback: the node itself"),
     ("fe80::/10", "link-local"),
     ("fd00:ec2::254/128", "the AWS metadata service (IPv6)"),
-    ("fd20:ce::254/128", "the Google Cloud metadata service (IPv6)"),
+    (
+        "fd20:ce::254/128",
+        "the Google Cloud metadata service (IPv6)",
+    ),
 ];
 
 /// The users the endpoint controllers of kube-controller-manager write as: one service account
@@ -142,7 +151,10 @@ impl Settings {
 
     /// The cluster domain, lower-case, without a trailing dot.
     pub fn cluster_domain(&self) -> String {
-        let domain = self.cluster_domain.as_deref().unwrap_or(DEFAULT_CLUSTER_DOMAIN);
+        let domain = self
+            .cluster_domain
+            .as_deref()
+            .unwrap_or(DEFAULT_CLUSTER_DOMAIN);
         domain.trim_end_matches('.').to_ascii_lowercase()
     }
 
@@ -200,9 +212,15 @@ impl Validate for Settings {
         let cidr_lists: [(&str, Option<&[String]>); 5] = [
             ("allowedExternalIPs", Some(&self.allowed_external_ips)),
             ("allowedSourceRanges", Some(&self.allowed_source_ranges)),
-            ("allowedLoadBalancerIPs", self.allowed_load_balancer_ips.as_deref()),
+            (
+                "allowedLoadBalancerIPs",
+                self.allowed_load_balancer_ips.as_deref(),
+            ),
             ("deniedEndpointCIDRs", self.denied_endpoint_cidrs.as_deref()),
-            ("apiServerAndNodeCIDRs", Some(&self.api_server_and_node_cidrs)),
+            (
+                "apiServerAndNodeCIDRs",
+                Some(&self.api_server_and_node_cidrs),
+            ),
         ];
         for (setting, list) in cidr_lists {
             for (i, cidr) in list.unwrap_or_default().iter().enumerate() {
@@ -249,8 +267,14 @@ impl Validate for Settings {
             }
         }
         let classes = [
-            ("internalLoadBalancerClasses", Some(&self.internal_load_balancer_classes)),
-            ("allowedLoadBalancerClasses", self.allowed_load_balancer_classes.as_ref()),
+            (
+                "internalLoadBalancerClasses",
+                Some(&self.internal_load_balancer_classes),
+            ),
+            (
+                "allowedLoadBalancerClasses",
+                self.allowed_load_balancer_classes.as_ref(),
+            ),
         ];
         for (setting, list) in classes {
             for (i, class) in list.into_iter().flatten().enumerate() {
@@ -327,11 +351,19 @@ mod tests {
         assert_eq!(s, Settings::default());
         assert_eq!(s.node_port_range(), (30000, 32767));
         assert_eq!(s.cluster_domain(), "cluster.local");
-        assert!(s.denied_external_names().contains(&"metadata.google.internal"));
-        assert!(s.is_endpoint_controller("system:serviceaccount:kube-system:endpointslice-controller"));
+        assert!(
+            s.denied_external_names()
+                .contains(&"metadata.google.internal")
+        );
+        assert!(
+            s.is_endpoint_controller("system:serviceaccount:kube-system:endpointslice-controller")
+        );
         assert!(!s.is_endpoint_controller("alice"));
         assert!(s.trusts_provider("aws") && s.trusts_provider("azure"));
-        assert_eq!(s.denied_endpoints().len(), DEFAULT_DENIED_ENDPOINT_CIDRS.len());
+        assert_eq!(
+            s.denied_endpoints().len(),
+            DEFAULT_DENIED_ENDPOINT_CIDRS.len()
+        );
         assert!(s.allowed_load_balancer_ips().is_none());
         let nulls: Settings = parse_settings(
             br#"{"deniedExternalNames": null, "loadBalancerNamespaces": null, "allowedSourceRanges": null}"#,
@@ -364,7 +396,10 @@ mod tests {
                 None,
             ),
             (r#"{"nodePortRange": "30000"}"#, None),
-            (r#"{"allowedExternalIps": []}"#, Some("unknown field `allowedExternalIps`")),
+            (
+                r#"{"allowedExternalIps": []}"#,
+                Some("unknown field `allowedExternalIps`"),
+            ),
             (
                 r#"{"allowedExternalIPs": ["203.0.113.0/33"]}"#,
                 Some("allowedExternalIPs[0]: \"203.0.113.0/33\" is not a valid CIDR block"),
@@ -385,11 +420,19 @@ mod tests {
                 r#"{"loadBalancerNamespaces": ["Team_A"]}"#,
                 Some("loadBalancerNamespaces[0]: \"Team_A\" is not a namespace name"),
             ),
-            (r#"{"nodePortNamespaces": [""]}"#, Some("nodePortNamespaces[0]")),
-            (r#"{"exemptNamespaces": ["a b"]}"#, Some("exemptNamespaces[0]")),
+            (
+                r#"{"nodePortNamespaces": [""]}"#,
+                Some("nodePortNamespaces[0]"),
+            ),
+            (
+                r#"{"exemptNamespaces": ["a b"]}"#,
+                Some("exemptNamespaces[0]"),
+            ),
             (
                 r#"{"loadBalancerProviders": ["amazon"]}"#,
-                Some("loadBalancerProviders[0]: \"amazon\" is not a provider the policy knows; use one of aws, azure, gcp"),
+                Some(
+                    "loadBalancerProviders[0]: \"amazon\" is not a provider the policy knows; use one of aws, azure, gcp",
+                ),
             ),
             (
                 r#"{"allowedLoadBalancerClasses": ["nlb"]}"#,
@@ -401,19 +444,38 @@ mod tests {
             ),
             (
                 r#"{"nodePortRange": "32767-30000"}"#,
-                Some("nodePortRange: \"32767-30000\" is not a port range such as 30000-32767: 32767 is above 30000"),
+                Some(
+                    "nodePortRange: \"32767-30000\" is not a port range such as 30000-32767: 32767 is above 30000",
+                ),
             ),
             (r#"{"nodePortRange": "0-10"}"#, Some("nodePortRange")),
             (r#"{"nodePortRange": "30000-70000"}"#, Some("nodePortRange")),
-            (r#"{"clusterDomain": "cluster_local"}"#, Some("clusterDomain")),
+            (
+                r#"{"clusterDomain": "cluster_local"}"#,
+                Some("clusterDomain"),
+            ),
             (
                 r#"{"deniedExternalNames": ["Metadata"]}"#,
-                Some("deniedExternalNames[0]: \"Metadata\" is not a DNS name or *.domain pattern: it must be lower-case"),
+                Some(
+                    "deniedExternalNames[0]: \"Metadata\" is not a DNS name or *.domain pattern: it must be lower-case",
+                ),
             ),
-            (r#"{"deniedExternalNames": ["*.*.x.io"]}"#, Some("deniedExternalNames[0]")),
-            (r#"{"endpointControllers": [""]}"#, Some("endpointControllers[0]")),
-            (r#"{"allowPublicLoadBalancers": "yes"}"#, Some("allowPublicLoadBalancers: invalid type")),
-            (r#"{"nodePortRange": 30000}"#, Some("nodePortRange: invalid type")),
+            (
+                r#"{"deniedExternalNames": ["*.*.x.io"]}"#,
+                Some("deniedExternalNames[0]"),
+            ),
+            (
+                r#"{"endpointControllers": [""]}"#,
+                Some("endpointControllers[0]"),
+            ),
+            (
+                r#"{"allowPublicLoadBalancers": "yes"}"#,
+                Some("allowPublicLoadBalancers: invalid type"),
+            ),
+            (
+                r#"{"nodePortRange": 30000}"#,
+                Some("nodePortRange: invalid type"),
+            ),
         ];
         netsec_shared::testing::assert_settings_table::<Settings>(cases);
     }
