@@ -1,7 +1,7 @@
 //! Settings of `service-exposure`.
 
 use netsec_shared::host::check_domain;
-use netsec_shared::net::{IpNet, any_v4, any_v6, first_uncovered, parse_ip_or_cidr};
+use netsec_shared::net::{IpNet, any_v4, any_v6, first_uncovered, normalize, parse_ip_or_cidr};
 use netsec_shared::request::null_as_empty;
 use netsec_shared::{ExemptNamespaces, SettingsErrors, Validate};
 use serde::Deserialize;
@@ -122,16 +122,24 @@ impl Settings {
         self.allowed_load_balancer_ips.as_deref().map(nets)
     }
 
-    /// The blocks no user-written endpoint may reach, each with why.
+    /// The blocks no user-written endpoint may reach, each with why: a listed block that is one
+    /// of the defaults keeps the default's reason, so spelling the defaults out changes nothing.
     pub fn denied_endpoints(&self) -> Vec<(IpNet, &'static str)> {
-        let mut denied: Vec<(IpNet, &'static str)> = match &self.denied_endpoint_cidrs {
-            None => DEFAULT_DENIED_ENDPOINT_CIDRS
+        let defaults = || {
+            DEFAULT_DENIED_ENDPOINT_CIDRS
                 .iter()
                 .filter_map(|(cidr, why)| parse_ip_or_cidr(cidr).ok().map(|n| (n, *why)))
-                .collect(),
+        };
+        let mut denied: Vec<(IpNet, &'static str)> = match &self.denied_endpoint_cidrs {
+            None => defaults().collect(),
             Some(list) => nets(list)
                 .into_iter()
-                .map(|n| (n, "listed in deniedEndpointCIDRs"))
+                .map(|n| {
+                    let why = defaults()
+                        .find(|(d, _)| normalize(d) == normalize(&n))
+                        .map_or("listed in deniedEndpointCIDRs", |(_, why)| why);
+                    (n, why)
+                })
                 .collect(),
         };
         denied.extend(
@@ -377,6 +385,21 @@ mod tests {
         )
         .unwrap();
         assert_eq!(custom.denied_endpoints().len(), 2);
+        let spelt: Settings =
+            parse_settings(br#"{"deniedEndpointCIDRs": ["169.254.0.0/16", "10.0.0.0/8"]}"#)
+                .unwrap();
+        let reasons: Vec<&str> = spelt
+            .denied_endpoints()
+            .iter()
+            .map(|(_, why)| *why)
+            .collect();
+        assert_eq!(
+            reasons,
+            [
+                "link-local: the cloud metadata service 169.254.169.254",
+                "listed in deniedEndpointCIDRs"
+            ]
+        );
         assert!(custom.is_endpoint_controller("my-controller"));
         assert!(!custom.is_endpoint_controller("system:kube-controller-manager"));
         assert!(custom.trusts_provider("gcp") && !custom.trusts_provider("aws"));
