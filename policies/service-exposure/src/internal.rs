@@ -214,9 +214,12 @@ mod tests {
         internal_by(&meta(pairs), class, |_| true).map(|p| p.id)
     }
 
+    /// Annotations, class, and the provider that reads the Service as internal.
+    type Case<'a> = (&'a [(&'a str, &'a str)], Option<&'a str>, Option<&'a str>);
+
     #[test]
     fn readings_table() {
-        let cases: &[(&[(&str, &str)], Option<&str>, Option<&str>)] = &[
+        let cases: &[Case] = &[
             (&[], None, None),
             (&[(AWS_INTERNAL, "true")], None, Some("aws")),
             (&[(AWS_INTERNAL, "0.0.0.0/0")], None, Some("aws")),
