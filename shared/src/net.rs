@@ -282,6 +282,14 @@ pub fn any_v6() -> IpNet {
     IpNet::V6(Ipv6Net::new(Ipv6Addr::UNSPECIFIED, 0).expect("/0 is a valid prefix"))
 }
 
+/// The whole address space (`0.0.0.0/0`, else `::/0`) that the blocks together cover, if any: a
+/// client allow-list that covers one admits everyone of that family.
+pub fn covered_family(nets: &[IpNet]) -> Option<IpNet> {
+    [any_v4(), any_v6()]
+        .into_iter()
+        .find(|all| first_uncovered(all, nets).is_none())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -432,6 +440,13 @@ mod tests {
             None
         );
         assert!(first_uncovered(&n("::/0"), &[n("0.0.0.0/0")]).is_some());
+        assert_eq!(
+            covered_family(&[n("0.0.0.0/1"), n("128.0.0.0/1")]),
+            Some(any_v4())
+        );
+        assert_eq!(covered_family(&[n("::ffff:0:0/96")]), Some(any_v4()));
+        assert_eq!(covered_family(&[n("::/1"), n("8000::/1")]), Some(any_v4()));
+        assert_eq!(covered_family(&[n("10.0.0.0/8"), n("2001:db8::/32")]), None);
         assert_eq!(
             first_uncovered(&n("10.0.0.0/8"), &[]),
             Some("10.0.0.0".parse().unwrap())

@@ -2,7 +2,7 @@
 
 use netsec_shared::Findings;
 use netsec_shared::annotations::split_list;
-use netsec_shared::net::{IpNet, first_uncovered, normalize, parse_cidr_sloppy};
+use netsec_shared::net::{IpNet, covered_family, first_uncovered, normalize, parse_cidr_sloppy};
 
 use crate::address::Written;
 use crate::internal::internal_by;
@@ -191,9 +191,7 @@ fn admits_everyone(entries: &[&str]) -> bool {
         .iter()
         .filter_map(|e| parse_cidr_sloppy(e))
         .collect();
-    [netsec_shared::net::any_v4(), netsec_shared::net::any_v6()]
-        .iter()
-        .any(|all| first_uncovered(all, &nets).is_none())
+    covered_family(&nets).is_some()
 }
 
 fn check_source_range(

@@ -1,7 +1,7 @@
 //! Settings of `service-exposure`.
 
 use netsec_shared::host::check_domain;
-use netsec_shared::net::{IpNet, any_v4, any_v6, first_uncovered, normalize, parse_ip_or_cidr};
+use netsec_shared::net::{IpNet, any_v4, covered_family, normalize, parse_ip_or_cidr};
 use netsec_shared::request::null_as_empty;
 use netsec_shared::{ExemptNamespaces, SettingsErrors, Validate};
 use serde::Deserialize;
@@ -241,20 +241,15 @@ impl Validate for Settings {
             }
         }
         // A source-range allow-list that admits every client restricts nothing.
-        let ranges = nets(&self.allowed_source_ranges);
-        if !ranges.is_empty() {
-            for (family, all) in [("IPv4", any_v4()), ("IPv6", any_v6())] {
-                if first_uncovered(&all, &ranges).is_none() {
-                    errors.add(
-                        "allowedSourceRanges",
-                        format!(
-                            "covers every {family} address ({all}), so it restricts nothing; list \
-                             only the client networks, or set allowPublicLoadBalancers"
-                        ),
-                    );
-                    break;
-                }
-            }
+        if let Some(all) = covered_family(&self.allowed_source_ranges()) {
+            let family = if all == any_v4() { "IPv4" } else { "IPv6" };
+            errors.add(
+                "allowedSourceRanges",
+                format!(
+                    "covers every {family} address ({all}), so it restricts nothing; list only \
+                     the client networks, or set allowPublicLoadBalancers"
+                ),
+            );
         }
         if let Some(list) = &self.load_balancer_namespaces {
             list.validate("loadBalancerNamespaces", errors);
