@@ -176,6 +176,7 @@ fn apply_defaults(kind: &str, object: &mut Value) {
             }
         }
         "Ingress" => object["status"] = json!({"loadBalancer": {}}),
+        "Service" => service_defaults(object),
         "Namespace" => {
             let name = object["metadata"]["name"].clone();
             object["metadata"]["labels"]["kubernetes.io/metadata.name"] = name;
@@ -184,6 +185,44 @@ fn apply_defaults(kind: &str, object: &mut Value) {
         }
         _ => {}
     }
+}
+
+/// What the API server fills into a Service before admission: the defaults, and the cluster IP
+/// and node ports it allocates (in the registry's BeginCreate, before validating admission).
+fn service_defaults(object: &mut Value) {
+    let spec = &mut object["spec"];
+    let kind = spec["type"].as_str().unwrap_or("ClusterIP").to_string();
+    spec["type"] = json!(kind);
+    spec["sessionAffinity"] = json!("None");
+    spec["clusterIP"] = json!("10.96.148.21");
+    spec["clusterIPs"] = json!(["10.96.148.21"]);
+    spec["ipFamilies"] = json!(["IPv4"]);
+    spec["ipFamilyPolicy"] = json!("SingleStack");
+    spec["internalTrafficPolicy"] = json!("Cluster");
+    let node_ports = kind == "NodePort" || kind == "LoadBalancer";
+    if node_ports && spec.get("externalTrafficPolicy").is_none() {
+        spec["externalTrafficPolicy"] = json!("Cluster");
+    }
+    if kind == "LoadBalancer" && spec.get("allocateLoadBalancerNodePorts").is_none() {
+        spec["allocateLoadBalancerNodePorts"] = json!(true);
+    }
+    for (i, port) in spec["ports"]
+        .as_array_mut()
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        if port.get("protocol").is_none() {
+            port["protocol"] = json!("TCP");
+        }
+        if port.get("targetPort").is_none() {
+            port["targetPort"] = port["port"].clone();
+        }
+        if node_ports && port.get("nodePort").is_none() {
+            port["nodePort"] = json!(30000 + i);
+        }
+    }
+    object["status"] = json!({"loadBalancer": {}});
 }
 
 /// The `fieldsV1` set of a manifest: `f:<field>` for every field, `k:{"name":...}` for the
@@ -229,6 +268,7 @@ pub fn all() -> Vec<Input> {
     inputs.extend(network_policy_presence());
     inputs.extend(coredns_config());
     inputs.extend(mesh_injection());
+    inputs.extend(service_exposure());
     inputs
 }
 
@@ -510,5 +550,75 @@ fn mesh_injection() -> Vec<Input> {
         )
         .with_cluster(vec![namespace]),
     );
+    inputs
+}
+
+/// A LoadBalancer of `ports` ports for an ingress controller, limited to the office networks.
+fn load_balancer(ports: usize) -> Value {
+    let ports: Vec<Value> = (0..ports)
+        .map(|i| json!({"name": format!("port-{i}"), "port": 8000 + i, "targetPort": 8000 + i}))
+        .collect();
+    json!({
+        "apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": "ingress-nginx-controller", "namespace": "ingress-nginx",
+                     "labels": {"app.kubernetes.io/name": "ingress-nginx",
+                                "app.kubernetes.io/component": "controller"},
+                     "annotations": {"service.beta.kubernetes.io/aws-load-balancer-type": "nlb"}},
+        "spec": {"type": "LoadBalancer", "externalTrafficPolicy": "Local",
+                 "loadBalancerSourceRanges": ["198.51.100.0/24", "203.0.113.0/25"],
+                 "selector": {"app.kubernetes.io/name": "ingress-nginx",
+                              "app.kubernetes.io/component": "controller"},
+                 "ports": ports}
+    })
+}
+
+/// An EndpointSlice of `endpoints` addresses written by hand for a selector-less Service.
+fn endpoint_slice(endpoints: usize) -> Value {
+    let endpoints: Vec<Value> = (0..endpoints)
+        .map(|i| {
+            json!({"addresses": [format!("10.{}.{}.{}", 20 + i / 65536, (i / 256) % 256, i % 256)],
+                   "conditions": {"ready": true, "serving": true, "terminating": false},
+                   "nodeName": format!("worker-{}", i % 16)})
+        })
+        .collect();
+    json!({
+        "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+        "metadata": {"name": "legacy-db-1", "namespace": "payments",
+                     "labels": {"kubernetes.io/service-name": "legacy-db",
+                                "endpointslice.kubernetes.io/managed-by": "ops.example.com"}},
+        "addressType": "IPv4",
+        "endpoints": endpoints,
+        "ports": [{"name": "pg", "port": 5432, "protocol": "TCP"}]
+    })
+}
+
+fn service_exposure() -> Vec<Input> {
+    let policy = "service-exposure";
+    let settings = json!({"allowedSourceRanges": ["198.51.100.0/24", "203.0.113.0/24"],
+                          "nodePortNamespaces": ["ingress-nginx"],
+                          "apiServerAndNodeCIDRs": ["192.168.10.0/24"]});
+    let mut inputs = typical_and_minimal(policy, load_balancer(2), settings.clone());
+    for n in [10, 100] {
+        inputs.push(
+            Input::new(
+                policy,
+                format!("ports-{n}"),
+                load_balancer(n),
+                settings.clone(),
+            )
+            .in_series("ports"),
+        );
+    }
+    for n in SIZES {
+        inputs.push(
+            Input::new(
+                policy,
+                format!("endpoints-{n}"),
+                endpoint_slice(n),
+                settings.clone(),
+            )
+            .in_series("endpoints"),
+        );
+    }
     inputs
 }

@@ -36,6 +36,142 @@ pub fn parse_ip_or_cidr(text: &str) -> Result<IpNet, String> {
         .map_err(|_| format!("{text:?} is not an IP address or CIDR block"))
 }
 
+/// Reads an address as the API server reads Service, Endpoints and EndpointSlice addresses:
+/// `netutils.ParseIPSloppy` of k8s.io/utils/net, the Go 1.16 parser Kubernetes kept when Go
+/// began refusing leading zeros. IPv4 octets are decimal whatever their leading zeros
+/// (`010.0.0.1` is 10.0.0.1, not octal 8.0.0.1), IPv6 groups are hex numbers of any length up
+/// to 0xffff, an IPv4 tail may end an IPv6 address, and zones are refused. The API server
+/// validates the legacy fields with `IsValidIPForLegacyField` (apimachinery
+/// pkg/api/validation/ip.go), which accepts these forms unless the StrictIPCIDRValidation gate
+/// is on; the address they mean is what matters, so compare [`canonical`] forms.
+pub fn parse_ip_sloppy(text: &str) -> Option<IpAddr> {
+    // Go's ParseIP picks the family by the first '.' or ':' it meets.
+    match text.bytes().find(|b| *b == b'.' || *b == b':')? {
+        b'.' => sloppy_v4(text.as_bytes()).map(IpAddr::V4),
+        _ => sloppy_v6(text.as_bytes()).map(IpAddr::V6),
+    }
+}
+
+/// A CIDR block as `netutils.ParseCIDRSloppy` reads it: a sloppy address, a decimal prefix
+/// length (leading zeros allowed) no longer than the address family's, and the bits past the
+/// prefix cleared.
+pub fn parse_cidr_sloppy(text: &str) -> Option<IpNet> {
+    let (addr, prefix) = text.split_once('/')?;
+    let (ip, bits) = match sloppy_v4(addr.as_bytes()) {
+        Some(v4) => (IpAddr::V4(v4), 32),
+        None => (IpAddr::V6(sloppy_v6(addr.as_bytes())?), 128),
+    };
+    let (len, used) = leading_number(prefix.as_bytes(), 10)?;
+    if used != prefix.len() || len > bits {
+        return None;
+    }
+    IpNet::new(ip, len as u8).ok().map(|net| net.trunc())
+}
+
+/// The IPv4 address an IPv4-mapped IPv6 address stands for (`::ffff:169.254.169.254` is
+/// 169.254.169.254, as Go's `To4` and every data path read it); any other as it is.
+pub fn canonical(addr: IpAddr) -> IpAddr {
+    match addr {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(addr, IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+/// The number the leading digits of `text` write in `radix` (10 or 16), and how many bytes
+/// they take; `None` without a digit or past 0xFFFFFF, Go's `dtoi`/`xtoi` bound.
+fn leading_number(text: &[u8], radix: u32) -> Option<(u32, usize)> {
+    let mut value: u32 = 0;
+    let mut used = 0;
+    for &b in text {
+        let Some(digit) = (b as char).to_digit(radix) else {
+            break;
+        };
+        value = value * radix + digit;
+        if value >= 0xFF_FFFF {
+            return None;
+        }
+        used += 1;
+    }
+    (used > 0).then_some((value, used))
+}
+
+fn sloppy_v4(mut s: &[u8]) -> Option<Ipv4Addr> {
+    let mut octets = [0u8; 4];
+    for (i, octet) in octets.iter_mut().enumerate() {
+        if i > 0 {
+            s = s.strip_prefix(b".")?;
+        }
+        let (value, used) = leading_number(s, 10)?;
+        *octet = u8::try_from(value).ok()?;
+        s = &s[used..];
+    }
+    s.is_empty().then_some(Ipv4Addr::from(octets))
+}
+
+fn sloppy_v6(mut s: &[u8]) -> Option<Ipv6Addr> {
+    let mut bytes = [0u8; 16];
+    let mut ellipsis: Option<usize> = None;
+    if let Some(rest) = s.strip_prefix(b"::") {
+        ellipsis = Some(0);
+        s = rest;
+        if s.is_empty() {
+            return Some(Ipv6Addr::UNSPECIFIED);
+        }
+    }
+    let mut i = 0;
+    while i < 16 {
+        let (group, used) = leading_number(s, 16)?;
+        if group > 0xFFFF {
+            return None;
+        }
+        if s.get(used) == Some(&b'.') {
+            // An IPv4 tail: only as the last 32 bits, or after an ellipsis.
+            if (ellipsis.is_none() && i != 12) || i + 4 > 16 {
+                return None;
+            }
+            bytes[i..i + 4].copy_from_slice(&sloppy_v4(s)?.octets());
+            s = &[];
+            i += 4;
+            break;
+        }
+        bytes[i] = (group >> 8) as u8;
+        bytes[i + 1] = group as u8;
+        i += 2;
+        s = &s[used..];
+        if s.is_empty() {
+            break;
+        }
+        s = s.strip_prefix(b":")?;
+        if s.is_empty() {
+            return None;
+        }
+        if let Some(rest) = s.strip_prefix(b":") {
+            if ellipsis.is_some() {
+                return None;
+            }
+            ellipsis = Some(i);
+            s = rest;
+            if s.is_empty() {
+                break;
+            }
+        }
+    }
+    if !s.is_empty() {
+        return None;
+    }
+    if i < 16 {
+        // The ellipsis stands for the zero groups that fill the address.
+        let at = ellipsis?;
+        let gap = 16 - i;
+        bytes.copy_within(at..i, at + gap);
+        bytes[at..at + gap].fill(0);
+    } else if ellipsis.is_some() {
+        // An ellipsis must stand for at least one group.
+        return None;
+    }
+    Some(Ipv6Addr::from(bytes))
+}
+
 /// An inclusive range of the unified address space.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Range {
@@ -146,6 +282,14 @@ pub fn any_v6() -> IpNet {
     IpNet::V6(Ipv6Net::new(Ipv6Addr::UNSPECIFIED, 0).expect("/0 is a valid prefix"))
 }
 
+/// The whole address space (`0.0.0.0/0`, else `::/0`) that the blocks together cover, if any: a
+/// client allow-list that covers one admits everyone of that family.
+pub fn covered_family(nets: &[IpNet]) -> Option<IpNet> {
+    [any_v4(), any_v6()]
+        .into_iter()
+        .find(|all| first_uncovered(all, nets).is_none())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,6 +319,65 @@ mod tests {
         }
         for bad in ["10.0.0.256", "hello", "1.2.3.4/", "fe80::1%eth0"] {
             assert!(parse_ip_or_cidr(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn sloppy_parsing_reads_what_the_api_server_reads() {
+        let ip = |t: &str| parse_ip_sloppy(t).map(|a| canonical(a).to_string());
+        let cases: &[(&str, Option<&str>)] = &[
+            ("10.0.0.1", Some("10.0.0.1")),
+            ("010.0.0.1", Some("10.0.0.1")),
+            ("0169.0254.0169.0254", Some("169.254.169.254")),
+            ("0000000127.0.0.1", Some("127.0.0.1")),
+            ("::ffff:169.254.169.254", Some("169.254.169.254")),
+            ("::FFFF:a9fe:a9fe", Some("169.254.169.254")),
+            ("::ffff:0169.254.169.254", Some("169.254.169.254")),
+            ("0:0:0:0:0:ffff:100.100.100.200", Some("100.100.100.200")),
+            ("fd00:ec2::254", Some("fd00:ec2::254")),
+            ("FD00:0EC2:0:0:0:0:0:0254", Some("fd00:ec2::254")),
+            ("fd00:00000ec2::254", Some("fd00:ec2::254")),
+            ("::", Some("::")),
+            ("::1", Some("::1")),
+            ("1::", Some("1::")),
+            ("::1.2.3.4", Some("::102:304")),
+            ("256.0.0.1", None),
+            ("1.2.3", None),
+            ("1.2.3.4.", None),
+            ("1.2.3.4.5", None),
+            ("0x7f.0.0.1", None),
+            ("2130706433", None),
+            ("fe80::1%eth0", None),
+            ("1:2:3:4:5:6:7:8:9", None),
+            ("1::2::3", None),
+            ("1:2:3:4:5:6:7::8", None),
+            (":1", None),
+            ("1:", None),
+            ("1:2:3:4:5:6:1.2.3.4", Some("1:2:3:4:5:6:102:304")),
+            ("1:2:3:4:5:1.2.3.4", None),
+            ("10000::", None),
+            ("", None),
+            (" 10.0.0.1", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(ip(text).as_deref(), *want, "{text:?}");
+        }
+        let cidr = |t: &str| parse_cidr_sloppy(t).map(|n| normalize(&n).to_string());
+        let cases: &[(&str, Option<&str>)] = &[
+            ("10.1.2.3/8", Some("10.0.0.0/8")),
+            ("010.0.0.0/08", Some("10.0.0.0/8")),
+            ("::ffff:10.0.0.0/104", Some("10.0.0.0/8")),
+            ("0.0.0.0/0", Some("0.0.0.0/0")),
+            ("::/0", Some("::/0")),
+            ("2001:db8::1/32", Some("2001:db8::/32")),
+            ("10.0.0.0/33", None),
+            ("10.0.0.0/", None),
+            ("10.0.0.0", None),
+            ("10.0.0.0/8 ", None),
+            ("::/129", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(cidr(text).as_deref(), *want, "{text:?}");
         }
     }
 
@@ -237,6 +440,13 @@ mod tests {
             None
         );
         assert!(first_uncovered(&n("::/0"), &[n("0.0.0.0/0")]).is_some());
+        assert_eq!(
+            covered_family(&[n("0.0.0.0/1"), n("128.0.0.0/1")]),
+            Some(any_v4())
+        );
+        assert_eq!(covered_family(&[n("::ffff:0:0/96")]), Some(any_v4()));
+        assert_eq!(covered_family(&[n("::/1"), n("8000::/1")]), Some(any_v4()));
+        assert_eq!(covered_family(&[n("10.0.0.0/8"), n("2001:db8::/32")]), None);
         assert_eq!(
             first_uncovered(&n("10.0.0.0/8"), &[]),
             Some("10.0.0.0".parse().unwrap())

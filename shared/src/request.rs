@@ -63,6 +63,13 @@ pub struct GroupVersionKind<'a> {
     pub kind: Cow<'a, str>,
 }
 
+/// `userInfo` of the request: the authenticated user the API server admits the write for.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct UserInfo<'a> {
+    #[serde(default, borrow)]
+    pub username: Cow<'a, str>,
+}
+
 /// The parts of an AdmissionRequest the policies use.
 ///
 /// The object is read in the same pass as the rest of the request when the policy's
@@ -78,6 +85,9 @@ pub struct AdmissionRequest<'a> {
     pub name: Cow<'a, str>,
     pub namespace: Cow<'a, str>,
     pub operation: Operation,
+    /// Who sent the request: some objects are judged by their writer (the endpoint
+    /// controllers' EndpointSlices are not a user's).
+    pub user_info: UserInfo<'a>,
     /// The object as it came, unless it was decoded into a view ([`Self::raw_object`]).
     object: Option<&'a RawValue>,
     pub old_object: Option<&'a RawValue>,
@@ -310,6 +320,9 @@ impl<'de: 'a, 'a, V: Views> serde::de::Visitor<'de> for RequestVisitor<'a, V> {
                 "name" => request.name = map.next_value::<Borrowed>()?.0,
                 "namespace" => request.namespace = map.next_value::<Borrowed>()?.0,
                 "operation" => request.operation = map.next_value()?,
+                "userInfo" => {
+                    request.user_info = map.next_value::<Option<UserInfo>>()?.unwrap_or_default()
+                }
                 "object" => match DecodeAs::for_kind::<V>(&request.kind) {
                     Some(view) => {
                         *request.decoded.get_mut() =
@@ -324,18 +337,28 @@ impl<'de: 'a, 'a, V: Views> serde::de::Visitor<'de> for RequestVisitor<'a, V> {
     }
 }
 
-const FIELDS: [&str; 7] = [
+const FIELDS: [&str; 8] = [
     "uid",
     "kind",
     "name",
     "namespace",
     "operation",
+    "userInfo",
     "object",
     "oldObject",
 ];
 
-/// A string borrowed from the payload when it has no escapes.
-struct Borrowed<'a>(Cow<'a, str>);
+/// A string borrowed from the payload when it has no escapes: for strings inside lists, where
+/// serde's own reading of a `Cow` always allocates.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Borrowed<'a>(pub Cow<'a, str>);
+
+impl std::ops::Deref for Borrowed<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
 
 impl<'de: 'a, 'a> Deserialize<'de> for Borrowed<'a> {
     fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
@@ -846,6 +869,22 @@ mod tests {
             selector.match_labels.get("app"),
             Some(Cow::Borrowed("web"))
         ));
+    }
+
+    #[test]
+    fn the_requests_user_is_read() {
+        let json = r#"{"request":{"userInfo":{"username":"system:serviceaccount:kube-system:endpointslice-controller","groups":["system:serviceaccounts"],"uid":"1"},"operation":"CREATE"}}"#;
+        let p = Payload::<Settings>::parse(json.as_bytes()).unwrap();
+        assert!(matches!(
+            p.request.user_info.username,
+            Cow::Borrowed("system:serviceaccount:kube-system:endpointslice-controller")
+        ));
+        for none in [r#"{"request":{}}"#, r#"{"request":{"userInfo":null}}"#] {
+            let p = Payload::<Settings>::parse(none.as_bytes()).unwrap();
+            assert_eq!(p.request.user_info.username, "");
+        }
+        let bad = Payload::<Settings>::parse(br#"{"request":{"userInfo":{"username":7}}}"#);
+        assert!(bad.unwrap_err().contains("userInfo.username"));
     }
 
     #[test]
