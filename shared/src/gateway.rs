@@ -33,6 +33,8 @@ pub struct Gateway<'a> {
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GatewaySpec<'a> {
+    #[serde(default, borrow)]
+    pub gateway_class_name: Option<Cow<'a, str>>,
     #[serde(default, borrow, deserialize_with = "null_as_empty")]
     pub listeners: Vec<Listener<'a>>,
 }

@@ -14,6 +14,7 @@ pub mod ingress;
 pub mod json;
 pub mod net;
 pub mod netpol;
+pub mod nginx;
 pub mod request;
 pub mod review;
 pub mod selector;

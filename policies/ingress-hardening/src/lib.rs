@@ -1,6 +1,7 @@
 //! `ingress-hardening`: Ingresses carry no configuration snippets or values that inject nginx
 //! directives, and have the authentication, WAF and source ranges their controller applies.
 
+pub mod directives;
 pub mod guards;
 pub mod policy;
 pub mod ranges;

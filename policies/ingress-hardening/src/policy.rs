@@ -142,6 +142,12 @@ auth-url variable allowed | nginx | {"nginx.ingress.kubernetes.io/auth-url": "ht
 match-cn regex | nginx | {"nginx.ingress.kubernetes.io/auth-tls-match-cn": "CN=(a|b)\\.example\\.com$"} | {} | accept | 
 match-cn injection | nginx | {"nginx.ingress.kubernetes.io/auth-tls-match-cn": "CN=x ) {}\nssl_engine x;"} | {} | reject | CVE-2025-1097
 mirror variable | nginx | {"nginx.ingress.kubernetes.io/mirror-target": "https://m.example.com$request_uri"} | {"allowedNginxVariables": ["request_uri"]} | accept | 
+quoted root in opted-in snippet | nginx | {"nginx.ingress.kubernetes.io/configuration-snippet": "\"root\" /;"} | {"allowedRiskyAnnotations": ["nginx.ingress.kubernetes.io/configuration-snippet"]} | reject | contains root
+single-quoted alias in unknown annotation | nginx | {"example.com/x": "'alias' /srv/;"} | {} | reject | contains alias
+escaped load_module in snippet | nginx | {"nginx.org/server-snippets": "\"load_\\module\" x; 'load_module' /x.so;"} | {"allowedRiskyAnnotations": ["nginx.org/server-snippets"]} | reject | contains load_module
+unclosed quote in opted-in snippet | nginx | {"nginx.ingress.kubernetes.io/server-snippet": "add_header X \"1;"} | {"allowedRiskyAnnotations": ["nginx.ingress.kubernetes.io/server-snippet"]} | reject | cannot be read as nginx configuration: the quote
+quoted argument in opted-in snippet | nginx | {"nginx.ingress.kubernetes.io/server-snippet": "add_header X-Root \"root /x\";"} | {"allowedRiskyAnnotations": ["nginx.ingress.kubernetes.io/server-snippet"]} | accept | 
+json annotation | nginx | {"alb.ingress.kubernetes.io/actions.x": "{\"type\": \"redirect\", \"root\": \"/\"}"} | {} | accept | 
 lua anywhere | nginx | {"example.com/note": "content_by_lua_block"} | {} | reject | contains _by_lua
 secrets | nginx | {"nginx.ingress.kubernetes.io/auth-url": "http://a/x?f=/var/run/secrets"} | {} | reject | /var/run/secrets
 innocent root | nginx | {"example.com/owner": "groot.example.com", "example.com/doc": "the root page"} | {} | accept | 

@@ -7,6 +7,7 @@ use netsec_shared::Findings;
 use netsec_shared::controllers::Kind;
 use netsec_shared::request::{LAST_APPLIED, StringMap};
 
+use crate::directives::{self, Reading};
 use crate::settings::Settings;
 
 /// Why an annotation key is risky.
@@ -85,8 +86,9 @@ pub fn check(
         }
         // Built only for a finding: most annotations have none.
         let path = || format!("metadata.annotations[{key}]");
+        let risk = risk_of(key, prefixes);
         if !settings.risky_allowed(key) {
-            match risk_of(key, prefixes) {
+            match risk {
                 Some(Risk::Snippet(kind)) => findings.violation(
                     path(),
                     format!(
@@ -117,18 +119,53 @@ pub fn check(
                 None => {}
             }
         }
-        let patterns = cve_patterns(value);
+        let reading = reading_of(key, risk);
+        let read = directives::read(value, reading);
+        if let Some(error) = &read.unreadable {
+            let (controller, hint) = match (risk, reading) {
+                (_, Reading::ModSecurity) => (
+                    Kind::IngressNginx.label(),
+                    "; ingress-nginx writes these rules between single quotes \
+                     (modsecurity_rules '...'), so write no single quote in them",
+                ),
+                (Some(Risk::Snippet(kind)), _) => (kind.label(), ""),
+                _ => (Kind::IngressNginx.label(), ""),
+            };
+            findings.violation(
+                path(),
+                format!(
+                    "cannot be read as nginx configuration: {error}, so {controller} would \
+                     refuse it and the policy cannot tell what it would do{hint}; close every \
+                     quote and block and end every statement with ';'"
+                ),
+            );
+        }
+        let mut patterns: Vec<Cow<'_, str>> = read.directives.into_iter().map(Cow::Owned).collect();
+        patterns.extend(cve_patterns(value).into_iter().map(Cow::Borrowed));
         if !patterns.is_empty() {
             findings.violation(
                 path(),
                 format!(
                     "{} contains {}, which nginx-based controllers turn into reading files or \
-                     running code (CVE-2021-25742); no Ingress needs it, remove it",
+                     running code (CVE-2021-25742); no Ingress needs it, remove it (quoting or \
+                     escaping a directive's name does not hide it from nginx)",
                     shown(value),
                     patterns.join(", ")
                 ),
             );
         }
+    }
+}
+
+/// How the controller that owns `key` reads its value: nginx snippets as nginx configuration,
+/// every other value (HAProxy snippets included, which are not nginx text) as a value.
+fn reading_of(key: &str, risk: Option<Risk>) -> Reading {
+    match risk {
+        Some(Risk::Snippet(Kind::IngressNginx)) if key.ends_with("/modsecurity-snippet") => {
+            Reading::ModSecurity
+        }
+        Some(Risk::Snippet(Kind::IngressNginx | Kind::NginxInc)) => Reading::Snippet,
+        _ => Reading::Value,
     }
 }
 
@@ -228,43 +265,21 @@ fn variable(chars: &[char], start: usize) -> (Option<String>, usize) {
     ((!name.is_empty()).then_some(name), end)
 }
 
-/// The CVE-2021-25742 patterns in `value`: the nginx directives `alias` and `root` (as
-/// directives, at the start of a statement, so `groot.example.com` or "the root page" are not
-/// flagged), `*_by_lua*` directives (in any case), the root directory `/etc`, and
-/// `/var/run/secrets` (also as `/run/secrets`, which it links to), with `//` or `/./` padding
-/// squeezed out first.
+/// The CVE-2021-25742 patterns of `value` that are not directives: `*_by_lua*` (in any case,
+/// anywhere: quoting a word cannot split it, and Lua code has no place in any annotation), the
+/// root directory `/etc`, and `/var/run/secrets` (also as `/run/secrets`, which it links to),
+/// with `//` or `/./` padding squeezed out first. The directives are read by
+/// [`directives::read`].
 pub fn cve_patterns(value: &str) -> Vec<&'static str> {
-    // Every annotation value is scanned: one pass over its characters finds the directives at
-    // statement starts, whether `_by_lua` can occur and whether there is a path at all.
     let mut found = Vec::new();
-    let (mut statement_start, mut lua, mut slash) = (true, false, false);
-    for (at, c) in value.char_indices() {
-        match c {
-            ';' | '{' | '}' | '\n' | '\r' => statement_start = true,
-            _ if c.is_whitespace() => {}
-            _ => {
-                if statement_start {
-                    let rest = &value[at..];
-                    for directive in ["alias", "root"] {
-                        let hit = rest.strip_prefix(directive).is_some_and(|after| {
-                            after.starts_with(|c: char| c.is_whitespace() || c == '"' || c == '\'')
-                        });
-                        if hit && !found.contains(&directive) {
-                            found.push(directive);
-                        }
-                    }
-                }
-                statement_start = false;
-                let tail = value.as_bytes().get(at..at + 7);
-                lua |= c == '_' && tail.is_some_and(|w| w.eq_ignore_ascii_case(b"_by_lua"));
-                slash |= c == '/';
-            }
-        }
-    }
+    let lua = value
+        .as_bytes()
+        .windows(7)
+        .any(|w| w.eq_ignore_ascii_case(b"_by_lua"));
     if lua {
         found.push("_by_lua");
     }
-    if !slash {
+    if !value.contains('/') {
         return found;
     }
     let path = squeeze_path(value);
@@ -446,10 +461,15 @@ mod tests {
             ("https://shop.example.com/etc/x", &[]),
             ("aliasing is fine", &[]),
             ("https://shop.example.com/alias/x", &[]),
+            ("\"root\" /;", &["root"]),
+            ("'alias' /srv/;", &["alias"]),
+            ("x; \"load_module\" /tmp/x.so;", &["load_module"]),
             ("10.0.0.0/8", &[]),
         ];
         for (value, want) in cases {
-            assert_eq!(cve_patterns(value), *want, "{value:?}");
+            let mut got = directives::read(value, Reading::Value).directives;
+            got.extend(cve_patterns(value).into_iter().map(String::from));
+            assert_eq!(got, *want, "{value:?}");
         }
     }
 

@@ -6,6 +6,8 @@ use netsec_shared::gateway::{Gateway, Listener, Route, with_gateway};
 use netsec_shared::review::{judges, object_of_kind};
 use netsec_shared::{AdmissionRequest, Findings, Verdict};
 
+use crate::acme::{SOLVER_LABEL, judge_route};
+use crate::policy::Solver;
 use crate::settings::Settings;
 
 pub fn evaluate(
@@ -24,7 +26,26 @@ pub fn evaluate(
             object_of_kind(request, kind, |r: &Route| r.kind.as_deref()).map(|route| {
                 let namespace =
                     request.namespace_or(route.metadata.namespace.as_deref().unwrap_or_default());
-                check_route(kind, &route, namespace, settings, cluster)
+                let verdict = check_route(kind, &route, namespace, settings, cluster, Solver::No);
+                if verdict.is_accepted() || kind != "HTTPRoute" || !settings.allow_acme_http01 {
+                    return verdict;
+                }
+                // Read only for an HTTPRoute that would be rejected: its matches decide.
+                let judged = request
+                    .object::<crate::acme::Node>("an HTTPRoute")
+                    .and_then(|object| judge_route(&object));
+                match judged {
+                    Ok(()) => check_route(kind, &route, namespace, settings, cluster, Solver::Yes),
+                    Err(why) if route.metadata.label(SOLVER_LABEL) == Some("true") => check_route(
+                        kind,
+                        &route,
+                        namespace,
+                        settings,
+                        cluster,
+                        Solver::Labelled(&why),
+                    ),
+                    Err(_) => verdict,
+                }
             })
         }
         // TCPRoute and UDPRoute carry no host names and attach to TCP/UDP listeners, which
@@ -38,8 +59,29 @@ pub fn evaluate(
 pub fn check_gateway(gateway: &Gateway<'_>, settings: &Settings) -> Verdict {
     let mut findings = Findings::new();
     let hosts = settings.host_rules();
+    let class = gateway.spec.gateway_class_name.as_deref().unwrap_or("");
+    let mesh = settings.mesh_gateway_classes.iter().any(|c| c == class);
     for (i, listener) in gateway.spec.listeners.iter().enumerate() {
         let path = format!("spec.listeners[{i}]");
+        if listener.protocol == HBONE {
+            // Istio's HBONE: an HTTP/2 CONNECT tunnel inside the mesh's mutual TLS, on 15008.
+            // A mesh gateway (ambient waypoint, east-west gateway) carries only that; who may
+            // attach is the mesh's business (cross-namespace waypoints need from: All).
+            if !mesh {
+                findings.violation(
+                    format!("{path}.protocol"),
+                    format!(
+                        "is \"HBONE\", Istio's mesh tunnel, on listener {:?} of gatewayClassName \
+                         {class:?}, which is not a mesh gateway class (meshGatewayClasses: {}); \
+                         use an Istio mesh gateway class, or have the policy's administrator add \
+                         this one to meshGatewayClasses",
+                        listener.name,
+                        list_or_none(&settings.mesh_gateway_classes)
+                    ),
+                );
+            }
+            continue;
+        }
         check_protocol(&mut findings, &path, listener, settings);
         if let Some(host) = listener.hostname() {
             hosts.check(&mut findings, &format!("{path}.hostname"), host);
@@ -93,10 +135,22 @@ fn check_protocol(
         other => findings.violation(
             format!("{path}.protocol"),
             format!(
-                "is {other:?}: listener {name:?} carries traffic without TLS that the Gateway \
-                 terminates or passes through; use protocol HTTPS, or TLS"
+                "is {other:?}: listener {name:?} neither terminates TLS with a certificate nor \
+                 passes TLS through, so the policy cannot see that its traffic is encrypted; use \
+                 protocol HTTPS, or TLS"
             ),
         ),
+    }
+}
+
+/// Istio's protocol of mesh tunnels (HTTP-Based Overlay Network Environment).
+const HBONE: &str = "HBONE";
+
+fn list_or_none(names: &[String]) -> String {
+    if names.is_empty() {
+        "none".to_string()
+    } else {
+        names.join(", ")
     }
 }
 
@@ -154,6 +208,7 @@ pub fn check_route(
     namespace: &str,
     settings: &Settings,
     cluster: &dyn Cluster,
+    solver: Solver<'_>,
 ) -> Verdict {
     let mut findings = Findings::new();
     let spec = &route.spec;
@@ -161,7 +216,16 @@ pub fn check_route(
         // No Gateway parent: unattached, or mesh routing (a Service parent) inside the cluster.
         return Verdict::accept();
     }
-    if spec.hostnames.is_empty() {
+    let is_solver = matches!(solver, Solver::Yes);
+    if let Solver::Labelled(why) = solver {
+        findings.warn(format!(
+            "metadata.labels[{SOLVER_LABEL}] marks an ACME HTTP-01 solver, but {why}, so it is \
+             judged as any {kind}; a solver serves only Exact \
+             /.well-known/acme-challenge/<token> paths"
+        ));
+    }
+    // A solver without hostnames is cert-manager's for an IP address: one path, every name.
+    if spec.hostnames.is_empty() && !is_solver {
         findings.violation(
             "spec.hostnames",
             format!(
@@ -174,7 +238,8 @@ pub fn check_route(
     for (i, host) in spec.hostnames.iter().enumerate() {
         hosts.check(&mut findings, &format!("spec.hostnames[{i}]"), host);
     }
-    if settings.require_https_redirect && kind != "TLSRoute" {
+    // A solver answers the CA on the plain-HTTP listener, as RFC 8555 requires.
+    if settings.require_https_redirect && kind != "TLSRoute" && !is_solver {
         check_plain_http(&mut findings, kind, route, namespace, cluster);
     }
     findings.into_verdict()

@@ -1,6 +1,7 @@
 //! `ingress-tls`: Ingress and Gateway API traffic is TLS-only, every host covered by a
 //! certificate.
 
+pub mod acme;
 pub mod gateway;
 pub mod policy;
 pub mod redirect;

@@ -6,8 +6,21 @@ use netsec_shared::ingress::{ClassSource, Ingress};
 use netsec_shared::review::ingress_under_review;
 use netsec_shared::{AdmissionRequest, Findings, Verdict};
 
+use crate::acme::{SOLVER_LABEL, judge_ingress};
 use crate::settings::Settings;
 use crate::{gateway, redirect};
+
+/// Whether the object is an ACME HTTP-01 solver (see [`crate::acme`]).
+#[derive(Clone, Copy, Debug)]
+pub enum Solver<'w> {
+    /// Judged as any object.
+    No,
+    /// A solver: the TLS coverage and redirect rules are lifted, the rest still holds.
+    Yes,
+    /// Labelled as cert-manager's solver but not one, for this reason: judged as any object,
+    /// with a warning that says why.
+    Labelled(&'w str),
+}
 
 /// Ingress, or a Gateway API object; `cluster` answers the Gateways that routes attach to.
 pub fn evaluate(
@@ -19,15 +32,39 @@ pub fn evaluate(
         return gateway::evaluate(request, settings, cluster);
     }
     match ingress_under_review(request, &settings.exempt_namespaces) {
-        Ok(Some(ingress)) => check(&ingress, settings),
+        Ok(Some(ingress)) => {
+            let verdict = check(&ingress, settings, Solver::No);
+            if verdict.is_accepted() || !settings.allow_acme_http01 {
+                return verdict;
+            }
+            // Read only for an Ingress that would be rejected: its paths decide.
+            let judged = request
+                .object::<crate::acme::Node>("an Ingress")
+                .and_then(|object| judge_ingress(&object));
+            match judged {
+                Ok(()) => check(&ingress, settings, Solver::Yes),
+                Err(why) if ingress.metadata.label(SOLVER_LABEL) == Some("true") => {
+                    check(&ingress, settings, Solver::Labelled(&why))
+                }
+                Err(_) => verdict,
+            }
+        }
         Ok(None) => Verdict::accept(),
         Err(rejection) => rejection,
     }
 }
 
-/// All the rules over a parsed Ingress.
-pub fn check(ingress: &Ingress<'_>, settings: &Settings) -> Verdict {
+/// All the rules over a parsed Ingress; a solver is exempt from TLS coverage and redirects.
+pub fn check(ingress: &Ingress<'_>, settings: &Settings, solver: Solver<'_>) -> Verdict {
     let mut findings = Findings::new();
+    let is_solver = matches!(solver, Solver::Yes);
+    if let Solver::Labelled(why) = solver {
+        findings.warn(format!(
+            "metadata.labels[{SOLVER_LABEL}] marks an ACME HTTP-01 solver, but {why}, so it is \
+             judged as any Ingress; a solver serves only /.well-known/acme-challenge/<token> \
+             paths, matched Exact or ImplementationSpecific"
+        ));
+    }
     let hosts = settings.host_rules();
     let spec = &ingress.spec;
     let tls_hosts: Vec<&str> = spec
@@ -40,7 +77,9 @@ pub fn check(ingress: &Ingress<'_>, settings: &Settings) -> Verdict {
 
     for (i, rule) in spec.rules.iter().enumerate() {
         let Some(host) = rule.host() else {
-            if !settings.allow_hostless_rules {
+            // A solver's rule without a host serves one challenge path on every host (an IP
+            // address identifier), nothing more.
+            if !settings.allow_hostless_rules && !is_solver {
                 findings.violation(
                     format!("spec.rules[{i}]"),
                     "has no host, so it answers every Host header, including names no \
@@ -50,7 +89,7 @@ pub fn check(ingress: &Ingress<'_>, settings: &Settings) -> Verdict {
             continue;
         };
         let path = format!("spec.rules[{i}].host");
-        if !certificates.cover(host) {
+        if !certificates.cover(host) && !is_solver {
             findings.violation(
                 &path,
                 format!(
@@ -97,7 +136,9 @@ pub fn check(ingress: &Ingress<'_>, settings: &Settings) -> Verdict {
 
     check_class(&mut findings, ingress, settings);
 
-    if settings.require_https_redirect {
+    // A solver answers the CA over plain HTTP; a redirect that sends the challenge to HTTPS
+    // is the user's choice, not the policy's to reject.
+    if settings.require_https_redirect && !is_solver {
         for (path, message) in redirect::violations(ingress) {
             findings.violation(path, message);
         }

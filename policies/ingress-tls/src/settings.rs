@@ -29,6 +29,12 @@ pub struct Settings {
     pub allowed_http_listener_ports: Vec<i64>,
     /// Accept Gateway listeners with `allowedRoutes.namespaces.from: All`.
     pub allow_routes_from_all_namespaces: bool,
+    /// Accept ACME HTTP-01 solvers: an Ingress or HTTPRoute that serves only
+    /// `/.well-known/acme-challenge/<token>` paths, over plain HTTP.
+    pub allow_acme_http01: bool,
+    /// GatewayClasses of mesh gateways (Istio ambient waypoints, east-west gateways), whose
+    /// listeners carry only the mesh's mutual-TLS traffic.
+    pub mesh_gateway_classes: Vec<String>,
     pub exempt_namespaces: ExemptNamespaces,
 }
 
@@ -44,6 +50,8 @@ impl Default for Settings {
             allow_tls_passthrough: false,
             allowed_http_listener_ports: vec![80],
             allow_routes_from_all_namespaces: false,
+            allow_acme_http01: true,
+            mesh_gateway_classes: vec!["istio-waypoint".into(), "istio-east-west".into()],
             exempt_namespaces: ExemptNamespaces::default(),
         }
     }
@@ -77,14 +85,21 @@ impl Validate for Settings {
             }
         }
         for (i, class) in self.allowed_ingress_classes.iter().enumerate() {
-            // IngressClass names are DNS subdomains; labels are checked one by one.
-            let bad = class.is_empty()
-                || class.len() > 253
-                || class.split('.').map(check_dns_label).any(|r| r.is_err());
-            if bad {
+            // spec.ingressClassName names an IngressClass (a DNS subdomain), but the deprecated
+            // kubernetes.io/ingress.class annotation holds any string its controller compares
+            // as it is (`HAProxy`, `nginx-internal`), so any class that can be written is taken.
+            if class.trim().is_empty() {
                 errors.add(
                     format!("allowedIngressClasses[{i}]"),
-                    format!("{class:?} is not an IngressClass name (lower-case DNS name)"),
+                    format!("{class:?} is empty; name an ingress class"),
+                );
+            } else if class.trim() != class {
+                errors.add(
+                    format!("allowedIngressClasses[{i}]"),
+                    format!(
+                        "{class:?} has blanks around it, which no class has; write {:?}",
+                        class.trim()
+                    ),
                 );
             }
         }
@@ -93,6 +108,18 @@ impl Validate for Settings {
                 errors.add(
                     format!("allowedHTTPListenerPorts[{i}]"),
                     format!("{port} is not a port number (1 to 65535)"),
+                );
+            }
+        }
+        for (i, class) in self.mesh_gateway_classes.iter().enumerate() {
+            // GatewayClass names are DNS subdomains; labels are checked one by one.
+            let bad = class.is_empty()
+                || class.len() > 253
+                || class.split('.').map(check_dns_label).any(|r| r.is_err());
+            if bad {
+                errors.add(
+                    format!("meshGatewayClasses[{i}]"),
+                    format!("{class:?} is not a GatewayClass name (lower-case DNS name)"),
                 );
             }
         }
@@ -113,6 +140,11 @@ mod tests {
         assert!(!s.allow_hostless_rules);
         assert_eq!(s.allowed_http_listener_ports, [80]);
         assert!(!s.allow_tls_passthrough && !s.allow_routes_from_all_namespaces);
+        assert!(s.allow_acme_http01);
+        assert_eq!(
+            s.mesh_gateway_classes,
+            ["istio-waypoint", "istio-east-west"]
+        );
     }
 
     #[test]
@@ -163,12 +195,16 @@ mod tests {
                 Some("allowedIngressClasses[0]: invalid type: integer"),
             ),
             (
-                r#"{"allowedIngressClasses": ["Nginx"]}"#,
-                Some("allowedIngressClasses[0]"),
+                r#"{"allowedIngressClasses": ["HAProxy", "nginx_internal", "Nginx"]}"#,
+                None,
             ),
             (
-                r#"{"allowedIngressClasses": [""]}"#,
-                Some("allowedIngressClasses[0]"),
+                r#"{"allowedIngressClasses": [" nginx"]}"#,
+                Some("allowedIngressClasses[0]: \" nginx\" has blanks around it"),
+            ),
+            (
+                r#"{"allowedIngressClasses": ["nginx", ""]}"#,
+                Some("allowedIngressClasses[1]: \"\" is empty"),
             ),
             (
                 r#"{"allowWildcardHosts": "yes"}"#,
@@ -191,6 +227,18 @@ mod tests {
             (
                 r#"{"allowedHTTPListenerPorts": ["80"]}"#,
                 Some("allowedHTTPListenerPorts[0]: invalid type: string"),
+            ),
+            (
+                r#"{"allowAcmeHttp01": false, "meshGatewayClasses": ["istio-waypoint", "ambient.example.com"]}"#,
+                None,
+            ),
+            (
+                r#"{"allowACMEHTTP01": false}"#,
+                Some("unknown field `allowACMEHTTP01`"),
+            ),
+            (
+                r#"{"meshGatewayClasses": ["Istio Waypoint"]}"#,
+                Some("meshGatewayClasses[0]: \"Istio Waypoint\" is not a GatewayClass name"),
             ),
             (
                 r#"{"exemptNamespaces": ["Team A"]}"#,

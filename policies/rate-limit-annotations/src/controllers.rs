@@ -80,7 +80,8 @@ impl Role {
                 "`\"true\"` divides the rate among replicas: no per-replica warning"
             }
             Role::Requests => {
-                "limit: requests per period, normalised to a per-second rate for `bounds.rps`"
+                "limit: requests per period, per minute against `bounds.rpm` for a period in minutes, \
+                 else per second against `bounds.rps` (ms, h, d: the nearer unit)"
             }
             Role::Period => "the period of `rate-limit-requests` (default `1s`)",
             Role::Allowlist => "allow-list: entries checked against `minAllowlistPrefix`",

@@ -382,7 +382,10 @@ fn check_bursts(findings: &mut Findings, kind: Kind, settings: &Settings, seen: 
     }
 }
 
-/// haproxytech counts `rate-limit-requests` over `rate-limit-period`; the bound is per second.
+/// haproxytech counts `rate-limit-requests` over `rate-limit-period`. The limit is judged in
+/// the unit its period is written in: a period in minutes against `bounds.rpm`, in seconds (and
+/// the default 1s) against `bounds.rps`; any other unit (ms, h, d, or none, which is ms) against
+/// the nearer of the two, which the message says.
 fn check_haproxy_rate(findings: &mut Findings, settings: &Settings, seen: &Seen) {
     let Some((path, text, requests)) = &seen.requests else {
         return;
@@ -397,29 +400,77 @@ fn check_haproxy_rate(findings: &mut Findings, settings: &Settings, seen: &Seen)
             HAPROXY_DEFAULT_PERIOD_MS,
         ),
     };
-    let amount = (requests.saturating_mul(1_000), period_ms);
+    let (measure, unit_ms, shown) = match period_unit(seen.period.as_ref().map(|p| p.0.as_str())) {
+        Some(measure) => (measure, unit_ms(measure), shown),
+        None => {
+            // Nearer on a log scale: below about 7.7 s (the geometric mean of 1 s and 1 min)
+            // a second is nearer.
+            let measure = if period_ms < 7_746 {
+                Measure::Rps
+            } else {
+                Measure::Rpm
+            };
+            let unit = if measure == Measure::Rps {
+                "second"
+            } else {
+                "minute"
+            };
+            (
+                measure,
+                unit_ms(measure),
+                format!("{shown} (judged per {unit}, the unit nearer to the period)"),
+            )
+        }
+    };
+    let amount = (requests.saturating_mul(unit_ms), period_ms);
     check_bound(
         findings,
         settings,
         path,
         &shown,
-        Measure::Rps,
+        measure,
         amount,
         |side, bound| {
-            let per_period = bound.unsigned_abs().saturating_mul(period_ms);
+            let per_period = u128::from(bound.unsigned_abs()) * u128::from(period_ms);
+            let unit = u128::from(unit_ms);
             match side {
-                Side::Lower if per_period >= 1_000 => format!(
+                Side::Lower if per_period >= unit => format!(
                     "lower rate-limit-requests to at most {} for this period, or lengthen the period",
-                    per_period / 1_000
+                    per_period / unit
                 ),
                 Side::Lower => "lengthen rate-limit-period".to_string(),
                 Side::Raise => format!(
                     "raise rate-limit-requests to at least {} for this period, or shorten the period",
-                    per_period.div_ceil(1_000)
+                    per_period.div_ceil(unit)
                 ),
             }
         },
     );
+}
+
+/// The bound a haproxytech period written as `period` is judged against: minutes (`1m`) per
+/// minute, seconds (`10s`, and the default) per second; `None` for the other units.
+fn period_unit(period: Option<&str>) -> Option<Measure> {
+    let Some(period) = period else {
+        return Some(Measure::Rps);
+    };
+    if period.ends_with("ms") {
+        None
+    } else if period.ends_with('s') {
+        Some(Measure::Rps)
+    } else if period.ends_with('m') {
+        Some(Measure::Rpm)
+    } else {
+        None
+    }
+}
+
+fn unit_ms(measure: Measure) -> u64 {
+    if measure == Measure::Rpm {
+        60_000
+    } else {
+        1_000
+    }
 }
 
 /// Allow-list entries bypass the limit: each must be an address or a narrow block.
@@ -710,7 +761,13 @@ inc burst | inc | {"nginx.org/limit-req-rate": "10r/s", "nginx.org/limit-req-bur
 inc scaled has no warning | inc | {"nginx.org/limit-req-rate": "10r/s", "nginx.org/limit-req-scale": "true"} | {"controllers": {"inc": "nginx-inc"}} | accept | 
 haproxy default period | haproxy | {"haproxy.org/rate-limit-requests": "20"} | {} | accept | 
 haproxy period normalised | haproxy | {"haproxy.org/rate-limit-requests": "100", "haproxy.org/rate-limit-period": "10s"} | {"bounds": {"rps": {"max": 5}}} | reject | "100" per rate-limit-period "10s" is 10 requests per second, above the maximum of 5 (bounds.rps); lower rate-limit-requests to at most 50
-haproxy slow | haproxy | {"ingress.kubernetes.io/rate-limit-requests": "30", "haproxy.com/rate-limit-period": "1m"} | {} | reject | is 0.5 requests per second, below the minimum of 1 (bounds.rps); raise rate-limit-requests to at least 60
+haproxy per minute | haproxy | {"ingress.kubernetes.io/rate-limit-requests": "30", "haproxy.com/rate-limit-period": "1m"} | {} | accept | 
+haproxy per minute above rpm | haproxy | {"haproxy.org/rate-limit-requests": "30", "haproxy.org/rate-limit-period": "1m"} | {"bounds": {"rpm": {"max": 20}}} | reject | "30" per rate-limit-period "1m" is 30 requests per minute, above the maximum of 20 (bounds.rpm); lower rate-limit-requests to at most 20
+haproxy per 5 minutes | haproxy | {"haproxy.org/rate-limit-requests": "100", "haproxy.org/rate-limit-period": "5m"} | {"bounds": {"rpm": {"min": 30}}} | reject | is 20 requests per minute, below the minimum of 30 (bounds.rpm); raise rate-limit-requests to at least 150
+haproxy seconds stay per second | haproxy | {"haproxy.org/rate-limit-requests": "30", "haproxy.org/rate-limit-period": "60s"} | {} | reject | is 0.5 requests per second, below the minimum of 1 (bounds.rps); raise rate-limit-requests to at least 60
+haproxy hour nearer minute | haproxy | {"haproxy.org/rate-limit-requests": "600", "haproxy.org/rate-limit-period": "1h"} | {"bounds": {"rpm": {"min": 20}}} | reject | "600" per rate-limit-period "1h" (judged per minute, the unit nearer to the period) is 10 requests per minute, below the minimum of 20 (bounds.rpm)
+haproxy hour accepted | haproxy | {"haproxy.org/rate-limit-requests": "600", "haproxy.org/rate-limit-period": "1h"} | {} | accept | 
+haproxy millis nearer second | haproxy | {"haproxy.org/rate-limit-requests": "1000", "haproxy.org/rate-limit-period": "500ms"} | {"bounds": {"rps": {"max": 100}}} | reject | (judged per second, the unit nearer to the period) is 2000 requests per second, above the maximum of 100 (bounds.rps); lower rate-limit-requests to at most 50
 haproxy bad period | haproxy | {"haproxy.org/rate-limit-requests": "30", "haproxy.org/rate-limit-period": "1.5s"} | {} | reject | rate-limit-period] "1.5s" is not a value
 haproxy conflict | haproxy | {"haproxy.org/rate-limit-requests": "30", "haproxy.com/rate-limit-requests": "3000"} | {} | reject | rate-limit-requests is set under several prefixes
 haproxy-ingress | hi | {"haproxy-ingress.github.io/limit-rps": "20"} | {"controllers": {"hi": "haproxy-ingress"}} | accept | each controller replica
