@@ -7,14 +7,11 @@
 //! intention matches gets the ACL default policy, so without ACLs in default-deny a `* → *` deny
 //! intention is what makes the mesh default-deny.
 
-use std::borrow::Cow;
-
 use netsec_shared::cluster::{Cluster, Resource, list_items};
-use netsec_shared::request::ObjectMeta;
 use netsec_shared::{AdmissionRequest, Findings, Verdict};
-use serde::Deserialize;
-use serde::de::IgnoredAny;
+use serde_json::Value;
 
+use crate::object::{MeshObject, is_set, items, not_a_list, strings, text};
 use crate::settings::{Mode, Settings};
 
 pub const SERVICE_INTENTIONS: Resource = Resource {
@@ -31,115 +28,29 @@ pub const SERVICE_INTENTIONS_FIELDS: &[&str] = &[
     "spec.sources.action",
 ];
 
-#[derive(Debug, Default, Deserialize)]
-pub struct ServiceIntentions<'a> {
-    #[serde(default, borrow)]
-    pub metadata: Option<ObjectMeta<'a>>,
-    #[serde(default, borrow)]
-    pub spec: Option<Spec<'a>>,
+/// ServiceIntentions, admitted or listed.
+pub type ServiceIntentions<'a> = MeshObject<'a>;
+
+/// An L7 permission's `http` that matches every request: no path, header or method criterion
+/// (a `/` prefix is every path).
+fn matches_all(http: &Value) -> bool {
+    text(&http["pathExact"]).is_empty()
+        && text(&http["pathRegex"]).is_empty()
+        && matches!(text(&http["pathPrefix"]), "" | "/")
+        && !is_set(&http["header"])
+        && strings(&http["methods"]).is_empty()
 }
 
-#[derive(Debug, Default, Deserialize)]
-pub struct Spec<'a> {
-    #[serde(default, borrow)]
-    pub destination: Option<Named<'a>>,
-    #[serde(default, borrow)]
-    pub sources: Option<Vec<Option<Source<'a>>>>,
+fn destination<'v>(intentions: &'v ServiceIntentions<'_>) -> &'v str {
+    text(&intentions.spec().destination["name"])
 }
 
-#[derive(Debug, Default, Deserialize)]
-pub struct Named<'a> {
-    #[serde(default, borrow)]
-    pub name: Option<Cow<'a, str>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct Source<'a> {
-    #[serde(default, borrow)]
-    pub name: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    pub action: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    pub permissions: Option<Vec<Option<Permission<'a>>>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct Permission<'a> {
-    #[serde(default, borrow)]
-    pub action: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    pub http: Option<Http<'a>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Http<'a> {
-    #[serde(default, borrow)]
-    pub path_exact: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    pub path_prefix: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    pub path_regex: Option<Cow<'a, str>>,
-    #[serde(default)]
-    pub header: Option<Vec<IgnoredAny>>,
-    #[serde(default)]
-    pub methods: Option<Vec<IgnoredAny>>,
-}
-
-fn text<'s>(value: &'s Option<Cow<'_, str>>) -> &'s str {
-    value.as_deref().unwrap_or_default()
-}
-
-impl Http<'_> {
-    /// Matches every request: no path, header or method criterion (a `/` prefix is every path).
-    fn matches_all(&self) -> bool {
-        let path = [&self.path_exact, &self.path_regex]
+/// `destination: *` with a `*` source that denies: the mesh's default deny.
+pub fn is_default_deny(intentions: &ServiceIntentions<'_>) -> bool {
+    destination(intentions) == "*"
+        && items(&intentions.spec().sources)
             .iter()
-            .any(|p| !text(p).is_empty())
-            || !matches!(text(&self.path_prefix), "" | "/");
-        !path
-            && self.header.as_ref().is_none_or(Vec::is_empty)
-            && self.methods.as_ref().is_none_or(Vec::is_empty)
-    }
-}
-
-impl Source<'_> {
-    fn is_everyone(&self) -> bool {
-        text(&self.name) == "*"
-    }
-}
-
-impl ServiceIntentions<'_> {
-    fn destination(&self) -> &str {
-        self.spec
-            .as_ref()
-            .and_then(|s| s.destination.as_ref())
-            .map_or("", |d| text(&d.name))
-    }
-
-    fn sources(&self) -> impl Iterator<Item = &Source<'_>> {
-        self.spec
-            .iter()
-            .flat_map(|s| s.sources.iter().flatten())
-            .flatten()
-    }
-
-    /// `destination: *` with a `*` source that denies: the mesh's default deny.
-    pub fn is_default_deny(&self) -> bool {
-        self.destination() == "*"
-            && self
-                .sources()
-                .any(|s| s.is_everyone() && text(&s.action) == "deny")
-    }
-
-    fn meta_name(&self) -> (&str, &str) {
-        self.metadata.as_ref().map_or(("", ""), |m| {
-            (
-                m.name.as_deref().unwrap_or_default(),
-                m.namespace.as_deref().unwrap_or_default(),
-            )
-        })
-    }
+            .any(|s| s["name"] == "*" && s["action"] == "deny")
 }
 
 /// Judges ServiceIntentions under admission in `namespace`.
@@ -157,7 +68,7 @@ pub fn check(
     check_sources(&intentions, settings, &mut findings);
     if settings.require_default_deny
         && !settings.consul_acl_default_deny
-        && !intentions.is_default_deny()
+        && !is_default_deny(&intentions)
     {
         require_default_deny(&intentions, settings, namespace, cluster, &mut findings);
     }
@@ -165,12 +76,13 @@ pub fn check(
 }
 
 fn check_sources(intentions: &ServiceIntentions<'_>, settings: &Settings, findings: &mut Findings) {
-    let destination = intentions.destination();
-    let sources = intentions
-        .spec
-        .as_ref()
-        .and_then(|s| s.sources.as_deref())
-        .unwrap_or_default();
+    let destination = destination(intentions);
+    let sources = &intentions.spec().sources;
+    if let Some(why) = not_a_list(sources) {
+        findings.violation("spec.sources", format!("{why}, which consul-k8s refuses"));
+        return;
+    }
+    let sources = items(sources);
     if sources.is_empty() {
         findings.violation(
             "spec.sources",
@@ -182,30 +94,30 @@ fn check_sources(intentions: &ServiceIntentions<'_>, settings: &Settings, findin
     } else {
         format!("{destination:?}")
     };
+    let everyone = |findings: &mut Findings, at: String| {
+        let pair = if destination == "*" {
+            " (* → * allow: the whole mesh may call the whole mesh)"
+        } else {
+            ""
+        };
+        findings.violation(
+            at,
+            format!(
+                "allows every service (name \"*\") to call {target}{pair}, so mTLS identifies \
+                 callers but nothing restricts them; name the source services allowed, or list \
+                 \"*\" in allowedWildcardPrincipals"
+            ),
+        );
+    };
     for (i, source) in sources.iter().enumerate() {
         let path = format!("spec.sources[{i}]");
-        let Some(source) = source else {
-            findings.violation(path, "is null; remove it");
+        if !source.is_object() {
+            findings.violation(path, "is not a source object; remove it");
             continue;
-        };
-        let action = text(&source.action);
-        let permissions = source.permissions.as_deref().unwrap_or_default();
-        let open = source.is_everyone() && !settings.wildcard_allowed("*");
-        let everyone = |findings: &mut Findings, at: String| {
-            let pair = if destination == "*" {
-                " (* → * allow: the whole mesh may call the whole mesh)"
-            } else {
-                ""
-            };
-            findings.violation(
-                at,
-                format!(
-                    "allows every service (name \"*\") to call {target}{pair}, so mTLS \
-                     identifies callers but nothing restricts them; name the source services \
-                     allowed, or list \"*\" in allowedWildcardPrincipals"
-                ),
-            );
-        };
+        }
+        let action = text(&source["action"]);
+        let permissions = items(&source["permissions"]);
+        let open = source["name"] == "*" && !settings.wildcard_allowed("*");
         if !permissions.is_empty() {
             if !action.is_empty() {
                 findings.violation(
@@ -216,20 +128,13 @@ fn check_sources(intentions: &ServiceIntentions<'_>, settings: &Settings, findin
             }
             for (k, permission) in permissions.iter().enumerate() {
                 let at = format!("{path}.permissions[{k}]");
-                let Some(permission) = permission else {
-                    findings.violation(at, "is null; remove it");
-                    continue;
-                };
-                let action = text(&permission.action);
+                let action = text(&permission["action"]);
                 if !matches!(action, "allow" | "deny") {
                     findings.violation(
                         format!("{at}.action"),
                         format!("is {action:?}, which consul-k8s refuses; use allow or deny"),
                     );
-                } else if action == "allow"
-                    && open
-                    && permission.http.as_ref().is_none_or(Http::matches_all)
-                {
+                } else if action == "allow" && open && matches_all(&permission["http"]) {
                     everyone(findings, at);
                 }
             }
@@ -256,7 +161,7 @@ fn require_default_deny(
     cluster: &dyn Cluster,
     findings: &mut Findings,
 ) {
-    let own = intentions.meta_name();
+    let own = intentions.name_and_namespace();
     let mut namespaces = vec![namespace];
     if settings.consul_default_deny_namespace != namespace {
         namespaces.push(&settings.consul_default_deny_namespace);
@@ -269,7 +174,7 @@ fn require_default_deny(
                 // The stored version of the object under admission is about to be replaced.
                 Ok(listed
                     .iter()
-                    .any(|i| i.meta_name() != (own.0, *ns) && i.is_default_deny()))
+                    .any(|i| i.name_and_namespace() != (own.0, *ns) && is_default_deny(i)))
             });
         match answer {
             Ok(true) => return,

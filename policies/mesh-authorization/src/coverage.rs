@@ -21,8 +21,9 @@ use netsec_shared::review::{WorkloadUnderReview, workload_under_review};
 use netsec_shared::workload::{Workload, describe_labels};
 use netsec_shared::{AdmissionRequest, Findings, Verdict};
 
-use crate::istio::{Action, AuthorizationPolicy};
+use crate::istio::{self, Action, AuthorizationPolicy};
 use crate::linkerd::{self, SERVER, SERVER_FIELDS};
+use crate::object::MeshObject;
 use crate::settings::{Mode, Settings};
 
 /// AuthorizationPolicies, as listed: v1beta1 is served by every Istio that has the kind.
@@ -168,15 +169,14 @@ fn istio_gap(
         .chain(rooted.iter().map(|p| (root, p)))
     {
         let spec = policy.spec();
-        if policy.dry_run() || !spec.selects(labels) {
+        if istio::dry_run(policy) || !istio::selects(spec, labels) {
             continue;
         }
-        match spec.action() {
-            Ok(Action::Allow) if spec.has_match_all_rule() => {
-                allow_all.push(format!("{ns}/{}", policy.name()))
-            }
+        let match_all = istio::has_match_all_rule(spec);
+        match istio::action(spec) {
+            Ok(Action::Allow) if match_all => allow_all.push(format!("{ns}/{}", policy.name())),
             Ok(Action::Allow) => allowing += 1,
-            Ok(Action::Deny) if spec.has_match_all_rule() => return Ok(None),
+            Ok(Action::Deny) if match_all => return Ok(None),
             _ => {}
         }
     }
@@ -230,7 +230,7 @@ fn linkerd_gap(
     let bytes = cluster
         .list_by_namespace(SERVER, namespace, SERVER_FIELDS)
         .map_err(|why| (what(), why))?;
-    let servers: Vec<linkerd::Object> = list_items(&bytes).map_err(|why| (what(), why))?;
+    let servers: Vec<MeshObject> = list_items(&bytes).map_err(|why| (what(), why))?;
     let labels: &StringMap = workload.pod_labels();
     let selected = servers.iter().any(|s| {
         s.spec()
@@ -457,7 +457,7 @@ mod tests {
             m.contains("the Namespace \"shop\" could not be read"),
             "{m}"
         );
-        let bad = ap("bad", "shop", json!({"rules": 7}));
+        let bad = ap("bad", "shop", json!({"selector": 7}));
         let m = run(&web, "{}", vec![istio_ns(), bad]).message().unwrap();
         assert!(
             m.contains("the AuthorizationPolicies of namespace \"shop\" could not be read"),

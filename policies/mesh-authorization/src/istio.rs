@@ -11,144 +11,16 @@
 //! of `pkg/config/validation` (what the API server refuses: DENY or CUSTOM without rules, CUSTOM
 //! without `provider.name`, `provider` on another action, source fields CUSTOM cannot judge).
 
-use std::borrow::Cow;
-
-use netsec_shared::request::{ObjectMeta, StringMap};
-use netsec_shared::selector::LabelSelector;
+use netsec_shared::request::StringMap;
 use netsec_shared::{AdmissionRequest, Findings, Verdict};
-use serde::Deserialize;
+use serde_json::Value;
 
 use crate::matching::{self, Pitfall, Role};
+use crate::object::{MeshObject, MeshSpec, is_set, items, not_a_list, quoted, strings, text};
 use crate::settings::{Mode, Settings};
 
-type List<'a> = Option<Vec<Cow<'a, str>>>;
-
-fn items<'s, 'a>(list: &'s List<'a>) -> &'s [Cow<'a, str>] {
-    list.as_deref().unwrap_or_default()
-}
-
-/// An AuthorizationPolicy, as admitted or as listed (the same type keeps one deserialiser in
-/// the module).
-#[derive(Debug, Default, Deserialize)]
-pub struct AuthorizationPolicy<'a> {
-    #[serde(default, borrow)]
-    pub metadata: Option<ObjectMeta<'a>>,
-    #[serde(default, borrow)]
-    pub spec: Option<Spec<'a>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Spec<'a> {
-    /// `matchLabels` only in Istio's WorkloadSelector; read with the shared selector type.
-    #[serde(default, borrow)]
-    pub selector: Option<LabelSelector<'a>>,
-    #[serde(default, borrow)]
-    pub target_ref: Option<TargetRef<'a>>,
-    #[serde(default, borrow)]
-    pub target_refs: Option<Vec<TargetRef<'a>>>,
-    #[serde(default, borrow)]
-    pub action: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    pub provider: Option<Provider<'a>>,
-    #[serde(default, borrow)]
-    pub rules: Option<Vec<Option<Rule<'a>>>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct TargetRef<'a> {
-    #[serde(default, borrow)]
-    pub kind: Option<Cow<'a, str>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct Provider<'a> {
-    #[serde(default, borrow)]
-    pub name: Option<Cow<'a, str>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct Rule<'a> {
-    #[serde(default, borrow)]
-    pub from: Option<Vec<From<'a>>>,
-    #[serde(default, borrow)]
-    pub to: Option<Vec<To<'a>>>,
-    #[serde(default, borrow)]
-    pub when: Option<Vec<Condition<'a>>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct From<'a> {
-    #[serde(default, borrow)]
-    pub source: Option<Source<'a>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Source<'a> {
-    #[serde(default, borrow)]
-    pub principals: List<'a>,
-    #[serde(default, borrow)]
-    pub not_principals: List<'a>,
-    #[serde(default, borrow)]
-    pub request_principals: List<'a>,
-    #[serde(default, borrow)]
-    pub not_request_principals: List<'a>,
-    #[serde(default, borrow)]
-    pub namespaces: List<'a>,
-    #[serde(default, borrow)]
-    pub not_namespaces: List<'a>,
-    #[serde(default, borrow)]
-    pub service_accounts: List<'a>,
-    #[serde(default, borrow)]
-    pub not_service_accounts: List<'a>,
-    #[serde(default, borrow)]
-    pub ip_blocks: List<'a>,
-    #[serde(default, borrow)]
-    pub not_ip_blocks: List<'a>,
-    #[serde(default, borrow)]
-    pub remote_ip_blocks: List<'a>,
-    #[serde(default, borrow)]
-    pub not_remote_ip_blocks: List<'a>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct To<'a> {
-    #[serde(default, borrow)]
-    pub operation: Option<Operation<'a>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Operation<'a> {
-    #[serde(default, borrow)]
-    pub hosts: List<'a>,
-    #[serde(default, borrow)]
-    pub not_hosts: List<'a>,
-    #[serde(default, borrow)]
-    pub ports: List<'a>,
-    #[serde(default, borrow)]
-    pub not_ports: List<'a>,
-    #[serde(default, borrow)]
-    pub methods: List<'a>,
-    #[serde(default, borrow)]
-    pub not_methods: List<'a>,
-    #[serde(default, borrow)]
-    pub paths: List<'a>,
-    #[serde(default, borrow)]
-    pub not_paths: List<'a>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Condition<'a> {
-    #[serde(default, borrow)]
-    pub key: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    pub values: List<'a>,
-    #[serde(default, borrow)]
-    pub not_values: List<'a>,
-}
+/// An Istio AuthorizationPolicy, admitted or listed.
+pub type AuthorizationPolicy<'a> = MeshObject<'a>;
 
 /// `spec.action`; absent or empty is ALLOW (the proto enum's zero value).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -162,173 +34,130 @@ pub enum Action {
 /// Istio's annotation that makes a policy only log what it would do.
 pub const DRY_RUN: &str = "istio.io/dry-run";
 
-const NO_SPEC: Spec<'static> = Spec {
-    selector: None,
-    target_ref: None,
-    target_refs: None,
-    action: None,
-    provider: None,
-    rules: None,
-};
+/// The source fields, positive then negative, as the proto names them.
+const POSITIVE_SOURCE: [&str; 6] = [
+    "principals",
+    "requestPrincipals",
+    "namespaces",
+    "serviceAccounts",
+    "ipBlocks",
+    "remoteIpBlocks",
+];
+const NEGATIVE_SOURCE: [&str; 6] = [
+    "notPrincipals",
+    "notRequestPrincipals",
+    "notNamespaces",
+    "notServiceAccounts",
+    "notIpBlocks",
+    "notRemoteIpBlocks",
+];
+const POSITIVE_OPERATION: [&str; 4] = ["hosts", "ports", "methods", "paths"];
+const NEGATIVE_OPERATION: [&str; 4] = ["notHosts", "notPorts", "notMethods", "notPaths"];
 
-impl<'a> AuthorizationPolicy<'a> {
-    pub fn name(&self) -> String {
-        self.metadata
-            .as_ref()
-            .map_or_else(|| "<unnamed>".to_string(), ObjectMeta::display_name)
-    }
-
-    pub fn spec(&self) -> &Spec<'a> {
-        self.spec.as_ref().unwrap_or(&NO_SPEC)
-    }
-
-    /// `istio.io/dry-run: "true"`: istiod installs the policy in shadow mode, enforcing nothing
-    /// (it parses the value with Go `strconv.ParseBool`).
-    pub fn dry_run(&self) -> bool {
-        self.metadata
-            .as_ref()
-            .and_then(|m| m.annotation(DRY_RUN))
-            .and_then(|v| netsec_shared::annotations::BoolSyntax::Go.parse(v))
-            .unwrap_or(false)
-    }
+/// `istio.io/dry-run: "true"`: istiod installs the policy in shadow mode, enforcing nothing
+/// (it parses the value with Go `strconv.ParseBool`).
+pub fn dry_run(policy: &AuthorizationPolicy<'_>) -> bool {
+    policy
+        .annotation(DRY_RUN)
+        .and_then(|v| netsec_shared::annotations::BoolSyntax::Go.parse(v))
+        .unwrap_or(false)
 }
 
-impl Spec<'_> {
-    /// The action, or the text of one Istio does not know.
-    pub fn action(&self) -> Result<Action, &str> {
-        match self.action.as_deref().unwrap_or_default() {
+/// The action, or the text of one Istio does not know.
+pub fn action(spec: &MeshSpec<'_>) -> Result<Action, String> {
+    match &spec.action {
+        Value::Null => Ok(Action::Allow),
+        Value::String(a) => match a.as_str() {
             "" | "ALLOW" => Ok(Action::Allow),
             "DENY" => Ok(Action::Deny),
             "AUDIT" => Ok(Action::Audit),
             "CUSTOM" => Ok(Action::Custom),
-            other => Err(other),
-        }
-    }
-
-    /// `rules` as Istio reads them: a JSON `[]` is the same empty list as no field.
-    pub fn rules(&self) -> &[Option<Rule<'_>>] {
-        self.rules.as_deref().unwrap_or_default()
-    }
-
-    /// Policies with `targetRef(s)` attach to gateways, waypoints and Services, not to the
-    /// workloads a selector picks.
-    pub fn targets(&self) -> bool {
-        self.target_ref.is_some() || self.target_refs.as_ref().is_some_and(|t| !t.is_empty())
-    }
-
-    fn targets_gateway(&self) -> bool {
-        let gateway = |t: &TargetRef| t.kind.as_deref() == Some("Gateway");
-        self.target_ref.as_ref().is_some_and(gateway)
-            || self.target_refs.iter().flatten().any(gateway)
-    }
-
-    /// Whether the policy applies to pods with `labels` in a namespace it covers: no selector
-    /// (or an empty one) is every workload there.
-    pub fn selects(&self, labels: &StringMap<'_>) -> bool {
-        !self.targets() && self.selector.as_ref().is_none_or(|s| s.matches(labels))
-    }
-
-    /// A rule that matches every request: no `from`, `to` or `when`.
-    pub fn has_match_all_rule(&self) -> bool {
-        self.rules()
-            .iter()
-            .any(|r| r.as_ref().is_some_and(Rule::is_empty))
+            other => Err(format!("{other:?}")),
+        },
+        _ => Err("not a string".to_string()),
     }
 }
 
-impl Rule<'_> {
-    fn is_empty(&self) -> bool {
-        self.from.as_ref().is_none_or(Vec::is_empty)
-            && self.to.as_ref().is_none_or(Vec::is_empty)
-            && self.when.as_ref().is_none_or(Vec::is_empty)
-    }
-
-    /// A `when` condition that names who is calling with positive values: it narrows the
-    /// sources like a `from` would (headers are the client's to set, so they do not).
-    fn has_source_condition(&self) -> bool {
-        self.when.iter().flatten().any(|c| {
-            let key = c.key.as_deref().unwrap_or_default();
-            !items(&c.values).is_empty()
-                && (matches!(
-                    key,
-                    "source.ip" | "remote.ip" | "source.namespace" | "source.principal"
-                ) || key.starts_with("request.auth."))
-        })
-    }
-
-    /// Whether the rule sets only `notX` fields (and `notValues`): it matches by exclusion.
-    fn only_exclusions(&self) -> bool {
-        let sources = self.from.iter().flatten().filter_map(|f| f.source.as_ref());
-        let operations = self
-            .to
-            .iter()
-            .flatten()
-            .filter_map(|t| t.operation.as_ref());
-        let mut any = false;
-        for s in sources {
-            if !s.positive_fields().is_empty() {
-                return false;
-            }
-            any |= !s.negative_fields().is_empty();
-        }
-        for o in operations {
-            if [&o.hosts, &o.ports, &o.methods, &o.paths]
-                .iter()
-                .any(|l| !items(l).is_empty())
-            {
-                return false;
-            }
-            any |= [&o.not_hosts, &o.not_ports, &o.not_methods, &o.not_paths]
-                .iter()
-                .any(|l| !items(l).is_empty());
-        }
-        for c in self.when.iter().flatten() {
-            if !items(&c.values).is_empty() {
-                return false;
-            }
-            any |= !items(&c.not_values).is_empty();
-        }
-        any
-    }
+/// `rules` as Istio reads them: a JSON `[]` is the same empty list as no field.
+pub fn rules<'s>(spec: &'s MeshSpec<'_>) -> &'s [Value] {
+    items(&spec.rules)
 }
 
-impl<'a> Source<'a> {
-    /// The positive fields that are set, with their names.
-    fn positive_fields(&self) -> Vec<(&'static str, &[Cow<'a, str>])> {
-        [
-            ("principals", &self.principals),
-            ("requestPrincipals", &self.request_principals),
-            ("namespaces", &self.namespaces),
-            ("serviceAccounts", &self.service_accounts),
-            ("ipBlocks", &self.ip_blocks),
-            ("remoteIpBlocks", &self.remote_ip_blocks),
-        ]
-        .into_iter()
-        .map(|(n, l)| (n, items(l)))
-        .filter(|(_, l)| !l.is_empty())
+/// Policies with `targetRef(s)` attach to gateways, waypoints and Services, not to the
+/// workloads a selector picks.
+pub fn targets(spec: &MeshSpec<'_>) -> bool {
+    is_set(&spec.target_ref) || is_set(&spec.target_refs)
+}
+
+fn targets_gateway(spec: &MeshSpec<'_>) -> bool {
+    std::iter::once(&spec.target_ref)
+        .chain(items(&spec.target_refs))
+        .any(|t| t["kind"] == "Gateway")
+}
+
+/// Whether the policy applies to pods with `labels` in a namespace it covers: no selector
+/// (or an empty one) is every workload there.
+pub fn selects(spec: &MeshSpec<'_>, labels: &StringMap<'_>) -> bool {
+    !targets(spec) && spec.selector.as_ref().is_none_or(|s| s.matches(labels))
+}
+
+/// A rule that matches every request: no `from`, `to` or `when`.
+pub fn has_match_all_rule(spec: &MeshSpec<'_>) -> bool {
+    rules(spec)
+        .iter()
+        .any(|r| r.is_object() && rule_is_empty(r))
+}
+
+fn rule_is_empty(rule: &Value) -> bool {
+    ["from", "to", "when"].iter().all(|k| !is_set(&rule[*k]))
+}
+
+/// A `when` condition that names who is calling with positive values: it narrows the
+/// sources like a `from` would (headers are the client's to set, so they do not).
+fn has_source_condition(rule: &Value) -> bool {
+    items(&rule["when"]).iter().any(|c| {
+        let key = text(&c["key"]);
+        is_set(&c["values"])
+            && (matches!(
+                key,
+                "source.ip" | "remote.ip" | "source.namespace" | "source.principal"
+            ) || key.starts_with("request.auth."))
+    })
+}
+
+/// The fields of `names` that are set in `part`, with their strings.
+fn set_fields<'v>(part: &'v Value, names: &[&'static str]) -> Vec<(&'static str, Vec<&'v str>)> {
+    names
+        .iter()
+        .filter(|n| is_set(&part[**n]))
+        .map(|n| (*n, strings(&part[*n])))
         .collect()
-    }
-
-    fn negative_fields(&self) -> Vec<(&'static str, &[Cow<'a, str>])> {
-        [
-            ("notPrincipals", &self.not_principals),
-            ("notRequestPrincipals", &self.not_request_principals),
-            ("notNamespaces", &self.not_namespaces),
-            ("notServiceAccounts", &self.not_service_accounts),
-            ("notIpBlocks", &self.not_ip_blocks),
-            ("notRemoteIpBlocks", &self.not_remote_ip_blocks),
-        ]
-        .into_iter()
-        .map(|(n, l)| (n, items(l)))
-        .filter(|(_, l)| !l.is_empty())
-        .collect()
-    }
 }
 
-/// `["a", "b"]`, for messages.
-fn list(values: &[Cow<'_, str>]) -> String {
-    let quoted: Vec<String> = values.iter().map(|v| format!("{v:?}")).collect();
-    format!("[{}]", quoted.join(", "))
+/// Whether the rule sets only `notX` fields (and `notValues`): it matches by exclusion.
+fn only_exclusions(rule: &Value) -> bool {
+    let sources = items(&rule["from"]).iter().map(|f| &f["source"]);
+    let operations = items(&rule["to"]).iter().map(|t| &t["operation"]);
+    let mut any = false;
+    for s in sources {
+        if !set_fields(s, &POSITIVE_SOURCE).is_empty() {
+            return false;
+        }
+        any |= !set_fields(s, &NEGATIVE_SOURCE).is_empty();
+    }
+    for o in operations {
+        if !set_fields(o, &POSITIVE_OPERATION).is_empty() {
+            return false;
+        }
+        any |= !set_fields(o, &NEGATIVE_OPERATION).is_empty();
+    }
+    for c in items(&rule["when"]) {
+        if is_set(&c["values"]) {
+            return false;
+        }
+        any |= is_set(&c["notValues"]);
+    }
+    any
 }
 
 /// Judges an AuthorizationPolicy under admission in `namespace`.
@@ -355,33 +184,37 @@ pub fn check(
 ) {
     let spec = policy.spec();
     let name = policy.name();
-    let action = match spec.action() {
+    let action = match action(spec) {
         Ok(action) => action,
         Err(other) => {
             findings.violation(
                 "spec.action",
                 format!(
-                    "is {other:?}, which Istio does not know; use ALLOW (the default), DENY, \
+                    "is {other}, which Istio does not know; use ALLOW (the default), DENY, \
                      AUDIT or CUSTOM"
                 ),
             );
             return;
         }
     };
-    if spec.provider.is_some() && action != Action::Custom {
+    if let Some(why) = not_a_list(&spec.rules) {
+        findings.violation("spec.rules", format!("{why}, which Istio refuses"));
+        return;
+    }
+    if !spec.provider.is_null() && action != Action::Custom {
         findings.violation(
             "spec.provider",
             "is set on a policy whose action is not CUSTOM, which Istio refuses; remove it, or \
              set action: CUSTOM to delegate the decision to that provider",
         );
     }
-    if policy.dry_run() && action != Action::Audit {
+    if dry_run(policy) && action != Action::Audit {
         findings.warn(format!(
             "AuthorizationPolicy {name:?} has {DRY_RUN}: \"true\", so Istio only logs what it \
              would do and enforces none of it; remove the annotation once the logs look right"
         ));
     }
-    let rules = spec.rules();
+    let rules = rules(spec);
     match action {
         Action::Audit => {
             findings.warn(format!(
@@ -400,19 +233,17 @@ pub fn check(
         _ => {}
     }
     let scope = scope(spec, namespace, &settings.root_namespace);
-    let public = match &settings.public_workloads {
-        Some(public) => spec
-            .selector
-            .as_ref()
-            .is_some_and(|s| !s.match_labels.is_empty() && public.matches(&s.match_labels)),
-        None => false,
-    } || spec.targets_gateway();
+    let public = spec
+        .selector
+        .as_ref()
+        .is_some_and(|s| settings.public(&s.match_labels))
+        || targets_gateway(spec);
     for (i, rule) in rules.iter().enumerate() {
         let path = format!("spec.rules[{i}]");
-        let Some(rule) = rule else {
-            findings.violation(path, "is null, which Istio refuses; remove it");
+        if !rule.is_object() {
+            findings.violation(path, "is not a rule object, which Istio refuses; remove it");
             continue;
-        };
+        }
         match action {
             Action::Allow => check_allow_rule(rule, &path, &scope, public, settings, findings),
             Action::Deny => check_deny_rule(rule, &path, settings, findings),
@@ -423,8 +254,8 @@ pub fn check(
 }
 
 /// Who the policy applies to, for messages.
-fn scope(spec: &Spec<'_>, namespace: &str, root: &str) -> String {
-    match (&spec.selector, spec.targets()) {
+fn scope(spec: &MeshSpec<'_>, namespace: &str, root: &str) -> String {
+    match (&spec.selector, targets(spec)) {
         (_, true) => "for the resources its targetRefs name".to_string(),
         (Some(s), _) if !s.is_empty() => "for the workloads its selector picks".to_string(),
         _ if namespace == root => {
@@ -434,7 +265,7 @@ fn scope(spec: &Spec<'_>, namespace: &str, root: &str) -> String {
     }
 }
 
-fn check_custom(spec: &Spec<'_>, rules: &[Option<Rule<'_>>], findings: &mut Findings) {
+fn check_custom(spec: &MeshSpec<'_>, rules: &[Value], findings: &mut Findings) {
     if rules.is_empty() {
         findings.violation(
             "spec.rules",
@@ -443,12 +274,7 @@ fn check_custom(spec: &Spec<'_>, rules: &[Option<Rule<'_>>], findings: &mut Find
         );
         return;
     }
-    if spec
-        .provider
-        .as_ref()
-        .and_then(|p| p.name.as_deref())
-        .is_none_or(str::is_empty)
-    {
+    if text(&spec.provider["name"]).is_empty() {
         findings.violation(
             "spec.provider.name",
             "is missing on a CUSTOM policy, which Istio refuses: CUSTOM hands the decision to an \
@@ -457,20 +283,10 @@ fn check_custom(spec: &Spec<'_>, rules: &[Option<Rule<'_>>], findings: &mut Find
         );
     }
     for (i, rule) in rules.iter().enumerate() {
-        let Some(rule) = rule else { continue };
-        for (j, from) in rule.from.iter().flatten().enumerate() {
-            let Some(source) = &from.source else { continue };
-            for (field, values) in source
-                .positive_fields()
-                .into_iter()
-                .chain(source.negative_fields())
-            {
-                if !values.is_empty()
-                    && !matches!(
-                        field,
-                        "ipBlocks" | "notIpBlocks" | "remoteIpBlocks" | "notRemoteIpBlocks"
-                    )
-                {
+        for (j, from) in items(&rule["from"]).iter().enumerate() {
+            let source = &from["source"];
+            for field in POSITIVE_SOURCE.iter().chain(&NEGATIVE_SOURCE) {
+                if is_set(&source[*field]) && !field.to_ascii_lowercase().contains("ipblocks") {
                     findings.violation(
                         format!("spec.rules[{i}].from[{j}].source.{field}"),
                         "is not supported with the CUSTOM action, which Istio refuses; the \
@@ -479,8 +295,8 @@ fn check_custom(spec: &Spec<'_>, rules: &[Option<Rule<'_>>], findings: &mut Find
                 }
             }
         }
-        for (j, c) in rule.when.iter().flatten().enumerate() {
-            let key = c.key.as_deref().unwrap_or_default();
+        for (j, c) in items(&rule["when"]).iter().enumerate() {
+            let key = text(&c["key"]);
             if matches!(
                 key,
                 "source.namespace" | "source.serviceAccount" | "source.principal"
@@ -496,14 +312,14 @@ fn check_custom(spec: &Spec<'_>, rules: &[Option<Rule<'_>>], findings: &mut Find
 }
 
 fn check_allow_rule(
-    rule: &Rule<'_>,
+    rule: &Value,
     path: &str,
     scope: &str,
     public: bool,
     settings: &Settings,
     findings: &mut Findings,
 ) {
-    if rule.is_empty() {
+    if rule_is_empty(rule) {
         findings.violation(
             path,
             format!(
@@ -517,15 +333,15 @@ fn check_allow_rule(
     if public {
         return;
     }
-    let froms = rule.from.as_deref().unwrap_or_default();
+    let froms = items(&rule["from"]);
     if froms.is_empty() {
-        if !rule.has_source_condition() {
+        if !has_source_condition(rule) {
             findings.violation(
                 path,
                 format!(
                     "has no from, so any caller, in the mesh or not, may make the requests it \
                      describes {scope}; add from.source with the principals or namespaces \
-                     allowed, or list the entry point's labels in publicWorkloads"
+                     allowed, or list the entry point's labels in publicWorkloadLabels"
                 ),
             );
         }
@@ -533,11 +349,8 @@ fn check_allow_rule(
     }
     for (j, from) in froms.iter().enumerate() {
         let at = format!("{path}.from[{j}].source");
-        let Some(source) = &from.source else {
-            findings.violation(at, "is missing, which Istio refuses; name the callers");
-            continue;
-        };
-        let positive = source.positive_fields();
+        let source = &from["source"];
+        let positive = set_fields(source, &POSITIVE_SOURCE);
         let mut wildcards = Vec::new();
         let mut scoped = false;
         for (field, values) in &positive {
@@ -546,8 +359,9 @@ fn check_allow_rule(
                 "namespaces" => matching::namespace_is_everyone(v),
                 _ => false,
             };
-            let open: Vec<&Cow<str>> = values
+            let open: Vec<&str> = values
                 .iter()
+                .copied()
                 .filter(|v| everyone(v) && !settings.wildcard_allowed(v))
                 .collect();
             if open.is_empty() {
@@ -560,7 +374,6 @@ fn check_allow_rule(
             continue;
         }
         if let Some((field, open)) = wildcards.first() {
-            let values: Vec<Cow<str>> = open.iter().map(|v| (*v).clone()).collect();
             findings.violation(
                 format!("{at}.{field}"),
                 format!(
@@ -568,40 +381,39 @@ fn check_allow_rule(
                      allows the whole mesh {scope} (mTLS without authorization); name the \
                      service accounts (cluster.local/ns/<namespace>/sa/<account>) or \
                      namespaces allowed, or list the value in allowedWildcardPrincipals",
-                    list(&values)
+                    quoted(open)
                 ),
             );
             continue;
         }
-        let negative = source.negative_fields();
-        if let Some((field, values)) = negative.first() {
-            findings.violation(
+        match set_fields(source, &NEGATIVE_SOURCE).first() {
+            Some((field, values)) => findings.violation(
                 format!("{at}.{field}"),
                 format!(
                     "is {} with no positive field beside it, so the rule allows every other \
                      caller {scope}, callers without mTLS included; an allow-list goes in \
                      principals or namespaces (notX fields belong in DENY policies)",
-                    list(values)
+                    quoted(values)
                 ),
-            );
-        } else {
-            findings.violation(at, "is empty, which Istio refuses; name the callers");
+            ),
+            None => findings.violation(
+                at,
+                "is empty or missing, which Istio refuses; name the callers",
+            ),
         }
     }
 }
 
-fn check_deny_rule(rule: &Rule<'_>, path: &str, settings: &Settings, findings: &mut Findings) {
-    if !rule.only_exclusions() {
+fn check_deny_rule(rule: &Value, path: &str, settings: &Settings, findings: &mut Findings) {
+    if !only_exclusions(rule) {
         return;
     }
     // A DENY made only of exclusions denies everything its exclusions do not name; an
     // exclusion that names everything leaves nothing to deny.
-    let star = |l: &List| items(l).iter().any(|v| v == "*");
-    for (j, from) in rule.from.iter().flatten().enumerate() {
-        let Some(source) = &from.source else { continue };
-        for (field, values) in source.negative_fields() {
+    for (j, from) in items(&rule["from"]).iter().enumerate() {
+        for (field, values) in set_fields(&from["source"], &NEGATIVE_SOURCE) {
             let at = format!("{path}.from[{j}].source.{field}");
-            if values.iter().any(|v| v == "*") {
+            if values.contains(&"*") {
                 findings.violation(
                     at,
                     "has \"*\", which every caller matches, so this DENY rule, made only of \
@@ -617,21 +429,15 @@ fn check_deny_rule(rule: &Rule<'_>, path: &str, settings: &Settings, findings: &
                     format!(
                         "is {}, which spares every workload with a mesh identity, so this DENY \
                          rule only denies callers without mTLS; list the identities to spare",
-                        list(values)
+                        quoted(&values)
                     ),
                 );
             }
         }
     }
-    for (j, to) in rule.to.iter().flatten().enumerate() {
-        let Some(op) = &to.operation else { continue };
-        for (field, l) in [
-            ("notHosts", &op.not_hosts),
-            ("notPorts", &op.not_ports),
-            ("notMethods", &op.not_methods),
-            ("notPaths", &op.not_paths),
-        ] {
-            if star(l) {
+    for (j, to) in items(&rule["to"]).iter().enumerate() {
+        for (field, values) in set_fields(&to["operation"], &NEGATIVE_OPERATION) {
+            if values.contains(&"*") {
                 findings.violation(
                     format!("{path}.to[{j}].operation.{field}"),
                     "has \"*\", which every request matches, so this DENY rule, made only of \
@@ -644,37 +450,33 @@ fn check_deny_rule(rule: &Rule<'_>, path: &str, settings: &Settings, findings: &
 
 /// Paths and hosts that requests can spell around, and paths that never match.
 fn check_operations(
-    rule: &Rule<'_>,
+    rule: &Value,
     path: &str,
     action: Action,
     settings: &Settings,
     findings: &mut Findings,
 ) {
-    for (j, to) in rule.to.iter().flatten().enumerate() {
-        let Some(op) = &to.operation else { continue };
-        let guard_positive = matches!(action, Action::Deny | Action::Custom);
-        for (field, values, positive) in [
-            ("paths", &op.paths, true),
-            ("notPaths", &op.not_paths, false),
-            ("hosts", &op.hosts, true),
-            ("notHosts", &op.not_hosts, false),
+    let guard_positive = matches!(action, Action::Deny | Action::Custom);
+    for (j, to) in items(&rule["to"]).iter().enumerate() {
+        let op = &to["operation"];
+        for (field, positive) in [
+            ("paths", true),
+            ("notPaths", false),
+            ("hosts", true),
+            ("notHosts", false),
         ] {
-            let values = items(values);
-            if values.is_empty() {
-                continue;
-            }
+            let values = strings(&op[field]);
             let role = if positive == guard_positive {
                 Role::Guard
             } else {
                 Role::Grant
             };
-            let siblings: Vec<&str> = values.iter().map(|v| v.as_ref()).collect();
             for (k, value) in values.iter().enumerate() {
                 let at = format!("{path}.to[{j}].operation.{field}[{k}]");
                 let pitfalls = if field.ends_with("aths") {
-                    matching::path_pitfalls(value, &siblings, role, settings.path_normalization)
+                    matching::path_pitfalls(value, &values, role, settings.path_normalization)
                 } else {
-                    matching::host_pitfall(value, &siblings, role)
+                    matching::host_pitfall(value, &values, role)
                         .into_iter()
                         .collect()
                 };
@@ -839,7 +641,7 @@ mod tests {
         let gateway = json!({"selector": {"matchLabels": {"istio": "ingressgateway"}},
                              "rules": [{"to": [{"operation": {"paths": ["/public/*"]}}]}]});
         assert!(judge(gateway.clone(), "{}", "istio-system").is_accepted());
-        assert!(!judge(gateway, r#"{"publicWorkloads": null}"#, "istio-system").is_accepted());
+        assert!(!judge(gateway, r#"{"publicWorkloadLabels": []}"#, "istio-system").is_accepted());
         let by_ref = json!({"targetRefs": [{"kind": "Gateway", "group": "gateway.networking.k8s.io", "name": "edge"}],
                             "rules": [{"to": [{"operation": {"methods": ["GET"]}}]}]});
         assert!(judge(by_ref, "{}", "shop").is_accepted());
@@ -991,20 +793,20 @@ mod tests {
                             "spec": {}});
         let text = object.to_string();
         let p: AuthorizationPolicy = serde_json::from_str(&text).unwrap();
-        assert!(p.dry_run());
+        assert!(dry_run(&p));
         let mut findings = Findings::new();
         check(&p, &Settings::default(), "shop", &mut findings);
         assert!(findings.into_verdict().warnings()[0].contains("enforces none of it"));
         let web: StringMap = [("app".into(), "web".into())].into();
-        let spec: Spec =
+        let spec: MeshSpec =
             serde_json::from_str(r#"{"selector":{"matchLabels":{"app":"web"}}}"#).unwrap();
-        assert!(spec.selects(&web) && !spec.selects(&StringMap::new()));
-        let all: Spec =
+        assert!(selects(&spec, &web) && !selects(&spec, &StringMap::new()));
+        let all: MeshSpec =
             serde_json::from_str(r#"{"rules":[{"to":[{"operation":{"ports":["80"]}}]},{}]}"#)
                 .unwrap();
-        assert!(all.selects(&web) && all.has_match_all_rule());
-        let gw: Spec =
+        assert!(selects(&all, &web) && has_match_all_rule(&all));
+        let gw: MeshSpec =
             serde_json::from_str(r#"{"targetRef":{"kind":"Gateway","name":"x"}}"#).unwrap();
-        assert!(!gw.selects(&web));
+        assert!(!selects(&gw, &web));
     }
 }

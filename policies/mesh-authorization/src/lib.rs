@@ -7,6 +7,7 @@ pub mod coverage;
 pub mod istio;
 pub mod linkerd;
 pub mod matching;
+pub mod object;
 pub mod policy;
 pub mod settings;
 
@@ -18,7 +19,7 @@ pub use settings::Settings;
 
 /// The workload kinds are decoded in the pass that reads the request; the meshes' objects are
 /// read by the checks from the raw object.
-pub type Views = netsec_shared::request::WorkloadViews;
+pub type Views = netsec_shared::request::NoViews;
 
 /// `evaluate` reading the cluster through the Kubewarden host capabilities.
 fn evaluate_on_host(request: &AdmissionRequest<'_>, settings: &Settings) -> Verdict {

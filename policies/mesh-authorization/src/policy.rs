@@ -5,7 +5,6 @@
 use netsec_shared::cluster::Cluster;
 use netsec_shared::workload::WorkloadKind;
 use netsec_shared::{AdmissionRequest, Operation, Verdict};
-use serde::Deserialize;
 
 use crate::settings::Settings;
 use crate::{consul, coverage, istio, linkerd};
@@ -70,14 +69,9 @@ fn object_namespace(request: &AdmissionRequest<'_>) -> Result<String, Verdict> {
     if !request.namespace.is_empty() {
         return Ok(request.namespace.to_string());
     }
-    #[derive(Deserialize)]
-    struct Meta<'a> {
-        #[serde(default, borrow)]
-        metadata: Option<netsec_shared::ObjectMeta<'a>>,
-    }
-    let meta: Meta = request.object("an object").map_err(Verdict::reject)?;
-    match meta.metadata.and_then(|m| m.namespace) {
-        Some(ns) if !ns.is_empty() => Ok(ns.to_string()),
+    let object: crate::object::MeshObject = request.object("an object").map_err(Verdict::reject)?;
+    match object.name_and_namespace().1 {
+        ns if !ns.is_empty() => Ok(ns.to_string()),
         _ => Err(Verdict::reject(format!(
             "the request for {} {:?} names no namespace, and the mesh's authorization objects \
              are namespaced; the policy cannot tell where it applies",

@@ -1,9 +1,8 @@
 //! Settings of `mesh-authorization`.
 
-use std::borrow::Cow;
-
 use netsec_shared::mesh::LINKERD_INBOUND_POLICIES;
-use netsec_shared::selector::{LabelSelector, Requirement, SettingsSelector};
+use netsec_shared::request::StringMap;
+use netsec_shared::selector::{check_label_key, check_label_value};
 use netsec_shared::settings::check_dns_label;
 use netsec_shared::{ExemptNamespaces, SettingsErrors, Validate};
 use serde::Deserialize;
@@ -59,9 +58,10 @@ pub struct Settings {
     /// Wildcard identities the cluster accepts as sources: `*` (any mesh identity) in Istio
     /// `principals`/`namespaces`, Linkerd `identities` and Consul `sources[].name`.
     pub allowed_wildcard_principals: Vec<String>,
-    /// Workloads whose Istio ALLOW rules may name no source: the entry points that take
-    /// traffic from outside the mesh (by the labels the policy's `spec.selector` gives).
-    pub public_workloads: Option<SettingsSelector>,
+    /// Labels (`key=value`) of the workloads whose Istio ALLOW rules may name no source: the
+    /// entry points that take traffic from outside the mesh, as a policy's `spec.selector`
+    /// names them.
+    pub public_workload_labels: Vec<String>,
     /// The mesh's `pathNormalization`, which the path checks assume.
     pub path_normalization: PathNormalization,
     /// Paths and hosts a request can spell around: reject or warn.
@@ -97,7 +97,7 @@ impl Default for Settings {
                 "kube-node-lease",
             ]),
             allowed_wildcard_principals: Vec::new(),
-            public_workloads: Some(ingress_gateways()),
+            public_workload_labels: vec!["istio=ingressgateway".to_string()],
             path_normalization: PathNormalization::Base,
             on_matching_pitfall: Mode::Warn,
             require_default_deny: true,
@@ -111,21 +111,18 @@ impl Default for Settings {
     }
 }
 
-/// `istio In (ingressgateway)`: the label of Istio's ingress gateway Deployments.
-fn ingress_gateways() -> SettingsSelector {
-    SettingsSelector(LabelSelector {
-        match_labels: Default::default(),
-        match_expressions: vec![Requirement {
-            key: Cow::Borrowed("istio"),
-            operator: Cow::Borrowed("In"),
-            values: vec![Cow::Borrowed("ingressgateway")],
-        }],
-    })
-}
-
 impl Settings {
     pub fn wildcard_allowed(&self, value: &str) -> bool {
         self.allowed_wildcard_principals.iter().any(|w| w == value)
+    }
+
+    /// Whether a policy selecting pods by `match_labels` selects an entry point: its labels
+    /// include one of `publicWorkloadLabels`.
+    pub fn public(&self, match_labels: &StringMap<'_>) -> bool {
+        self.public_workload_labels.iter().any(|pair| {
+            pair.split_once('=')
+                .is_some_and(|(k, v)| match_labels.get(k).is_some_and(|l| l == v))
+        })
     }
 }
 
@@ -147,8 +144,17 @@ impl Validate for Settings {
                 );
             }
         }
-        if let Some(selector) = &self.public_workloads {
-            selector.validate("publicWorkloads", errors);
+        for (i, pair) in self.public_workload_labels.iter().enumerate() {
+            let valid = pair
+                .split_once('=')
+                .ok_or_else(|| "it has no \"=\"".to_string())
+                .and_then(|(k, v)| check_label_key(k).and_then(|()| check_label_value(v)));
+            if let Err(why) = valid {
+                errors.add(
+                    format!("publicWorkloadLabels[{i}]"),
+                    format!("{pair:?} is not a label key=value: {why}"),
+                );
+            }
         }
         for (setting, name) in [
             ("rootNamespace", &self.root_namespace),
@@ -196,9 +202,8 @@ mod tests {
         assert_eq!(s.on_matching_pitfall, Mode::Warn);
         assert_eq!(s.on_missing, Mode::Reject);
         assert_eq!(s.root_namespace, "istio-system");
-        let gateway: netsec_shared::request::StringMap =
-            [("istio".into(), "ingressgateway".into())].into();
-        assert!(s.public_workloads.unwrap().matches(&gateway));
+        let gateway: StringMap = [("istio".into(), "ingressgateway".into())].into();
+        assert!(s.public(&gateway) && !s.public(&StringMap::new()));
     }
 
     #[test]
@@ -210,11 +215,8 @@ mod tests {
                 r#"{"pathNormalization": "NONE", "onMatchingPitfall": "reject"}"#,
                 None,
             ),
-            (r#"{"publicWorkloads": null}"#, None),
-            (
-                r#"{"publicWorkloads": {"matchLabels": {"app": "edge"}}}"#,
-                None,
-            ),
+            (r#"{"publicWorkloadLabels": []}"#, None),
+            (r#"{"publicWorkloadLabels": ["app=edge"]}"#, None),
             (r#"{"allowedWildcardPrincipals": ["*"]}"#, None),
             (r#"{"linkerdClusterDefaultPolicy": "deny"}"#, None),
             (
@@ -248,8 +250,8 @@ mod tests {
                 Some("allowedWildcardPrincipals[0]: is empty"),
             ),
             (
-                r#"{"publicWorkloads": {}}"#,
-                Some("publicWorkloads: an empty selector ({}) matches everything"),
+                r#"{"publicWorkloadLabels": ["edge"]}"#,
+                Some("publicWorkloadLabels[0]: \"edge\" is not a label key=value: it has no \"=\""),
             ),
             (
                 r#"{"requireDefaultDenies": true}"#,
