@@ -544,8 +544,13 @@ fn mesh_authorization() -> Vec<Input> {
     inputs.push(workload);
     for n in SIZES {
         inputs.push(
-            Input::new(policy, format!("rules-{n}"), authorization_policy(n), json!({}))
-                .in_series("rules"),
+            Input::new(
+                policy,
+                format!("rules-{n}"),
+                authorization_policy(n),
+                json!({}),
+            )
+            .in_series("rules"),
         );
     }
     inputs
