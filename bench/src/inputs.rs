@@ -269,6 +269,7 @@ pub fn all() -> Vec<Input> {
     inputs.extend(coredns_config());
     inputs.extend(mesh_injection());
     inputs.extend(service_exposure());
+    inputs.extend(mesh_authorization());
     inputs
 }
 
@@ -618,6 +619,48 @@ fn service_exposure() -> Vec<Input> {
                 settings.clone(),
             )
             .in_series("endpoints"),
+        );
+    }
+    inputs
+}
+
+/// An Istio AuthorizationPolicy for the `web` pods with `rules` ALLOW rules, each naming its
+/// callers and the requests they may make.
+fn authorization_policy(rules: usize) -> Value {
+    let rules: Vec<Value> = (0..rules)
+        .map(|i| {
+            json!({"from": [{"source": {"principals": [format!("cluster.local/ns/front/sa/client-{i}")]}}],
+                   "to": [{"operation": {"methods": ["GET", "POST"], "paths": [format!("/api/v1/items-{i}/*")],
+                                         "ports": ["8080"]}}],
+                   "when": [{"key": "request.auth.claims[iss]", "values": ["https://issuer.example.com"]}]})
+        })
+        .collect();
+    json!({"apiVersion": "security.istio.io/v1", "kind": "AuthorizationPolicy",
+           "metadata": {"name": "web", "namespace": "shop", "labels": {"app.kubernetes.io/part-of": "shop"}},
+           "spec": {"selector": {"matchLabels": {"app": "web"}}, "action": "ALLOW", "rules": rules}})
+}
+
+fn mesh_authorization() -> Vec<Input> {
+    let policy = "mesh-authorization";
+    let mut inputs = typical_and_minimal(policy, authorization_policy(3), json!({}));
+    // A Deployment in an injected namespace, covered by the root namespace's allow-nothing.
+    let namespace = json!({"apiVersion": "v1", "kind": "Namespace",
+        "metadata": {"name": "shop", "labels": {"istio-injection": "enabled"}}});
+    let allow_nothing = json!({"apiVersion": "security.istio.io/v1beta1", "kind": "AuthorizationPolicy",
+        "metadata": {"name": "allow-nothing", "namespace": "istio-system"}, "spec": {}});
+    let mut workload = Input::typical(policy, deployment(2), json!({}))
+        .with_cluster(vec![admitted(&namespace), admitted(&allow_nothing)]);
+    workload.name = "deployment".into();
+    inputs.push(workload);
+    for n in SIZES {
+        inputs.push(
+            Input::new(
+                policy,
+                format!("rules-{n}"),
+                authorization_policy(n),
+                json!({}),
+            )
+            .in_series("rules"),
         );
     }
     inputs

@@ -32,6 +32,7 @@ pub fn entry(policy: &str) -> Option<Entry> {
         "egress-restrictions" => pure!(egress_restrictions),
         "ingress-hardening" => pure!(ingress_hardening),
         "ingress-tls" => context_aware!(ingress_tls),
+        "mesh-authorization" => context_aware!(mesh_authorization),
         "mesh-injection" => context_aware!(mesh_injection),
         "network-policy-presence" => context_aware!(network_policy_presence),
         "rate-limit-annotations" => context_aware!(rate_limit_annotations),

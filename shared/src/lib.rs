@@ -12,6 +12,7 @@ pub mod guest;
 pub mod host;
 pub mod ingress;
 pub mod json;
+pub mod mesh;
 pub mod net;
 pub mod netpol;
 pub mod nginx;

@@ -4,6 +4,7 @@ use crate::ingress::Ingress;
 use crate::request::{AdmissionRequest, Operation};
 use crate::settings::ExemptNamespaces;
 use crate::verdict::Verdict;
+use crate::workload::{Workload, WorkloadKind};
 
 /// Whether a policy judges the request at all: writes (CREATE, UPDATE) outside the exempt
 /// namespaces. DELETE and CONNECT remove or reach an object, they do not install one.
@@ -29,6 +30,64 @@ pub fn ingress_under_review<'a>(
     }
     let ingress: Ingress = request.view("an Ingress").map_err(Verdict::reject)?;
     of_kind(ingress, "Ingress", |i| i.kind.as_deref()).map(Some)
+}
+
+/// A workload a context-aware policy judges, and the namespace its lookups read.
+pub struct WorkloadUnderReview<'a> {
+    pub workload: Workload<'a>,
+    pub namespace: String,
+}
+
+/// The workload a policy over pod templates must judge. `Ok(None)` when the request is not its
+/// to judge: DELETE and CONNECT, a kind without a pod template, an exempt namespace, or the
+/// UPDATE of a terminating object (its updates only remove finalizers, the Job controller's on
+/// its Pods for one; refusing them would keep it from ever going away, and only a DELETE sets
+/// the timestamp). `Err` rejects a request that names no kind, an object that is no readable
+/// workload, or one without a namespace; `lookup` says what the namespace was needed for
+/// ("its NetworkPolicies cannot be looked up").
+pub fn workload_under_review<'a>(
+    request: &AdmissionRequest<'a>,
+    exempt: &ExemptNamespaces,
+    lookup: &str,
+) -> Result<Option<WorkloadUnderReview<'a>>, Verdict> {
+    if matches!(request.operation, Operation::Delete | Operation::Connect) {
+        return Ok(None);
+    }
+    let kind_name = request.kind.kind.as_ref();
+    let Some(kind) = WorkloadKind::from_kind(kind_name) else {
+        if kind_name.is_empty() {
+            return Err(Verdict::reject(
+                "the request names no kind, so its pod template cannot be found; \
+                 this policy validates Pods and the workload controllers",
+            ));
+        }
+        return Ok(None);
+    };
+    // Exemptions come before any parsing or host call: they cost nothing.
+    if exempt.contains(&request.namespace) {
+        return Ok(None);
+    }
+    let workload = Workload::from_request(request, kind).map_err(Verdict::reject)?;
+    if request.operation == Operation::Update && workload.metadata.deletion_timestamp.is_some() {
+        return Ok(None);
+    }
+    let namespace = match (&*request.namespace, workload.metadata.namespace.as_deref()) {
+        ("", Some(ns)) if !ns.is_empty() => ns.to_string(),
+        ("", _) => {
+            return Err(Verdict::reject(format!(
+                "the request for {} names no namespace, so {lookup}",
+                workload.describe()
+            )));
+        }
+        (ns, _) => ns.to_string(),
+    };
+    if exempt.contains(&namespace) {
+        return Ok(None);
+    }
+    Ok(Some(WorkloadUnderReview {
+        workload,
+        namespace,
+    }))
 }
 
 /// The object of a request for `kind`, read as `T`; unreadable, or of another kind than the

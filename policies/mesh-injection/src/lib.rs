@@ -1,7 +1,7 @@
 //! `mesh-injection`: every workload in the service mesh, with strict mTLS.
 
 pub mod istio;
-pub mod mesh;
+pub use netsec_shared::mesh;
 pub mod policy;
 pub mod settings;
 

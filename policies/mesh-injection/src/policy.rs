@@ -1,27 +1,18 @@
 //! The `mesh-injection` rules: a pure function from the request, the settings and the cluster
 //! reads to a verdict.
 
-use netsec_shared::cluster::{Cluster, Resource};
+use netsec_shared::cluster::Cluster;
 use netsec_shared::request::StringMap;
 use netsec_shared::workload::{Described, Workload, WorkloadKind};
-use netsec_shared::{AdmissionRequest, Findings, ObjectMeta, Operation, Verdict};
-use serde::Deserialize;
+use netsec_shared::{AdmissionRequest, Findings, Operation, Verdict};
 use serde_json::Value;
 
 use crate::istio;
 use crate::mesh::{
     self, BypassUse, CONSUL_INJECT, DATAPLANE_MODE, Enrolment, Form, ISTIO_REV,
-    LINKERD_INBOUND_POLICY, LINKERD_INJECT, Mesh, SIDECAR_INJECT, Switch,
+    LINKERD_INBOUND_POLICY, LINKERD_INJECT, Mesh, Namespace, SIDECAR_INJECT, Switch,
 };
 use crate::settings::Settings;
-
-const NAMESPACE: Resource = Resource {
-    api_version: "v1",
-    kind: "Namespace",
-};
-
-/// What the policy reads of the namespace it looks up (the field masks of the lookup).
-const NAMESPACE_FIELDS: &[&str] = &["metadata.name", "metadata.labels", "metadata.annotations"];
 
 pub fn evaluate(
     request: &AdmissionRequest<'_>,
@@ -59,17 +50,6 @@ pub fn evaluate(
             _ => Verdict::accept(),
         },
     }
-}
-
-/// The parts of a Namespace the policy reads.
-#[derive(Deserialize)]
-struct Namespace<'a> {
-    #[serde(
-        default,
-        borrow,
-        deserialize_with = "netsec_shared::request::object_or_null"
-    )]
-    metadata: ObjectMeta<'a>,
 }
 
 fn key_path(prefix: &str, form: Form, key: &str) -> String {
@@ -510,22 +490,13 @@ impl Pods<'_, '_> {
                 ),
             )
         };
-        if name.is_empty() {
-            return refuse(findings, "the request names no namespace".to_string());
-        }
-        let bytes = match cluster.get(NAMESPACE, name, None, NAMESPACE_FIELDS) {
+        let bytes = match mesh::read_namespace(cluster, name) {
             Ok(bytes) => bytes,
             Err(err) => return refuse(findings, err),
         };
-        // The answer is read as text with the very view (and parser) of a Namespace under
-        // admission, which keeps the module from carrying a second one.
-        let read = std::str::from_utf8(&bytes)
-            .map_err(|e| e.to_string())
-            .and_then(netsec_shared::json::from_str::<Namespace>)
-            .map_err(|e| format!("it cannot be read as a Namespace: {e}"));
-        let namespace = match read {
+        let namespace = match mesh::parse_namespace(&bytes) {
             Ok(ns) => ns,
-            Err(err) => return refuse(findings, format!("the answer is unreadable: {err}")),
+            Err(err) => return refuse(findings, err),
         };
         let ns = &namespace.metadata;
         let mesh = settings.mesh;

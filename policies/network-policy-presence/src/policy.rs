@@ -3,8 +3,9 @@
 
 use netsec_shared::cluster::{Cluster, list_items};
 use netsec_shared::request::StringMap;
-use netsec_shared::workload::{Workload, WorkloadKind, describe_labels};
-use netsec_shared::{AdmissionRequest, Findings, Operation, Verdict};
+use netsec_shared::review::{WorkloadUnderReview, workload_under_review};
+use netsec_shared::workload::{Workload, describe_labels};
+use netsec_shared::{AdmissionRequest, Findings, Verdict};
 
 use crate::netpol::{Direction, NETWORK_POLICY, NETWORK_POLICY_FIELDS, NetworkPolicy};
 use crate::settings::{OnMissing, Settings};
@@ -14,48 +15,20 @@ pub fn evaluate(
     settings: &Settings,
     cluster: &dyn Cluster,
 ) -> Verdict {
-    if matches!(request.operation, Operation::Delete | Operation::Connect) {
-        return Verdict::accept();
-    }
-    let kind_name = request.kind.kind.as_ref();
-    let Some(kind) = WorkloadKind::from_kind(kind_name) else {
-        if kind_name.is_empty() {
-            return Verdict::reject(
-                "the request names no kind, so its pod template cannot be found; \
-                 this policy validates Pods and the workload controllers",
-            );
-        }
-        // Not a workload: the policy's rules select none, and it has nothing to say about it.
-        return Verdict::accept();
+    let review = workload_under_review(
+        request,
+        &settings.exempt_namespaces,
+        "its NetworkPolicies cannot be looked up",
+    );
+    let WorkloadUnderReview {
+        workload,
+        namespace,
+    } = match review {
+        Ok(Some(review)) => review,
+        Ok(None) => return Verdict::accept(),
+        Err(rejection) => return rejection,
     };
-    // Exemptions come before any parsing or host call: they cost nothing.
-    if settings.exempt_namespaces.contains(&request.namespace) {
-        return Verdict::accept();
-    }
-    let workload = match Workload::from_request(request, kind) {
-        Ok(workload) => workload,
-        Err(message) => return Verdict::reject(message),
-    };
-    // A terminating object's updates only remove finalizers (the Job controller's on its Pods,
-    // for one); refusing them would keep it from ever going away, and its pods are leaving.
-    // Only deletion sets the timestamp: the API server refuses it in an update and clears it on
-    // create before validating webhooks run.
-    if request.operation == Operation::Update && workload.metadata.deletion_timestamp.is_some() {
-        return Verdict::accept();
-    }
-    let namespace = match (&*request.namespace, workload.metadata.namespace.as_deref()) {
-        ("", Some(ns)) if !ns.is_empty() => ns,
-        ("", _) => {
-            return Verdict::reject(format!(
-                "the request for {} names no namespace, so its NetworkPolicies cannot be looked up",
-                workload.describe()
-            ));
-        }
-        (ns, _) => ns,
-    };
-    if settings.exempt_namespaces.contains(namespace) {
-        return Verdict::accept();
-    }
+    let namespace = namespace.as_str();
     let labels = workload.pod_labels();
     if settings
         .exempt_workloads

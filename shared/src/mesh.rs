@@ -2,12 +2,49 @@
 //! opt in or out, and the annotations that let traffic go around the proxy.
 //!
 //! These are facts about the meshes' injectors (istio/istio `pkg/kube/inject` and its webhook
-//! selectors, linkerd2 `pkg/inject`, consul-k8s `connect-inject`), kept apart from the policy's
-//! decisions so that each rule says which fact it relies on.
+//! selectors, linkerd2 `pkg/inject`, consul-k8s `connect-inject`), kept apart from the policies'
+//! decisions so that each rule says which fact it relies on. `mesh-injection` judges the
+//! switches; `mesh-authorization` asks whether a workload's pods are meshed ([`pods_meshed`]
+//! over the Namespace that [`read_namespace`] looks up).
 
-use netsec_shared::annotations::{BoolSyntax, split_list};
-use netsec_shared::request::StringMap;
+use crate::annotations::{BoolSyntax, split_list};
+use crate::cluster::{Cluster, Resource};
+use crate::request::{ObjectMeta, StringMap};
 use serde::Deserialize;
+
+/// The Namespace lookup of the policies that ask whether a namespace is meshed.
+pub const NAMESPACE: Resource = Resource {
+    api_version: "v1",
+    kind: "Namespace",
+};
+
+/// What those policies read of the namespace they look up (the field masks of the lookup).
+pub const NAMESPACE_FIELDS: &[&str] = &["metadata.name", "metadata.labels", "metadata.annotations"];
+
+/// The parts of a Namespace the mesh switches live in.
+#[derive(Debug, Default, Deserialize)]
+pub struct Namespace<'a> {
+    #[serde(default, borrow, deserialize_with = "crate::request::object_or_null")]
+    pub metadata: ObjectMeta<'a>,
+}
+
+/// The answer of a Namespace lookup, read as text with the very view (and parser) of a
+/// Namespace under admission, which keeps a module from carrying a second one.
+pub fn parse_namespace(bytes: &[u8]) -> Result<Namespace<'_>, String> {
+    std::str::from_utf8(bytes)
+        .map_err(|e| e.to_string())
+        .and_then(crate::json::from_str::<Namespace>)
+        .map_err(|e| format!("the answer is unreadable: it cannot be read as a Namespace: {e}"))
+}
+
+/// Looks up the Namespace `name` (`get_resource`, masked to its labels and annotations); the
+/// bytes are the caller's to parse with [`parse_namespace`].
+pub fn read_namespace(cluster: &(impl Cluster + ?Sized), name: &str) -> Result<Vec<u8>, String> {
+    if name.is_empty() {
+        return Err("the request names no namespace".to_string());
+    }
+    cluster.get(NAMESPACE, name, None, NAMESPACE_FIELDS)
+}
 
 /// The service mesh the cluster runs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
@@ -552,7 +589,7 @@ pub fn pods_meshed(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use netsec_shared::testing::string_map as map;
+    use crate::testing::string_map as map;
     use std::borrow::Cow;
 
     fn revs(names: &[&str]) -> Vec<String> {
