@@ -46,8 +46,6 @@ pub struct Autoscaler<'a> {
     min_replicas: Option<i64>,
     #[serde(default)]
     max_replicas: Option<i64>,
-    #[serde(default)]
-    metrics: Option<Vec<IgnoredAny>>,
     #[serde(default, borrow)]
     behavior: Option<Behavior<'a>>,
     /// ScaledObject.
@@ -179,7 +177,6 @@ const NO_SPEC: Autoscaler<'static> = Autoscaler {
     scale_target_ref: None,
     min_replicas: None,
     max_replicas: None,
-    metrics: None,
     behavior: None,
     min_replica_count: None,
     max_replica_count: None,

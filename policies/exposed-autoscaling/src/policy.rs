@@ -309,7 +309,7 @@ fn judge_scaler(
     settings: &Settings,
     cluster: &dyn Cluster,
 ) -> Result<Verdict, Verdict> {
-    let object: Autoscaler = object_of_kind(request, flavour.kind(), |a| a.kind())?;
+    let object: Autoscaler = object_of_kind(request, flavour.kind(), |a: &Autoscaler| a.kind())?;
     let scaler = object.scaler(flavour);
     let what = scaler.describe();
     let namespace = namespace_of(request, object.namespace(), &what)?;
@@ -378,8 +378,8 @@ fn judge_workload(
     let exposed = doors.leading_to(workload.pod_labels());
     let mut findings = Findings::new();
     if exposed.is_empty() {
-        for note in door_lists.notes {
-            findings.warn(note);
+        for note in &door_lists.notes {
+            findings.warn(note.clone());
         }
         return Ok(findings.into_verdict());
     }
@@ -505,7 +505,7 @@ fn judge_service(
     settings: &Settings,
     cluster: &dyn Cluster,
 ) -> Result<Verdict, Verdict> {
-    let service: Service = object_of_kind(request, "Service", |s| s.kind.as_deref())?;
+    let service: Service = object_of_kind(request, "Service", |s: &Service| s.kind.as_deref())?;
     let what = format!("Service {:?}", service.name());
     let namespace = namespace_of(request, service.namespace(), &what)?;
     // The old object only narrows the warning; one that cannot be read narrows nothing.
@@ -528,7 +528,7 @@ fn judge_ingress(
     settings: &Settings,
     cluster: &dyn Cluster,
 ) -> Result<Verdict, Verdict> {
-    let ingress: Ingress = object_of_kind(request, "Ingress", |i| i.kind.as_deref())?;
+    let ingress: Ingress = object_of_kind(request, "Ingress", |i: &Ingress| i.kind.as_deref())?;
     let what = format!("Ingress {:?}", ingress.metadata.display_name());
     let namespace = namespace_of(request, ingress.metadata.namespace.as_deref(), &what)?;
     let old: Option<Ingress> = (request.operation == Operation::Update)
@@ -551,4 +551,112 @@ fn judge_ingress(
             then.iter().any(|s| s.selects(labels)),
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use netsec_shared::Payload;
+    use netsec_shared::cluster::MemoryCluster;
+    use netsec_shared::settings::parse_settings;
+    use serde_json::{Value, json};
+
+    fn run(object: &Value, op: &str, settings: &str, cluster: &MemoryCluster) -> Verdict {
+        let kind = object["kind"].as_str().unwrap_or_default();
+        let group = object["apiVersion"]
+            .as_str()
+            .and_then(|v| v.split_once('/'))
+            .map_or("", |(g, _)| g);
+        let namespace = object["metadata"]["namespace"].as_str().unwrap_or_default();
+        let body = if op == "DELETE" { "oldObject" } else { "object" };
+        let payload = json!({"request": {"operation": op, "kind": {"group": group, "kind": kind},
+                                          "namespace": namespace, body: object},
+                             "settings": {}})
+        .to_string();
+        let p = Payload::<Value>::parse(payload.as_bytes()).unwrap();
+        let settings: Settings = parse_settings(settings.as_bytes()).unwrap();
+        evaluate(&p.request, &settings, cluster)
+    }
+
+    fn web(resources: Value) -> Value {
+        json!({"apiVersion": "apps/v1", "kind": "Deployment",
+               "metadata": {"name": "web", "namespace": "shop"},
+               "spec": {"template": {"metadata": {"labels": {"app": "web"}},
+                        "spec": {"containers": [{"name": "web", "resources": resources}]}}}})
+    }
+
+    fn lb() -> Value {
+        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "lb", "namespace": "shop"},
+               "spec": {"type": "LoadBalancer", "selector": {"app": "web"}}})
+    }
+
+    fn hpa(target: &str, min: i64, max: i64) -> Value {
+        json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+               "metadata": {"name": target, "namespace": "shop"},
+               "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": target},
+                        "minReplicas": min, "maxReplicas": max}})
+    }
+
+    fn good() -> Value {
+        json!({"requests": {"cpu": "100m"}, "limits": {"memory": "1Gi"}})
+    }
+
+    #[test]
+    fn exposed_workloads() {
+        let reject = r#"{"onMissing":"reject"}"#;
+        let scaled = MemoryCluster::new(vec![lb(), hpa("web", 2, 10)]);
+        assert!(run(&web(good()), "CREATE", reject, &scaled).is_accepted());
+        let unscaled = MemoryCluster::new(vec![lb(), hpa("api", 2, 10)]);
+        let m = run(&web(good()), "CREATE", reject, &unscaled).message().unwrap();
+        assert!(m.contains("Deployment \"web\" is exposed by Service \"lb\" of type LoadBalancer"), "{m}");
+        assert!(m.contains("HorizontalPodAutoscaler \"api\" scales Deployment \"api\""), "{m}");
+        let v = run(&web(good()), "CREATE", "{}", &unscaled);
+        assert!(v.is_accepted() && v.warnings()[0].contains("onMissing is warn"), "{v:?}");
+        let m = run(&web(json!({})), "CREATE", "{}", &scaled).message().unwrap();
+        assert!(m.contains("sets no CPU request") && m.contains("sets no memory limit"), "{m}");
+        let nothing = MemoryCluster::default();
+        assert!(run(&web(json!({})), "CREATE", reject, &nothing).is_accepted());
+        assert!(run(&web(json!({})), "DELETE", reject, &MemoryCluster::failing("no")).is_accepted());
+    }
+
+    #[test]
+    fn autoscalers() {
+        let cluster = MemoryCluster::new(vec![lb(), web(good())]);
+        assert!(run(&hpa("web", 2, 50), "CREATE", "{}", &cluster).is_accepted());
+        let m = run(&hpa("web", 1, 51), "CREATE", "{}", &cluster).message().unwrap();
+        assert!(m.contains("spec.maxReplicas 51 is above maxReplicasCeiling 50"), "{m}");
+        assert!(m.contains("spec.minReplicas 1 is below 2"), "{m}");
+        // The target is not exposed: one replica is fine.
+        let quiet = MemoryCluster::new(vec![web(good())]);
+        assert!(run(&hpa("web", 1, 10), "CREATE", "{}", &quiet).is_accepted());
+    }
+
+    #[test]
+    fn failed_reads() {
+        let m = run(&web(good()), "CREATE", "{}", &MemoryCluster::failing("refused"))
+            .message()
+            .unwrap();
+        assert_eq!(
+            m,
+            "the Services of namespace \"shop\" could not be read: refused; Deployment \"web\" \
+             is rejected because it cannot be verified without them"
+        );
+        // The minimum of a HPA needs no read when it is high enough.
+        assert!(run(&hpa("web", 2, 10), "CREATE", "{}", &MemoryCluster::failing("x")).is_accepted());
+    }
+
+    #[test]
+    fn exposure_changes_warn() {
+        let cluster = MemoryCluster::new(vec![web(good())]);
+        let v = run(&lb(), "CREATE", "{}", &cluster);
+        assert!(v.is_accepted());
+        assert!(v.warnings()[0].starts_with("Service \"lb\" exposes Deployment \"web\""), "{v:?}");
+        let with_hpa = MemoryCluster::new(vec![web(good()), hpa("web", 2, 10)]);
+        assert!(run(&lb(), "CREATE", "{}", &with_hpa).warnings().is_empty());
+        assert!(
+            run(&lb(), "CREATE", r#"{"judgeExposureChanges":false}"#, &cluster)
+                .warnings()
+                .is_empty()
+        );
+    }
 }
