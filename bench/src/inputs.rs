@@ -520,7 +520,11 @@ fn services_and_hpas(count: usize) -> Vec<Value> {
     let mut objects = Vec::new();
     for i in 0..count {
         let last = i + 1 == count;
-        let app = if last { "web".to_string() } else { format!("svc-{i}") };
+        let app = if last {
+            "web".to_string()
+        } else {
+            format!("svc-{i}")
+        };
         let name = if last { "web".to_string() } else { app.clone() };
         objects.push(json!({
             "apiVersion": "v1", "kind": "Service",
@@ -551,9 +555,14 @@ fn exposed_autoscaling() -> Vec<Input> {
         .collect();
     for n in SIZES {
         inputs.push(
-            Input::new(policy, format!("services-hpas-{n}"), deployment(2), json!({}))
-                .with_cluster(services_and_hpas(n))
-                .in_series("services-hpas"),
+            Input::new(
+                policy,
+                format!("services-hpas-{n}"),
+                deployment(2),
+                json!({}),
+            )
+            .with_cluster(services_and_hpas(n))
+            .in_series("services-hpas"),
         );
     }
     inputs

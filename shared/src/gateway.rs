@@ -225,7 +225,10 @@ impl BackendRef<'_> {
     pub fn service_in(&self, namespace: &str) -> Option<&str> {
         let core = self.group.as_deref().unwrap_or("").is_empty();
         let service = self.kind.as_deref().unwrap_or("Service") == "Service";
-        let here = self.namespace.as_deref().is_none_or(|n| n.is_empty() || n == namespace);
+        let here = self
+            .namespace
+            .as_deref()
+            .is_none_or(|n| n.is_empty() || n == namespace);
         (core && service && here).then_some(self.name.as_ref())
     }
 }

@@ -129,14 +129,26 @@ impl Ingress<'_> {
     /// `spec.rules[i].http.paths[j].backend.service`.
     pub fn service_backends(&self) -> Vec<(String, &ServiceBackend<'_>)> {
         let mut out = Vec::new();
-        if let Some(service) = self.spec.default_backend.as_ref().and_then(|b| b.service.as_ref()) {
+        if let Some(service) = self
+            .spec
+            .default_backend
+            .as_ref()
+            .and_then(|b| b.service.as_ref())
+        {
             out.push(("spec.defaultBackend.service".to_string(), service));
         }
         for (i, rule) in self.spec.rules.iter().enumerate() {
-            let paths = rule.http.as_ref().map(|h| h.paths.as_slice()).unwrap_or_default();
+            let paths = rule
+                .http
+                .as_ref()
+                .map(|h| h.paths.as_slice())
+                .unwrap_or_default();
             for (j, path) in paths.iter().enumerate() {
                 if let Some(service) = path.backend.as_ref().and_then(|b| b.service.as_ref()) {
-                    out.push((format!("spec.rules[{i}].http.paths[{j}].backend.service"), service));
+                    out.push((
+                        format!("spec.rules[{i}].http.paths[{j}].backend.service"),
+                        service,
+                    ));
                 }
             }
         }

@@ -124,7 +124,10 @@ impl<'a> Workload<'a> {
     }
 
     /// A workload read from a list answer, or from the request by [`Self::from_request`].
-    pub fn from_object(object: WorkloadObject<'a>, kind: WorkloadKind) -> Result<Workload<'a>, String> {
+    pub fn from_object(
+        object: WorkloadObject<'a>,
+        kind: WorkloadKind,
+    ) -> Result<Workload<'a>, String> {
         let metadata = object.metadata.unwrap_or_default();
         let spec = object.spec.map(|s| *s).unwrap_or_default();
         let template = match kind {
@@ -189,11 +192,12 @@ impl<'a> Workload<'a> {
                     .map_err(|e| format!("{base}.{field}: {e}")),
             }
         };
-        let mut containers: Vec<(String, Container)> = read(self.pod_spec.containers, "containers")?
-            .into_iter()
-            .enumerate()
-            .map(|(i, c)| (format!("{base}.containers[{i}]"), c))
-            .collect();
+        let mut containers: Vec<(String, Container)> =
+            read(self.pod_spec.containers, "containers")?
+                .into_iter()
+                .enumerate()
+                .map(|(i, c)| (format!("{base}.containers[{i}]"), c))
+                .collect();
         let sidecars = read(self.pod_spec.init_containers, "initContainers")?;
         containers.extend(
             sidecars

@@ -7,9 +7,9 @@
 
 use std::borrow::Cow;
 
-use netsec_shared::request::ObjectMeta;
 use netsec_shared::Findings;
 use netsec_shared::cluster::Resource;
+use netsec_shared::request::ObjectMeta;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 
@@ -28,26 +28,30 @@ pub const SCALED_OBJECT: Resource = Resource {
 /// What the policy reads of the autoscalers it lists: which workload each scales.
 pub const SCALER_FIELDS: &[&str] = &["metadata.name", "spec.scaleTargetRef"];
 
-/// A HorizontalPodAutoscaler or a ScaledObject, or its `spec`.
+/// A HorizontalPodAutoscaler or a ScaledObject, or a level of it: its `spec`,
+/// `scaleTargetRef`, `behavior` and `scaleUp`, a scale-up policy, and a ScaledObject's
+/// `advanced.horizontalPodAutoscalerConfig`. One type for every level keeps one deserialiser in
+/// the module (a few KB each); each level fills only its own fields, read through [`Scaler`].
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Autoscaler<'a> {
+    /// The object's kind, or in `scaleTargetRef` the target's.
     #[serde(default, borrow)]
     kind: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
     metadata: Option<ObjectMeta<'a>>,
     #[serde(default, borrow)]
     spec: Option<Box<Autoscaler<'a>>>,
-    /// In `spec`, and below.
+    /// In `spec`.
     #[serde(default, borrow)]
-    scale_target_ref: Option<TargetRef<'a>>,
+    scale_target_ref: Option<Box<Autoscaler<'a>>>,
     /// HorizontalPodAutoscaler.
     #[serde(default)]
     min_replicas: Option<i64>,
     #[serde(default)]
     max_replicas: Option<i64>,
     #[serde(default, borrow)]
-    behavior: Option<Behavior<'a>>,
+    behavior: Option<Box<Autoscaler<'a>>>,
     /// ScaledObject.
     #[serde(default)]
     min_replica_count: Option<i64>,
@@ -55,48 +59,30 @@ pub struct Autoscaler<'a> {
     max_replica_count: Option<i64>,
     #[serde(default)]
     triggers: Option<Vec<IgnoredAny>>,
-    /// `spec.advanced` and its `horizontalPodAutoscalerConfig`, which holds `behavior`.
     #[serde(default, borrow)]
     advanced: Option<Box<Autoscaler<'a>>>,
     #[serde(default, borrow)]
     horizontal_pod_autoscaler_config: Option<Box<Autoscaler<'a>>>,
-}
-
-/// `scaleTargetRef`: a `CrossVersionObjectReference` (HPA) or KEDA's `ScaleTarget`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TargetRef<'a> {
+    /// In `scaleTargetRef`.
     #[serde(default, borrow)]
-    pub api_version: Option<Cow<'a, str>>,
+    name: Option<Cow<'a, str>>,
+    /// In `behavior`.
     #[serde(default, borrow)]
-    pub kind: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    pub name: Cow<'a, str>,
-}
-
-/// `behavior` (its `scaleUp` is read), or the `HPAScalingRules` of `scaleUp`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Behavior<'a> {
-    #[serde(default, borrow)]
-    scale_up: Option<Box<Behavior<'a>>>,
+    scale_up: Option<Box<Autoscaler<'a>>>,
+    /// In `scaleUp`.
     #[serde(default)]
     stabilization_window_seconds: Option<i64>,
     #[serde(default, borrow)]
     select_policy: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
-    policies: Option<Vec<ScalingPolicy<'a>>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ScalingPolicy<'a> {
+    policies: Option<Vec<Autoscaler<'a>>>,
+    /// In a policy.
     #[serde(default, borrow, rename = "type")]
-    kind: Cow<'a, str>,
+    policy_type: Option<Cow<'a, str>>,
     #[serde(default)]
-    value: i64,
+    value: Option<i64>,
     #[serde(default)]
-    period_seconds: i64,
+    period_seconds: Option<i64>,
 }
 
 /// Which of the two an [`Autoscaler`] is; the field names of messages follow.
@@ -183,6 +169,14 @@ const NO_SPEC: Autoscaler<'static> = Autoscaler {
     triggers: None,
     advanced: None,
     horizontal_pod_autoscaler_config: None,
+    name: None,
+    scale_up: None,
+    stabilization_window_seconds: None,
+    select_policy: None,
+    policies: None,
+    policy_type: None,
+    value: None,
+    period_seconds: None,
 };
 
 /// KEDA's `GetHPAMaxReplicas` default, when `maxReplicaCount` is absent.
@@ -205,7 +199,7 @@ impl<'a> Scaler<'_, 'a> {
             .object
             .spec()
             .scale_target_ref
-            .as_ref()
+            .as_deref()
             .and_then(|t| t.kind.as_deref())
             .filter(|k| !k.is_empty());
         match (named, self.flavour) {
@@ -218,8 +212,9 @@ impl<'a> Scaler<'_, 'a> {
         self.object
             .spec()
             .scale_target_ref
-            .as_ref()
-            .map_or("", |t| t.name.as_ref())
+            .as_deref()
+            .and_then(|t| t.name.as_deref())
+            .unwrap_or("")
     }
 
     /// Whether it scales the workload `kind`/`name`.
@@ -245,15 +240,15 @@ impl<'a> Scaler<'_, 'a> {
         self.flavour.min_path()
     }
 
-    fn behavior(&self) -> Option<&Behavior<'a>> {
+    fn behavior(&self) -> Option<&Autoscaler<'a>> {
         let spec = self.object.spec();
         match self.flavour {
-            Flavour::Hpa => spec.behavior.as_ref(),
+            Flavour::Hpa => spec.behavior.as_deref(),
             Flavour::Keda => spec
                 .advanced
                 .as_deref()
                 .and_then(|a| a.horizontal_pod_autoscaler_config.as_deref())
-                .and_then(|c| c.behavior.as_ref()),
+                .and_then(|c| c.behavior.as_deref()),
         }
     }
 
@@ -421,8 +416,13 @@ impl<'a> Scaler<'_, 'a> {
         }
         for (i, p) in policies.iter().enumerate() {
             let at = format!("{path}.policies[{i}]");
-            let (limit, unit) = match p.kind.as_ref() {
-                "Pods" => (i64::from(settings.max_scale_up_pods), "pods (maxScaleUpPods)"),
+            let kind = p.policy_type.as_deref().unwrap_or("");
+            let (value, period) = (p.value.unwrap_or(0), p.period_seconds.unwrap_or(0));
+            let (limit, unit) = match kind {
+                "Pods" => (
+                    i64::from(settings.max_scale_up_pods),
+                    "pods (maxScaleUpPods)",
+                ),
                 "Percent" => (
                     i64::from(settings.max_scale_up_percent),
                     "percent (maxScaleUpPercent)",
@@ -435,25 +435,22 @@ impl<'a> Scaler<'_, 'a> {
                     continue;
                 }
             };
-            if p.value <= 0 || p.period_seconds <= 0 {
+            if value <= 0 || period <= 0 {
                 findings.violation(
                     at.clone(),
                     format!(
                         "{at} must have a positive value and periodSeconds (value {}, \
-                         periodSeconds {})",
-                        p.value, p.period_seconds
+                         periodSeconds {period})",
+                        value
                     ),
                 );
-            } else if p.value > limit {
+            } else if value > limit {
                 findings.violation(
                     format!("{at}.value"),
                     format!(
-                        "{at} lets {} add {} {} every {} s, above the bound of {limit} {unit}; \
-                         lower {at}.value to at most {limit}",
-                        self.describe(),
-                        p.value,
-                        p.kind,
-                        p.period_seconds
+                        "{at} lets {} add {value} {kind} every {period} s, above the bound of \
+                         {limit} {unit}; lower {at}.value to at most {limit}",
+                        self.describe()
                     ),
                 );
             }
@@ -462,8 +459,15 @@ impl<'a> Scaler<'_, 'a> {
 
     fn check_default_policies(&self, path: &str, settings: &Settings, findings: &mut Findings) {
         // The API server's defaults: 4 Pods and 100 Percent per 15 s.
-        let over = [(4, settings.max_scale_up_pods, "Pods", "maxScaleUpPods"),
-            (100, settings.max_scale_up_percent, "Percent", "maxScaleUpPercent")];
+        let over = [
+            (4, settings.max_scale_up_pods, "Pods", "maxScaleUpPods"),
+            (
+                100,
+                settings.max_scale_up_percent,
+                "Percent",
+                "maxScaleUpPercent",
+            ),
+        ];
         for (value, limit, kind, setting) in over {
             if value > limit {
                 findings.violation(
@@ -553,14 +557,18 @@ mod tests {
             Flavour::Keda,
             "{}",
         );
-        assert!(v[0].contains("spec.maxReplicaCount is not set, so KEDA scales up to 100"), "{v:?}");
+        assert!(
+            v[0].contains("spec.maxReplicaCount is not set, so KEDA scales up to 100"),
+            "{v:?}"
+        );
         let (v, _) = findings(
             r#"{"spec":{"scaleTargetRef":{"name":"web"},"maxReplicaCount":10}}"#,
             Flavour::Keda,
             "{}",
         );
         assert!(v[0].contains("has no spec.triggers"), "{v:?}");
-        let a: Autoscaler = serde_json::from_str(r#"{"spec":{"scaleTargetRef":{"name":"web"}}}"#).unwrap();
+        let a: Autoscaler =
+            serde_json::from_str(r#"{"spec":{"scaleTargetRef":{"name":"web"}}}"#).unwrap();
         let s = a.scaler(Flavour::Keda);
         assert!(s.scales("Deployment", "web"));
         assert_eq!(s.min_replicas(), (0, false));
@@ -577,24 +585,55 @@ mod tests {
         };
         let req = r#"{"requireScaleUpPolicy":true}"#;
         let cases: &[(String, &str, &[&str], bool)] = &[
-            (HPA_OK.to_string(), req, &["spec.behavior is not set"], false),
-            (HPA_OK.to_string(), "{}", &[], false),
-            (hpa(r#"{"scaleDown":{"selectPolicy":"Disabled"}}"#), req, &[], false),
             (
-                hpa(r#"{"scaleUp":{"policies":[{"type":"Percent","value":900,"periodSeconds":15}]}}"#),
+                HPA_OK.to_string(),
                 req,
-                &["policies[0] lets HorizontalPodAutoscaler \"<unnamed>\" add 900 Percent every 15 s"],
+                &["spec.behavior is not set"],
+                false,
+            ),
+            (HPA_OK.to_string(), "{}", &[], false),
+            (
+                hpa(r#"{"scaleDown":{"selectPolicy":"Disabled"}}"#),
+                req,
+                &[],
                 false,
             ),
             (
-                hpa(r#"{"scaleUp":{"policies":[{"type":"Pods","value":4,"periodSeconds":60}],"stabilizationWindowSeconds":600}}"#),
+                hpa(
+                    r#"{"scaleUp":{"policies":[{"type":"Percent","value":900,"periodSeconds":15}]}}"#,
+                ),
+                req,
+                &[
+                    "policies[0] lets HorizontalPodAutoscaler \"<unnamed>\" add 900 Percent every 15 s",
+                ],
+                false,
+            ),
+            (
+                hpa(
+                    r#"{"scaleUp":{"policies":[{"type":"Pods","value":4,"periodSeconds":60}],"stabilizationWindowSeconds":600}}"#,
+                ),
                 req,
                 &["stabilizationWindowSeconds 600 is above maxScaleUpStabilizationSeconds 300"],
                 false,
             ),
-            (hpa(r#"{"scaleUp":{"policies":[]}}"#), req, &["policies is empty"], false),
-            (hpa(r#"{"scaleUp":{"selectPolicy":"Disabled"}}"#), req, &["selectPolicy is Disabled"], false),
-            (hpa(r#"{"scaleUp":{"selectPolicy":"Disabled"}}"#), "{}", &[], true),
+            (
+                hpa(r#"{"scaleUp":{"policies":[]}}"#),
+                req,
+                &["policies is empty"],
+                false,
+            ),
+            (
+                hpa(r#"{"scaleUp":{"selectPolicy":"Disabled"}}"#),
+                req,
+                &["selectPolicy is Disabled"],
+                false,
+            ),
+            (
+                hpa(r#"{"scaleUp":{"selectPolicy":"Disabled"}}"#),
+                "{}",
+                &[],
+                true,
+            ),
             (
                 hpa(r#"{"scaleUp":{"selectPolicy":"Max"}}"#),
                 r#"{"requireScaleUpPolicy":true,"maxScaleUpPods":2}"#,

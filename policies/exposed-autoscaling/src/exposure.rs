@@ -65,7 +65,11 @@ pub struct Service<'a> {
     /// In `spec`.
     #[serde(default, borrow, rename = "type")]
     service_type: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "netsec_shared::request::string_map")]
+    #[serde(
+        default,
+        borrow,
+        deserialize_with = "netsec_shared::request::string_map"
+    )]
     selector: StringMap<'a>,
     #[serde(default, borrow)]
     ports: Option<Vec<Service<'a>>>,
@@ -257,7 +261,10 @@ fn route_reaches(route: &Route<'_>, namespace: &str, service: &Service<'_>) -> b
 }
 
 /// The Services among `services` that `ingress` sends traffic to.
-pub fn ingress_services<'s>(ingress: &Ingress<'_>, services: &'s [Service<'s>]) -> Vec<&'s Service<'s>> {
+pub fn ingress_services<'s>(
+    ingress: &Ingress<'_>,
+    services: &'s [Service<'s>],
+) -> Vec<&'s Service<'s>> {
     services
         .iter()
         .filter(|s| {
@@ -283,14 +290,23 @@ mod tests {
         let web = string_map(&[("app", "web"), ("tier", "front")]);
         let cases: &[(&str, bool)] = &[
             (r#"{"spec":{"selector":{"app":"web"}}}"#, true),
-            (r#"{"spec":{"selector":{"app":"web","tier":"front"}}}"#, true),
-            (r#"{"spec":{"selector":{"app":"web","tier":"back"}}}"#, false),
+            (
+                r#"{"spec":{"selector":{"app":"web","tier":"front"}}}"#,
+                true,
+            ),
+            (
+                r#"{"spec":{"selector":{"app":"web","tier":"back"}}}"#,
+                false,
+            ),
             (r#"{"spec":{"selector":{"app":"db"}}}"#, false),
             (r#"{"spec":{"selector":{}}}"#, false),
             (r#"{"spec":{"selector":null}}"#, false),
             (r#"{"spec":{}}"#, false),
             (r#"{}"#, false),
-            (r#"{"spec":{"type":"ExternalName","selector":{"app":"web"}}}"#, false),
+            (
+                r#"{"spec":{"type":"ExternalName","selector":{"app":"web"}}}"#,
+                false,
+            ),
             // A LabelSelector written where a map belongs is not one: it matches no label.
             (r#"{"spec":{"selector":{"matchLabels":"x"}}}"#, false),
         ];
@@ -309,7 +325,10 @@ mod tests {
         assert!(s.has_port(Some("http"), None));
         assert!(!s.has_port(Some("https"), None));
         assert!(s.has_port(None, Some(443)));
-        assert!(!s.has_port(None, Some(8080)), "the target port is not the Service port");
+        assert!(
+            !s.has_port(None, Some(8080)),
+            "the target port is not the Service port"
+        );
         assert!(s.has_port(None, None));
         assert!(!service(r#"{"spec":{"selector":{"a":"b"}}}"#).is_external());
     }

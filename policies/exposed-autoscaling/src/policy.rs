@@ -197,11 +197,7 @@ impl ScalerLists {
         })
     }
 
-    fn parse<'b>(
-        &'b self,
-        namespace: &str,
-        subject: &str,
-    ) -> Result<Scalers<'b>, Verdict> {
+    fn parse<'b>(&'b self, namespace: &str, subject: &str) -> Result<Scalers<'b>, Verdict> {
         let hpas = parse(&self.hpas, HPA, namespace, subject)?;
         let (scaled_objects, keda_note) = match &self.scaled_objects {
             Ok(bytes) => (parse(bytes, SCALED_OBJECT, namespace, subject)?, None),
@@ -223,7 +219,9 @@ struct Scalers<'b> {
 
 impl Scalers<'_> {
     fn scale(&self, kind: &str, name: &str) -> bool {
-        self.hpas.iter().any(|a| a.scaler(Flavour::Hpa).scales(kind, name))
+        self.hpas
+            .iter()
+            .any(|a| a.scaler(Flavour::Hpa).scales(kind, name))
             || self
                 .scaled_objects
                 .iter()
@@ -285,7 +283,11 @@ impl WorkloadLists {
             let items: Vec<WorkloadObject> = parse(bytes, resource, namespace, subject)?;
             // A listed workload without a template (pruned by a host) has no pod labels to
             // match: it is left out, as nothing can select it.
-            out.extend(items.into_iter().filter_map(|o| Workload::from_object(o, kind).ok()));
+            out.extend(
+                items
+                    .into_iter()
+                    .filter_map(|o| Workload::from_object(o, kind).ok()),
+            );
         }
         Ok(out)
     }
@@ -317,9 +319,10 @@ fn judge_scaler(
     scaler.check(settings, &mut findings);
 
     let (min, set) = scaler.min_replicas();
-    let target = scaler.target_kind().and_then(WorkloadKind::from_kind).filter(|k| {
-        matches!(k, WorkloadKind::Deployment | WorkloadKind::StatefulSet)
-    });
+    let target = scaler
+        .target_kind()
+        .and_then(WorkloadKind::from_kind)
+        .filter(|k| matches!(k, WorkloadKind::Deployment | WorkloadKind::StatefulSet));
     if let Some(kind) = target.filter(|_| min < i64::from(settings.min_replicas)) {
         // Whether the target is exposed decides this rule; a target not created yet (GitOps
         // tools apply in any order) is judged when it comes.
@@ -568,7 +571,11 @@ mod tests {
             .and_then(|v| v.split_once('/'))
             .map_or("", |(g, _)| g);
         let namespace = object["metadata"]["namespace"].as_str().unwrap_or_default();
-        let body = if op == "DELETE" { "oldObject" } else { "object" };
+        let body = if op == "DELETE" {
+            "oldObject"
+        } else {
+            "object"
+        };
         let payload = json!({"request": {"operation": op, "kind": {"group": group, "kind": kind},
                                           "namespace": namespace, body: object},
                              "settings": {}})
@@ -607,24 +614,53 @@ mod tests {
         let scaled = MemoryCluster::new(vec![lb(), hpa("web", 2, 10)]);
         assert!(run(&web(good()), "CREATE", reject, &scaled).is_accepted());
         let unscaled = MemoryCluster::new(vec![lb(), hpa("api", 2, 10)]);
-        let m = run(&web(good()), "CREATE", reject, &unscaled).message().unwrap();
-        assert!(m.contains("Deployment \"web\" is exposed by Service \"lb\" of type LoadBalancer"), "{m}");
-        assert!(m.contains("HorizontalPodAutoscaler \"api\" scales Deployment \"api\""), "{m}");
+        let m = run(&web(good()), "CREATE", reject, &unscaled)
+            .message()
+            .unwrap();
+        assert!(
+            m.contains("Deployment \"web\" is exposed by Service \"lb\" of type LoadBalancer"),
+            "{m}"
+        );
+        assert!(
+            m.contains("HorizontalPodAutoscaler \"api\" scales Deployment \"api\""),
+            "{m}"
+        );
         let v = run(&web(good()), "CREATE", "{}", &unscaled);
-        assert!(v.is_accepted() && v.warnings()[0].contains("onMissing is warn"), "{v:?}");
-        let m = run(&web(json!({})), "CREATE", "{}", &scaled).message().unwrap();
-        assert!(m.contains("sets no CPU request") && m.contains("sets no memory limit"), "{m}");
+        assert!(
+            v.is_accepted() && v.warnings()[0].contains("onMissing is warn"),
+            "{v:?}"
+        );
+        let m = run(&web(json!({})), "CREATE", "{}", &scaled)
+            .message()
+            .unwrap();
+        assert!(
+            m.contains("sets no CPU request") && m.contains("sets no memory limit"),
+            "{m}"
+        );
         let nothing = MemoryCluster::default();
         assert!(run(&web(json!({})), "CREATE", reject, &nothing).is_accepted());
-        assert!(run(&web(json!({})), "DELETE", reject, &MemoryCluster::failing("no")).is_accepted());
+        assert!(
+            run(
+                &web(json!({})),
+                "DELETE",
+                reject,
+                &MemoryCluster::failing("no")
+            )
+            .is_accepted()
+        );
     }
 
     #[test]
     fn autoscalers() {
         let cluster = MemoryCluster::new(vec![lb(), web(good())]);
         assert!(run(&hpa("web", 2, 50), "CREATE", "{}", &cluster).is_accepted());
-        let m = run(&hpa("web", 1, 51), "CREATE", "{}", &cluster).message().unwrap();
-        assert!(m.contains("spec.maxReplicas 51 is above maxReplicasCeiling 50"), "{m}");
+        let m = run(&hpa("web", 1, 51), "CREATE", "{}", &cluster)
+            .message()
+            .unwrap();
+        assert!(
+            m.contains("spec.maxReplicas 51 is above maxReplicasCeiling 50"),
+            "{m}"
+        );
         assert!(m.contains("spec.minReplicas 1 is below 2"), "{m}");
         // The target is not exposed: one replica is fine.
         let quiet = MemoryCluster::new(vec![web(good())]);
@@ -633,16 +669,29 @@ mod tests {
 
     #[test]
     fn failed_reads() {
-        let m = run(&web(good()), "CREATE", "{}", &MemoryCluster::failing("refused"))
-            .message()
-            .unwrap();
+        let m = run(
+            &web(good()),
+            "CREATE",
+            "{}",
+            &MemoryCluster::failing("refused"),
+        )
+        .message()
+        .unwrap();
         assert_eq!(
             m,
             "the Services of namespace \"shop\" could not be read: refused; Deployment \"web\" \
              is rejected because it cannot be verified without them"
         );
         // The minimum of a HPA needs no read when it is high enough.
-        assert!(run(&hpa("web", 2, 10), "CREATE", "{}", &MemoryCluster::failing("x")).is_accepted());
+        assert!(
+            run(
+                &hpa("web", 2, 10),
+                "CREATE",
+                "{}",
+                &MemoryCluster::failing("x")
+            )
+            .is_accepted()
+        );
     }
 
     #[test]
@@ -650,13 +699,21 @@ mod tests {
         let cluster = MemoryCluster::new(vec![web(good())]);
         let v = run(&lb(), "CREATE", "{}", &cluster);
         assert!(v.is_accepted());
-        assert!(v.warnings()[0].starts_with("Service \"lb\" exposes Deployment \"web\""), "{v:?}");
+        assert!(
+            v.warnings()[0].starts_with("Service \"lb\" exposes Deployment \"web\""),
+            "{v:?}"
+        );
         let with_hpa = MemoryCluster::new(vec![web(good()), hpa("web", 2, 10)]);
         assert!(run(&lb(), "CREATE", "{}", &with_hpa).warnings().is_empty());
         assert!(
-            run(&lb(), "CREATE", r#"{"judgeExposureChanges":false}"#, &cluster)
-                .warnings()
-                .is_empty()
+            run(
+                &lb(),
+                "CREATE",
+                r#"{"judgeExposureChanges":false}"#,
+                &cluster
+            )
+            .warnings()
+            .is_empty()
         );
     }
 }

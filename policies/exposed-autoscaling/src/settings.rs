@@ -130,7 +130,10 @@ impl Validate for Settings {
             if let Err(why) = check_kind(kind) {
                 errors.add(format!("scalableKinds[{i}]"), why);
             } else if self.is_scalable_builtin(kind) || self.scalable_kinds[..i].contains(kind) {
-                errors.add(format!("scalableKinds[{i}]"), format!("{kind} is listed twice"));
+                errors.add(
+                    format!("scalableKinds[{i}]"),
+                    format!("{kind} is listed twice"),
+                );
             }
         }
         self.exempt_namespaces.validate("exemptNamespaces", errors);
@@ -166,8 +169,14 @@ mod tests {
     fn settings_table() {
         let cases: &[(&str, Option<&str>)] = &[
             (r#"{"maxReplicasCeiling": 200, "minReplicas": 3}"#, None),
-            (r#"{"onMissing": "reject", "judgeExposureChanges": false}"#, None),
-            (r#"{"scalableKinds": ["Rollout", "ReplicationController"]}"#, None),
+            (
+                r#"{"onMissing": "reject", "judgeExposureChanges": false}"#,
+                None,
+            ),
+            (
+                r#"{"scalableKinds": ["Rollout", "ReplicationController"]}"#,
+                None,
+            ),
             (
                 r#"{"requireScaleUpPolicy": true, "maxScaleUpPercent": 50, "maxScaleUpPods": 4, "maxScaleUpStabilizationSeconds": 0}"#,
                 None,
@@ -176,16 +185,34 @@ mod tests {
                 r#"{"exemptWorkloads": {"matchLabels": {"autoscaling": "manual"}}}"#,
                 None,
             ),
-            (r#"{"maxReplicasCeiling": 0}"#, Some("maxReplicasCeiling: must be at least 1")),
-            (r#"{"maxReplicasCeiling": -1}"#, Some("maxReplicasCeiling: invalid value")),
-            (r#"{"maxReplicasCeiling": "50"}"#, Some("maxReplicasCeiling: invalid type: string")),
-            (r#"{"minReplicas": 0}"#, Some("minReplicas: must be at least 1")),
+            (
+                r#"{"maxReplicasCeiling": 0}"#,
+                Some("maxReplicasCeiling: must be at least 1"),
+            ),
+            (
+                r#"{"maxReplicasCeiling": -1}"#,
+                Some("maxReplicasCeiling: invalid value"),
+            ),
+            (
+                r#"{"maxReplicasCeiling": "50"}"#,
+                Some("maxReplicasCeiling: invalid type: string"),
+            ),
+            (
+                r#"{"minReplicas": 0}"#,
+                Some("minReplicas: must be at least 1"),
+            ),
             (
                 r#"{"minReplicas": 60}"#,
                 Some("minReplicas: 60 is above maxReplicasCeiling 50"),
             ),
-            (r#"{"maxScaleUpPercent": 0}"#, Some("maxScaleUpPercent: must be at least 1")),
-            (r#"{"maxScaleUpPods": 0}"#, Some("maxScaleUpPods: must be at least 1")),
+            (
+                r#"{"maxScaleUpPercent": 0}"#,
+                Some("maxScaleUpPercent: must be at least 1"),
+            ),
+            (
+                r#"{"maxScaleUpPods": 0}"#,
+                Some("maxScaleUpPods: must be at least 1"),
+            ),
             (
                 r#"{"maxScaleUpStabilizationSeconds": 4000}"#,
                 Some("maxScaleUpStabilizationSeconds: 4000 is above 3600"),
@@ -206,7 +233,10 @@ mod tests {
                 r#"{"onMissing": "ignore"}"#,
                 Some("onMissing: unknown variant `ignore`, expected `reject` or `warn`"),
             ),
-            (r#"{"maxReplicaCeiling": 10}"#, Some("unknown field `maxReplicaCeiling`")),
+            (
+                r#"{"maxReplicaCeiling": 10}"#,
+                Some("unknown field `maxReplicaCeiling`"),
+            ),
             (
                 r#"{"exemptNamespaces": ["Kube-System"]}"#,
                 Some("exemptNamespaces[0]: \"Kube-System\" is not a namespace name"),
