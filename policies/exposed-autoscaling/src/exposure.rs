@@ -235,7 +235,7 @@ impl Doors<'_> {
         for (kind, route) in &self.routes {
             if route_reaches(route, self.namespace, service) {
                 doors.push(Door::Route {
-                    kind: *kind,
+                    kind,
                     name: route.metadata.display_name(),
                     service: service.name().to_string(),
                 });
