@@ -200,37 +200,8 @@ pub struct RouteRule<'a> {
     pub name: Option<Cow<'a, str>>,
     #[serde(default, borrow, deserialize_with = "null_as_empty")]
     pub filters: Vec<RouteFilter<'a>>,
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
-    pub backend_refs: Vec<BackendRef<'a>>,
-}
-
-/// A `BackendRef` of a route rule: a Service of the route's namespace unless `group`, `kind`
-/// or `namespace` say otherwise (the API's defaults: core group, `Service`).
-#[derive(Debug, Default, Deserialize)]
-pub struct BackendRef<'a> {
-    #[serde(default, borrow)]
-    pub group: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    pub kind: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    pub name: Cow<'a, str>,
-    #[serde(default, borrow)]
-    pub namespace: Option<Cow<'a, str>>,
-    #[serde(default)]
-    pub port: Option<i64>,
-}
-
-impl BackendRef<'_> {
-    /// The name of the Service of `namespace` the reference points to, if it is one.
-    pub fn service_in(&self, namespace: &str) -> Option<&str> {
-        let core = self.group.as_deref().unwrap_or("").is_empty();
-        let service = self.kind.as_deref().unwrap_or("Service") == "Service";
-        let here = self
-            .namespace
-            .as_deref()
-            .is_none_or(|n| n.is_empty() || n == namespace);
-        (core && service && here).then_some(self.name.as_ref())
-    }
+    #[serde(default, deserialize_with = "null_as_empty")]
+    pub backend_refs: Vec<IgnoredAny>,
 }
 
 impl RouteRule<'_> {

@@ -3,6 +3,7 @@
 use std::borrow::Cow;
 
 use serde::Deserialize;
+use serde::de::IgnoredAny;
 
 use crate::request::{ObjectMeta, null_as_empty};
 
@@ -25,8 +26,9 @@ pub struct Ingress<'a> {
 pub struct IngressSpec<'a> {
     #[serde(default, borrow)]
     pub ingress_class_name: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    pub default_backend: Option<IngressBackend<'a>>,
+    /// Only its presence matters to the policies.
+    #[serde(default)]
+    pub default_backend: Option<IgnoredAny>,
     #[serde(default, borrow, deserialize_with = "null_as_empty")]
     pub tls: Vec<IngressTls<'a>>,
     #[serde(default, borrow, deserialize_with = "null_as_empty")]
@@ -47,45 +49,6 @@ pub struct IngressTls<'a> {
 pub struct IngressRule<'a> {
     #[serde(default, borrow)]
     pub host: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    pub http: Option<HttpIngressRule<'a>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct HttpIngressRule<'a> {
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
-    pub paths: Vec<HttpIngressPath<'a>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct HttpIngressPath<'a> {
-    #[serde(default, borrow)]
-    pub backend: Option<IngressBackend<'a>>,
-}
-
-/// A backend: a Service and its port, or a `resource` (another kind, which is not read).
-#[derive(Debug, Default, Deserialize)]
-pub struct IngressBackend<'a> {
-    #[serde(default, borrow)]
-    pub service: Option<ServiceBackend<'a>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct ServiceBackend<'a> {
-    #[serde(default, borrow)]
-    pub name: Cow<'a, str>,
-    #[serde(default, borrow)]
-    pub port: Option<ServiceBackendPort<'a>>,
-}
-
-/// The Service's port, by its `name` or its `number` (`spec.ports[].port`, not the target
-/// port); the API allows exactly one of them.
-#[derive(Debug, Default, Deserialize)]
-pub struct ServiceBackendPort<'a> {
-    #[serde(default, borrow)]
-    pub name: Option<Cow<'a, str>>,
-    #[serde(default)]
-    pub number: Option<i64>,
 }
 
 impl IngressRule<'_> {
@@ -123,36 +86,6 @@ impl Ingress<'_> {
             classes.push((ClassSource::Annotation, name));
         }
         classes
-    }
-
-    /// Every Service backend with its path: `spec.defaultBackend.service` and
-    /// `spec.rules[i].http.paths[j].backend.service`.
-    pub fn service_backends(&self) -> Vec<(String, &ServiceBackend<'_>)> {
-        let mut out = Vec::new();
-        if let Some(service) = self
-            .spec
-            .default_backend
-            .as_ref()
-            .and_then(|b| b.service.as_ref())
-        {
-            out.push(("spec.defaultBackend.service".to_string(), service));
-        }
-        for (i, rule) in self.spec.rules.iter().enumerate() {
-            let paths = rule
-                .http
-                .as_ref()
-                .map(|h| h.paths.as_slice())
-                .unwrap_or_default();
-            for (j, path) in paths.iter().enumerate() {
-                if let Some(service) = path.backend.as_ref().and_then(|b| b.service.as_ref()) {
-                    out.push((
-                        format!("spec.rules[{i}].http.paths[{j}].backend.service"),
-                        service,
-                    ));
-                }
-            }
-        }
-        out
     }
 
     /// The class controllers act on: the field, else the annotation.

@@ -6,13 +6,9 @@
 
 use std::fmt::Write as _;
 
-use std::borrow::Cow;
-
 use serde::Deserialize;
-use serde::de::IgnoredAny;
-use serde_json::value::RawValue;
 
-use crate::request::{AdmissionRequest, ObjectMeta, StringMap, null_as_empty};
+use crate::request::{AdmissionRequest, ObjectMeta, StringMap};
 
 /// The kinds that carry a pod template.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,15 +86,9 @@ impl WorkloadKind {
 
 /// The fields of a PodSpec the policies read.
 #[derive(Clone, Debug, Default)]
-pub struct PodSpec<'a> {
+pub struct PodSpec {
     /// NetworkPolicies and most CNI features do not apply to pods on the node's network.
     pub host_network: bool,
-    /// `containers`, `initContainers` and the pod-level `resources`, kept as JSON text: most
-    /// policies never read them, so they cost a scan and no allocation until
-    /// [`Workload::containers`] reads them.
-    containers: Option<&'a RawValue>,
-    init_containers: Option<&'a RawValue>,
-    resources: Option<&'a RawValue>,
 }
 
 /// A workload and its pod template.
@@ -109,7 +99,7 @@ pub struct Workload<'a> {
     pub metadata: ObjectMeta<'a>,
     /// For controllers, the template's metadata; a Pod's template is the Pod itself.
     template: Option<ObjectMeta<'a>>,
-    pub pod_spec: PodSpec<'a>,
+    pub pod_spec: PodSpec,
 }
 
 impl<'a> Workload<'a> {
@@ -120,14 +110,6 @@ impl<'a> Workload<'a> {
         kind: WorkloadKind,
     ) -> Result<Workload<'a>, String> {
         let object: WorkloadObject = request.view(format_args!("a {}", kind.name()))?;
-        Workload::from_object(object, kind)
-    }
-
-    /// A workload read from a list answer, or from the request by [`Self::from_request`].
-    pub fn from_object(
-        object: WorkloadObject<'a>,
-        kind: WorkloadKind,
-    ) -> Result<Workload<'a>, String> {
         let metadata = object.metadata.unwrap_or_default();
         let spec = object.spec.map(|s| *s).unwrap_or_default();
         let template = match kind {
@@ -136,7 +118,9 @@ impl<'a> Workload<'a> {
                     kind,
                     metadata,
                     template: None,
-                    pod_spec: spec.pod_spec(),
+                    pod_spec: PodSpec {
+                        host_network: spec.host_network.unwrap_or_default(),
+                    },
                 });
             }
             WorkloadKind::CronJob => spec
@@ -157,7 +141,9 @@ impl<'a> Workload<'a> {
             kind,
             metadata,
             template: Some(template.metadata.unwrap_or_default()),
-            pod_spec: template_spec.pod_spec(),
+            pod_spec: PodSpec {
+                host_network: template_spec.host_network.unwrap_or_default(),
+            },
         })
     }
 
@@ -175,48 +161,6 @@ impl<'a> Workload<'a> {
             Some(t) => &t.annotations,
             None => &self.metadata.annotations,
         }
-    }
-
-    /// The pod's containers and restartable init containers (sidecars, which run beside them
-    /// for the pod's life), with the pod-level resources, read from the template now.
-    pub fn containers(&self) -> Result<PodResources<'a>, String> {
-        let base = match self.kind.template_path() {
-            "" => "spec".to_string(),
-            t => format!("{t}.spec"),
-        };
-        let read = |raw: Option<&'a RawValue>, field: &str| -> Result<Vec<Container<'a>>, String> {
-            match raw {
-                None => Ok(Vec::new()),
-                Some(raw) => crate::json::from_str::<Option<Vec<Container>>>(raw.get())
-                    .map(Option::unwrap_or_default)
-                    .map_err(|e| format!("{base}.{field}: {e}")),
-            }
-        };
-        let mut containers: Vec<(String, Container)> =
-            read(self.pod_spec.containers, "containers")?
-                .into_iter()
-                .enumerate()
-                .map(|(i, c)| (format!("{base}.containers[{i}]"), c))
-                .collect();
-        let sidecars = read(self.pod_spec.init_containers, "initContainers")?;
-        containers.extend(
-            sidecars
-                .into_iter()
-                .enumerate()
-                .filter(|(_, c)| c.restart_policy.as_deref() == Some("Always"))
-                .map(|(i, c)| (format!("{base}.initContainers[{i}]"), c)),
-        );
-        let pod = match self.pod_spec.resources {
-            None => Resources::default(),
-            Some(raw) => crate::json::from_str::<Option<Resources>>(raw.get())
-                .map(Option::unwrap_or_default)
-                .map_err(|e| format!("{base}.resources: {e}"))?,
-        };
-        Ok(PodResources {
-            path: base,
-            containers,
-            pod,
-        })
     }
 
     /// `Deployment "web"`, for messages; written out only when a message uses it.
@@ -237,56 +181,6 @@ impl std::fmt::Display for Described<'_, '_> {
             self.0.kind.name(),
             self.0.metadata.display_name()
         )
-    }
-}
-
-/// What [`Workload::containers`] reads: each container with its path in the object
-/// (`spec.template.spec.containers[0]`), and the pod-level `resources` at `path.resources`.
-#[derive(Debug, Default)]
-pub struct PodResources<'a> {
-    pub path: String,
-    pub containers: Vec<(String, Container<'a>)>,
-    pub pod: Resources,
-}
-
-/// A container: its name, whether it restarts always (a sidecar, among init containers), and
-/// which resources it requests and limits.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Container<'a> {
-    #[serde(default, borrow)]
-    pub name: Cow<'a, str>,
-    #[serde(default, borrow)]
-    restart_policy: Option<Cow<'a, str>>,
-    #[serde(default, deserialize_with = "null_as_empty")]
-    pub resources: Resources,
-}
-
-/// `resources`: which of cpu and memory are requested and limited. Quantities are not read:
-/// the HPA controller needs a request to be present, whatever its value.
-#[derive(Clone, Debug, Default, Deserialize)]
-pub struct Resources {
-    #[serde(default, deserialize_with = "null_as_empty")]
-    pub requests: ResourceList,
-    #[serde(default, deserialize_with = "null_as_empty")]
-    pub limits: ResourceList,
-}
-
-#[derive(Clone, Debug, Default, Deserialize)]
-pub struct ResourceList {
-    #[serde(default)]
-    cpu: Option<IgnoredAny>,
-    #[serde(default)]
-    memory: Option<IgnoredAny>,
-}
-
-impl ResourceList {
-    pub fn cpu(&self) -> bool {
-        self.cpu.is_some()
-    }
-
-    pub fn memory(&self) -> bool {
-        self.memory.is_some()
     }
 }
 
@@ -312,24 +206,6 @@ struct ShapeSpec<'a> {
     template: Option<WorkloadObject<'a>>,
     #[serde(default, borrow)]
     job_template: Option<WorkloadObject<'a>>,
-    /// In a pod spec.
-    #[serde(default, borrow)]
-    containers: Option<&'a RawValue>,
-    #[serde(default, borrow)]
-    init_containers: Option<&'a RawValue>,
-    #[serde(default, borrow)]
-    resources: Option<&'a RawValue>,
-}
-
-impl<'a> ShapeSpec<'a> {
-    fn pod_spec(&self) -> PodSpec<'a> {
-        PodSpec {
-            host_network: self.host_network.unwrap_or_default(),
-            containers: self.containers,
-            init_containers: self.init_containers,
-            resources: self.resources,
-        }
-    }
 }
 
 /// Labels as `app=web, tier=frontend`, or `no labels`, for messages.

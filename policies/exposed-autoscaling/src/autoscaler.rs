@@ -1,18 +1,14 @@
 //! Lean views of the two autoscalers (`autoscaling/v2` HorizontalPodAutoscaler and KEDA's
 //! `keda.sh/v1alpha1` ScaledObject) and the rules that need nothing but the object.
 //!
-//! Both are read through one shape: their specs differ in a few field names only, and one
-//! deserialiser costs the module less than two. The fields stay private behind [`Scaler`],
+//! Both are read as an [`Object`] (their specs differ in a few field names only) through
+//! [`Scaler`],
 //! which gives each rule the value the controller acts on, defaults applied.
-
-use std::borrow::Cow;
 
 use netsec_shared::Findings;
 use netsec_shared::cluster::Resource;
-use netsec_shared::request::ObjectMeta;
-use serde::Deserialize;
-use serde::de::IgnoredAny;
 
+use crate::object::Object;
 use crate::settings::Settings;
 
 pub const HPA: Resource = Resource {
@@ -28,64 +24,7 @@ pub const SCALED_OBJECT: Resource = Resource {
 /// What the policy reads of the autoscalers it lists: which workload each scales.
 pub const SCALER_FIELDS: &[&str] = &["metadata.name", "spec.scaleTargetRef"];
 
-/// A HorizontalPodAutoscaler or a ScaledObject, or a level of it: its `spec`,
-/// `scaleTargetRef`, `behavior` and `scaleUp`, a scale-up policy, and a ScaledObject's
-/// `advanced.horizontalPodAutoscalerConfig`. One type for every level keeps one deserialiser in
-/// the module (a few KB each); each level fills only its own fields, read through [`Scaler`].
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Autoscaler<'a> {
-    /// The object's kind, or in `scaleTargetRef` the target's.
-    #[serde(default, borrow)]
-    kind: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    metadata: Option<ObjectMeta<'a>>,
-    #[serde(default, borrow)]
-    spec: Option<Box<Autoscaler<'a>>>,
-    /// In `spec`.
-    #[serde(default, borrow)]
-    scale_target_ref: Option<Box<Autoscaler<'a>>>,
-    /// HorizontalPodAutoscaler.
-    #[serde(default)]
-    min_replicas: Option<i64>,
-    #[serde(default)]
-    max_replicas: Option<i64>,
-    #[serde(default, borrow)]
-    behavior: Option<Box<Autoscaler<'a>>>,
-    /// ScaledObject.
-    #[serde(default)]
-    min_replica_count: Option<i64>,
-    #[serde(default)]
-    max_replica_count: Option<i64>,
-    #[serde(default)]
-    triggers: Option<Vec<IgnoredAny>>,
-    #[serde(default, borrow)]
-    advanced: Option<Box<Autoscaler<'a>>>,
-    #[serde(default, borrow)]
-    horizontal_pod_autoscaler_config: Option<Box<Autoscaler<'a>>>,
-    /// In `scaleTargetRef`.
-    #[serde(default, borrow)]
-    name: Option<Cow<'a, str>>,
-    /// In `behavior`.
-    #[serde(default, borrow)]
-    scale_up: Option<Box<Autoscaler<'a>>>,
-    /// In `scaleUp`.
-    #[serde(default)]
-    stabilization_window_seconds: Option<i64>,
-    #[serde(default, borrow)]
-    select_policy: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    policies: Option<Vec<Autoscaler<'a>>>,
-    /// In a policy.
-    #[serde(default, borrow, rename = "type")]
-    policy_type: Option<Cow<'a, str>>,
-    #[serde(default)]
-    value: Option<i64>,
-    #[serde(default)]
-    period_seconds: Option<i64>,
-}
-
-/// Which of the two an [`Autoscaler`] is; the field names of messages follow.
+/// Which of the two an [`Object`] is; the field names of messages follow.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Flavour {
     Hpa,
@@ -125,29 +64,11 @@ impl Flavour {
 /// An autoscaler as its controller reads it, defaults applied.
 pub struct Scaler<'s, 'a> {
     pub flavour: Flavour,
-    object: &'s Autoscaler<'a>,
+    object: &'s Object<'a>,
 }
 
-impl<'a> Autoscaler<'a> {
-    pub fn kind(&self) -> Option<&str> {
-        self.kind.as_deref()
-    }
-
-    pub fn namespace(&self) -> Option<&str> {
-        self.metadata.as_ref().and_then(|m| m.namespace.as_deref())
-    }
-
-    pub fn name(&self) -> String {
-        self.metadata
-            .as_ref()
-            .map(ObjectMeta::display_name)
-            .unwrap_or_else(|| "<unnamed>".to_string())
-    }
-
-    fn spec(&self) -> &Autoscaler<'a> {
-        self.spec.as_deref().unwrap_or(&NO_SPEC)
-    }
-
+impl<'a> Object<'a> {
+    /// This autoscaler as its controller reads it.
     pub fn scaler(&self, flavour: Flavour) -> Scaler<'_, 'a> {
         Scaler {
             flavour,
@@ -155,29 +76,6 @@ impl<'a> Autoscaler<'a> {
         }
     }
 }
-
-const NO_SPEC: Autoscaler<'static> = Autoscaler {
-    kind: None,
-    metadata: None,
-    spec: None,
-    scale_target_ref: None,
-    min_replicas: None,
-    max_replicas: None,
-    behavior: None,
-    min_replica_count: None,
-    max_replica_count: None,
-    triggers: None,
-    advanced: None,
-    horizontal_pod_autoscaler_config: None,
-    name: None,
-    scale_up: None,
-    stabilization_window_seconds: None,
-    select_policy: None,
-    policies: None,
-    policy_type: None,
-    value: None,
-    period_seconds: None,
-};
 
 /// KEDA's `GetHPAMaxReplicas` default, when `maxReplicaCount` is absent.
 pub const KEDA_DEFAULT_MAX: i64 = 100;
@@ -240,7 +138,7 @@ impl<'a> Scaler<'_, 'a> {
         self.flavour.min_path()
     }
 
-    fn behavior(&self) -> Option<&Autoscaler<'a>> {
+    fn behavior(&self) -> Option<&Object<'a>> {
         let spec = self.object.spec();
         match self.flavour {
             Flavour::Hpa => spec.behavior.as_deref(),
@@ -489,7 +387,7 @@ mod tests {
     use netsec_shared::settings::parse_settings;
 
     fn findings(json: &str, flavour: Flavour, settings: &str) -> (Vec<String>, Vec<String>) {
-        let a: Autoscaler = serde_json::from_str(json).unwrap();
+        let a: Object = serde_json::from_str(json).unwrap();
         let s: Settings = parse_settings(settings.as_bytes()).unwrap();
         let mut f = Findings::new();
         a.scaler(flavour).check(&s, &mut f);
@@ -567,12 +465,12 @@ mod tests {
             "{}",
         );
         assert!(v[0].contains("has no spec.triggers"), "{v:?}");
-        let a: Autoscaler =
+        let a: Object =
             serde_json::from_str(r#"{"spec":{"scaleTargetRef":{"name":"web"}}}"#).unwrap();
         let s = a.scaler(Flavour::Keda);
         assert!(s.scales("Deployment", "web"));
         assert_eq!(s.min_replicas(), (0, false));
-        let h: Autoscaler = serde_json::from_str(HPA_OK).unwrap();
+        let h: Object = serde_json::from_str(HPA_OK).unwrap();
         assert_eq!(h.scaler(Flavour::Hpa).min_replicas(), (2, true));
     }
 

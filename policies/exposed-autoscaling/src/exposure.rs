@@ -6,8 +6,6 @@ use std::borrow::Cow;
 use std::fmt;
 
 use netsec_shared::cluster::Resource;
-use netsec_shared::gateway::Route;
-use netsec_shared::ingress::{Ingress, ServiceBackend};
 use netsec_shared::request::{ObjectMeta, StringMap};
 use serde::Deserialize;
 
@@ -52,17 +50,22 @@ pub const ROUTE_FIELDS: &[&str] = &[
     "spec.rules.backendRefs.port",
 ];
 
-/// A Service, or its `spec`, or one of its ports: the fields that say whom it exposes.
+/// A Service, an Ingress or an HTTPRoute/GRPCRoute, or any level of one, in one shape: each
+/// level fills only its own fields (a Service's `spec.type`, `selector`, `ports[].name/port`;
+/// an Ingress's `spec.defaultBackend`, `rules[].http.paths[].backend.service.{name, port}`; a
+/// route's `spec.parentRefs[].{group, kind}` and `rules[].backendRefs[]`). One type keeps one
+/// deserialiser in the module, and the shared Ingress and route views the other policies
+/// decode stay as they are.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Service<'a> {
+pub struct Exposer<'a> {
     #[serde(default, borrow)]
     pub kind: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
     metadata: Option<ObjectMeta<'a>>,
     #[serde(default, borrow)]
-    spec: Option<Box<Service<'a>>>,
-    /// In `spec`.
+    spec: Option<Box<Exposer<'a>>>,
+    /// A Service's `spec.type`.
     #[serde(default, borrow, rename = "type")]
     service_type: Option<Cow<'a, str>>,
     #[serde(
@@ -72,15 +75,82 @@ pub struct Service<'a> {
     )]
     selector: StringMap<'a>,
     #[serde(default, borrow)]
-    ports: Option<Vec<Service<'a>>>,
-    /// In a port.
+    ports: Option<Vec<Exposer<'a>>>,
+    /// A Service port's, a backend Service's or a backendRef's.
     #[serde(default, borrow)]
     name: Option<Cow<'a, str>>,
+    /// A Service port's and a backendRef's number; an Ingress backend's `{name, number}`.
+    #[serde(default, borrow)]
+    port: Option<Port<'a>>,
     #[serde(default)]
-    port: Option<i64>,
+    number: Option<i64>,
+    /// Ingress.
+    #[serde(default, borrow)]
+    default_backend: Option<Box<Exposer<'a>>>,
+    #[serde(default, borrow)]
+    rules: Option<Vec<Exposer<'a>>>,
+    #[serde(default, borrow)]
+    http: Option<Box<Exposer<'a>>>,
+    #[serde(default, borrow)]
+    paths: Option<Vec<Exposer<'a>>>,
+    #[serde(default, borrow)]
+    backend: Option<Box<Exposer<'a>>>,
+    #[serde(default, borrow)]
+    service: Option<Box<Exposer<'a>>>,
+    /// Routes.
+    #[serde(default, borrow)]
+    parent_refs: Option<Vec<Exposer<'a>>>,
+    #[serde(default, borrow)]
+    backend_refs: Option<Vec<Exposer<'a>>>,
+    #[serde(default, borrow)]
+    group: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    namespace: Option<Cow<'a, str>>,
 }
 
-impl<'a> Service<'a> {
+pub type Service<'a> = Exposer<'a>;
+pub type Ingress<'a> = Exposer<'a>;
+pub type Route<'a> = Exposer<'a>;
+
+/// `port`: a number in a Service port and a backendRef, a `ServiceBackendPort` object in an
+/// Ingress backend.
+#[derive(Debug)]
+enum Port<'a> {
+    Number(i64),
+    Backend(Box<Exposer<'a>>),
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Port<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        struct PortVisitor;
+        impl<'de> serde::de::Visitor<'de> for PortVisitor {
+            type Value = Port<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a port number or a {name, number} object")
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(Port::Number(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                i64::try_from(v)
+                    .map(Port::Number)
+                    .map_err(|_| E::custom("port number out of range"))
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                map: M,
+            ) -> Result<Self::Value, M::Error> {
+                Exposer::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(|e| Port::Backend(Box::new(e)))
+            }
+        }
+        de.deserialize_any(PortVisitor)
+    }
+}
+
+const GATEWAY_GROUP: &str = "gateway.networking.k8s.io";
+
+impl<'a> Exposer<'a> {
     pub fn namespace(&self) -> Option<&str> {
         self.metadata.as_ref().and_then(|m| m.namespace.as_deref())
     }
@@ -92,8 +162,27 @@ impl<'a> Service<'a> {
             .unwrap_or("<unnamed>")
     }
 
-    fn spec(&self) -> Option<&Service<'a>> {
+    /// The name for messages, a `generateName` prefix with `*` when not named yet.
+    pub fn display_name(&self) -> String {
+        self.metadata
+            .as_ref()
+            .map(ObjectMeta::display_name)
+            .unwrap_or_else(|| "<unnamed>".to_string())
+    }
+
+    fn spec(&self) -> Option<&Exposer<'a>> {
         self.spec.as_deref()
+    }
+
+    fn list<'s>(list: &'s Option<Vec<Exposer<'a>>>) -> &'s [Exposer<'a>] {
+        list.as_deref().unwrap_or_default()
+    }
+
+    fn port_number(&self) -> Option<i64> {
+        match self.port {
+            Some(Port::Number(n)) => Some(n),
+            _ => None,
+        }
     }
 
     /// `ClusterIP` when unset, as the API defaults it.
@@ -130,22 +219,78 @@ impl<'a> Service<'a> {
     fn has_port(&self, name: Option<&str>, number: Option<i64>) -> bool {
         let ports = self
             .spec()
-            .and_then(|s| s.ports.as_deref())
+            .map(|s| Self::list(&s.ports))
             .unwrap_or_default();
         match (name.filter(|n| !n.is_empty()), number) {
             (Some(name), _) => ports.iter().any(|p| p.name.as_deref() == Some(name)),
-            (None, Some(number)) => ports.iter().any(|p| p.port == Some(number)),
+            (None, Some(number)) => ports.iter().any(|p| p.port_number() == Some(number)),
             (None, None) => true,
         }
     }
 
-    fn serves_backend(&self, backend: &ServiceBackend<'_>) -> bool {
-        let port = backend.port.as_ref();
-        backend.name == self.name()
+    /// Whether this Service is the Ingress backend `backend` (`{name, port: {name | number}}`).
+    fn serves_backend(&self, backend: &Exposer<'_>) -> bool {
+        let port = match &backend.port {
+            Some(Port::Backend(port)) => Some(port.as_ref()),
+            _ => None,
+        };
+        backend.name.as_deref().unwrap_or("") == self.name()
             && self.has_port(
                 port.and_then(|p| p.name.as_deref()),
                 port.and_then(|p| p.number),
             )
+    }
+
+    /// An Ingress's Service backends with their paths: `spec.defaultBackend.service` and
+    /// `spec.rules[i].http.paths[j].backend.service` (a `resource` backend is not a Service).
+    fn service_backends(&self) -> Vec<(String, &Exposer<'a>)> {
+        let mut out = Vec::new();
+        let Some(spec) = self.spec() else {
+            return out;
+        };
+        if let Some(service) = spec
+            .default_backend
+            .as_ref()
+            .and_then(|b| b.service.as_deref())
+        {
+            out.push(("spec.defaultBackend.service".to_string(), service));
+        }
+        for (i, rule) in Self::list(&spec.rules).iter().enumerate() {
+            let paths = rule
+                .http
+                .as_ref()
+                .map(|h| Self::list(&h.paths))
+                .unwrap_or_default();
+            for (j, path) in paths.iter().enumerate() {
+                if let Some(service) = path.backend.as_ref().and_then(|b| b.service.as_deref()) {
+                    out.push((
+                        format!("spec.rules[{i}].http.paths[{j}].backend.service"),
+                        service,
+                    ));
+                }
+            }
+        }
+        out
+    }
+
+    /// A route's parent is a Gateway unless its `group`/`kind` say otherwise (ParentReference
+    /// defaults: gateway.networking.k8s.io, Gateway). Other parents (a Service, for mesh routing
+    /// under GAMMA) carry no traffic from outside the cluster.
+    fn is_gateway_parent(&self) -> bool {
+        self.group.as_deref().unwrap_or(GATEWAY_GROUP) == GATEWAY_GROUP
+            && self.kind.as_deref().unwrap_or("Gateway") == "Gateway"
+    }
+
+    /// The name of the Service of `namespace` a backendRef points to, if it is one (BackendRef
+    /// defaults: the core group, kind Service, the route's namespace).
+    fn backend_service_in(&self, namespace: &str) -> Option<&str> {
+        let core = self.group.as_deref().unwrap_or("").is_empty();
+        let service = self.kind.as_deref().unwrap_or("Service") == "Service";
+        let here = self
+            .namespace
+            .as_deref()
+            .is_none_or(|n| n.is_empty() || n == namespace);
+        (core && service && here).then(|| self.name.as_deref().unwrap_or(""))
     }
 }
 
@@ -225,7 +370,7 @@ impl Doors<'_> {
             for (path, backend) in ingress.service_backends() {
                 if service.serves_backend(backend) {
                     doors.push(Door::Ingress {
-                        name: ingress.metadata.display_name(),
+                        name: ingress.display_name(),
                         path,
                         service: service.name().to_string(),
                     });
@@ -236,7 +381,7 @@ impl Doors<'_> {
             if route_reaches(route, self.namespace, service) {
                 doors.push(Door::Route {
                     kind,
-                    name: route.metadata.display_name(),
+                    name: route.display_name(),
                     service: service.name().to_string(),
                 });
             }
@@ -249,14 +394,18 @@ impl Doors<'_> {
 /// Services (GAMMA, mesh-internal routing) carries no traffic from outside. A backendRef to a
 /// Service must give its port (`spec.ports[].port`).
 fn route_reaches(route: &Route<'_>, namespace: &str, service: &Service<'_>) -> bool {
-    route.spec.gateway_parents().next().is_some()
-        && route
-            .spec
-            .rules
+    let Some(spec) = route.spec() else {
+        return false;
+    };
+    Exposer::list(&spec.parent_refs)
+        .iter()
+        .any(Exposer::is_gateway_parent)
+        && Exposer::list(&spec.rules)
             .iter()
-            .flat_map(|r| &r.backend_refs)
+            .flat_map(|r| Exposer::list(&r.backend_refs))
             .any(|b| {
-                b.service_in(namespace) == Some(service.name()) && service.has_port(None, b.port)
+                b.backend_service_in(namespace) == Some(service.name())
+                    && service.has_port(None, b.port_number())
             })
 }
 
@@ -265,14 +414,10 @@ pub fn ingress_services<'s>(
     ingress: &Ingress<'_>,
     services: &'s [Service<'s>],
 ) -> Vec<&'s Service<'s>> {
+    let backends = ingress.service_backends();
     services
         .iter()
-        .filter(|s| {
-            ingress
-                .service_backends()
-                .iter()
-                .any(|(_, b)| s.serves_backend(b))
-        })
+        .filter(|s| backends.iter().any(|(_, b)| s.serves_backend(b)))
         .collect()
 }
 
@@ -331,5 +476,90 @@ mod tests {
         );
         assert!(s.has_port(None, None));
         assert!(!service(r#"{"spec":{"selector":{"a":"b"}}}"#).is_external());
+    }
+
+    #[test]
+    fn ingress_backends_by_port_name_and_number() {
+        let services: Vec<Service> = vec![
+            service(r#"{"metadata":{"name":"web"},"spec":{"ports":[{"name":"http","port":80}]}}"#),
+            service(r#"{"metadata":{"name":"api"},"spec":{"ports":[{"port":8080}]}}"#),
+            service(r#"{"metadata":{"name":"db"},"spec":{"ports":[{"port":5432}]}}"#),
+        ];
+        let ingress: Ingress = serde_json::from_str(
+            r#"{"spec":{"defaultBackend":{"service":{"name":"web","port":{"name":"http"}}},
+                "rules":[{"host":"a.example","http":{"paths":[
+                    {"path":"/","backend":{"service":{"name":"api","port":{"number":8080}}}},
+                    {"path":"/db","backend":{"service":{"name":"db","port":{"number":80}}}},
+                    {"path":"/r","backend":{"resource":{"kind":"Bucket","name":"db"}}}]}},
+                    {"host":"b.example"}]}}"#,
+        )
+        .unwrap();
+        let paths: Vec<String> = ingress
+            .service_backends()
+            .into_iter()
+            .map(|(p, _)| p)
+            .collect();
+        assert_eq!(
+            paths,
+            [
+                "spec.defaultBackend.service",
+                "spec.rules[0].http.paths[0].backend.service",
+                "spec.rules[0].http.paths[1].backend.service"
+            ]
+        );
+        let names: Vec<&str> = ingress_services(&ingress, &services)
+            .iter()
+            .map(|s| s.name())
+            .collect();
+        assert_eq!(
+            names,
+            ["web", "api"],
+            "db's port 80 is not one of its ports"
+        );
+        let wrong: Result<Ingress, _> = serde_json::from_str(
+            r#"{"spec":{"rules":[{"http":{"paths":[{"backend":{"service":{"name":"a","port":"x"}}}]}}]}}"#,
+        );
+        assert!(wrong.is_err(), "a port is a number or an object");
+    }
+
+    #[test]
+    fn routes_reach_services_from_gateways_only() {
+        let web = service(
+            r#"{"metadata":{"name":"web"},"spec":{"selector":{"app":"web"},"ports":[{"port":80}]}}"#,
+        );
+        let cases: &[(&str, bool)] = &[
+            (
+                r#"{"spec":{"parentRefs":[{"name":"gw"}],"rules":[{"backendRefs":[{"name":"web","port":80}]}]}}"#,
+                true,
+            ),
+            (
+                r#"{"spec":{"parentRefs":[{"name":"gw"}],"rules":[{"backendRefs":[{"name":"web","port":81}]}]}}"#,
+                false,
+            ),
+            (
+                r#"{"spec":{"parentRefs":[{"name":"gw"}],"rules":[{"backendRefs":[{"name":"web","namespace":"other","port":80}]}]}}"#,
+                false,
+            ),
+            (
+                r#"{"spec":{"parentRefs":[{"name":"gw"}],"rules":[{"backendRefs":[{"name":"web","kind":"ServiceImport","group":"multicluster.x-k8s.io","port":80}]}]}}"#,
+                false,
+            ),
+            (
+                r#"{"spec":{"parentRefs":[{"name":"web","kind":"Service","group":""}],"rules":[{"backendRefs":[{"name":"web","port":80}]}]}}"#,
+                false,
+            ),
+            (
+                r#"{"spec":{"parentRefs":[{"name":"gw","group":"gateway.networking.k8s.io","kind":"Gateway"}],"rules":[{"backendRefs":[{"name":"web","namespace":"ns","port":80}]}]}}"#,
+                true,
+            ),
+            (
+                r#"{"spec":{"rules":[{"backendRefs":[{"name":"web","port":80}]}]}}"#,
+                false,
+            ),
+        ];
+        for (json, want) in cases {
+            let route: Route = serde_json::from_str(json).unwrap();
+            assert_eq!(route_reaches(&route, "ns", &web), *want, "{json}");
+        }
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod autoscaler;
 pub mod exposure;
+pub mod object;
 pub mod policy;
 pub mod settings;
 
@@ -12,8 +13,9 @@ use netsec_shared::{AdmissionRequest, Verdict};
 pub use policy::evaluate;
 pub use settings::Settings;
 
-/// Deployments and StatefulSets are decoded in the pass that reads the request.
-pub type Views = netsec_shared::request::WorkloadViews;
+/// Every object is decoded by the policy, as an [`object::Object`] or an
+/// [`exposure::Exposer`].
+pub type Views = netsec_shared::request::NoViews;
 
 /// `evaluate` reading the cluster through the Kubewarden host capabilities.
 fn evaluate_on_host(request: &AdmissionRequest<'_>, settings: &Settings) -> Verdict {

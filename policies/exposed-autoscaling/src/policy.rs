@@ -2,18 +2,17 @@
 //! namespace holds (Services, Ingresses, routes, autoscalers, workloads) to a verdict.
 
 use netsec_shared::cluster::{Cluster, Resource, list_items};
-use netsec_shared::gateway::Route;
-use netsec_shared::ingress::Ingress;
 use netsec_shared::request::StringMap;
 use netsec_shared::review::object_of_kind;
-use netsec_shared::workload::{Workload, WorkloadKind, WorkloadObject};
+use netsec_shared::workload::WorkloadKind;
 use netsec_shared::{AdmissionRequest, Findings, Operation, Verdict};
 
-use crate::autoscaler::{Autoscaler, Flavour, HPA, SCALED_OBJECT, SCALER_FIELDS};
+use crate::autoscaler::{Flavour, HPA, SCALED_OBJECT, SCALER_FIELDS};
 use crate::exposure::{
-    Door, Doors, GRPC_ROUTE, HTTP_ROUTE, INGRESS, INGRESS_FIELDS, ROUTE_FIELDS, SERVICE,
-    SERVICE_FIELDS, Service, ingress_services,
+    Door, Doors, GRPC_ROUTE, HTTP_ROUTE, INGRESS, INGRESS_FIELDS, Ingress, ROUTE_FIELDS, Route,
+    SERVICE, SERVICE_FIELDS, Service, ingress_services,
 };
+use crate::object::{Object, Workload};
 use crate::settings::{OnMissing, Settings};
 
 pub const DEPLOYMENT: Resource = Resource {
@@ -212,8 +211,8 @@ impl ScalerLists {
 }
 
 struct Scalers<'b> {
-    hpas: Vec<Autoscaler<'b>>,
-    scaled_objects: Vec<Autoscaler<'b>>,
+    hpas: Vec<Object<'b>>,
+    scaled_objects: Vec<Object<'b>>,
     keda_note: Option<String>,
 }
 
@@ -280,13 +279,13 @@ impl WorkloadLists {
             (&self.deployments, DEPLOYMENT, WorkloadKind::Deployment),
             (&self.stateful_sets, STATEFUL_SET, WorkloadKind::StatefulSet),
         ] {
-            let items: Vec<WorkloadObject> = parse(bytes, resource, namespace, subject)?;
+            let items: Vec<Object> = parse(bytes, resource, namespace, subject)?;
             // A listed workload without a template (pruned by a host) has no pod labels to
             // match: it is left out, as nothing can select it.
             out.extend(
                 items
                     .into_iter()
-                    .filter_map(|o| Workload::from_object(o, kind).ok()),
+                    .filter_map(|o| Workload::new(o, kind).ok()),
             );
         }
         Ok(out)
@@ -311,7 +310,7 @@ fn judge_scaler(
     settings: &Settings,
     cluster: &dyn Cluster,
 ) -> Result<Verdict, Verdict> {
-    let object: Autoscaler = object_of_kind(request, flavour.kind(), |a: &Autoscaler| a.kind())?;
+    let object: Object = object_of_kind(request, flavour.kind(), |a: &Object| a.kind())?;
     let scaler = object.scaler(flavour);
     let what = scaler.describe();
     let namespace = namespace_of(request, object.namespace(), &what)?;
@@ -330,7 +329,7 @@ fn judge_scaler(
         let workloads = lists.parse(namespace, &what)?;
         let found = workloads
             .iter()
-            .find(|w| w.kind == kind && w.metadata.name.as_deref() == Some(scaler.target_name()));
+            .find(|w| w.kind == kind && w.name() == Some(scaler.target_name()));
         if let Some(workload) = found.filter(|w| !exempt(settings, w.pod_labels())) {
             let door_lists = DoorLists::read(cluster, namespace, &what)?;
             let doors = door_lists.doors(namespace, &what)?;
@@ -366,13 +365,17 @@ fn judge_workload(
     settings: &Settings,
     cluster: &dyn Cluster,
 ) -> Result<Verdict, Verdict> {
-    let workload = Workload::from_request(request, kind).map_err(Verdict::reject)?;
+    let object: Object = request.object(kind.article()).map_err(Verdict::reject)?;
+    let workload = Workload::new(object, kind).map_err(Verdict::reject)?;
     // A terminating object's updates only remove finalizers.
-    if request.operation == Operation::Update && workload.metadata.deletion_timestamp.is_some() {
+    let deleting = workload
+        .metadata()
+        .is_some_and(|m| m.deletion_timestamp.is_some());
+    if request.operation == Operation::Update && deleting {
         return Ok(Verdict::accept());
     }
-    let what = workload.describe().to_string();
-    let namespace = namespace_of(request, workload.metadata.namespace.as_deref(), &what)?;
+    let what = workload.describe();
+    let namespace = namespace_of(request, workload.namespace(), &what)?;
     if settings.exempt_namespaces.contains(namespace) || exempt(settings, workload.pod_labels()) {
         return Ok(Verdict::accept());
     }
@@ -387,11 +390,11 @@ fn judge_workload(
         return Ok(findings.into_verdict());
     }
     let by = doors_text(&exposed);
-    check_resources(&workload, &by, &mut findings)?;
+    check_resources(&workload, &by, &mut findings);
 
     let scaler_lists = ScalerLists::read(cluster, namespace, &what)?;
     let scalers = scaler_lists.parse(namespace, &what)?;
-    let name = workload.metadata.display_name();
+    let name = workload.display_name();
     if !scalers.scale(kind.name(), &name) {
         let problem = format!(
             "{what} is exposed by {by}, but {}: a flood of requests meets a fixed number of \
@@ -421,22 +424,16 @@ fn judge_workload(
 /// server copies limits to unset requests when it creates the pods (SetDefaults_Pod), and so
 /// does a pod-level `resources` (the controller reads pod-level requests when set). Memory
 /// limits keep one flooded pod from taking its node's memory.
-fn check_resources(
-    workload: &Workload<'_>,
-    by: &str,
-    findings: &mut Findings,
-) -> Result<(), Verdict> {
-    let pod = workload.containers().map_err(|e| {
-        Verdict::reject(format!(
-            "the object cannot be read as {}: {e}",
-            workload.kind.article()
-        ))
-    })?;
-    let pod_cpu = pod.pod.requests.cpu() || pod.pod.limits.cpu();
-    let pod_memory = pod.pod.limits.memory();
-    for (path, container) in &pod.containers {
-        let resources = &container.resources;
-        if !(pod_cpu || resources.requests.cpu() || resources.limits.cpu()) {
+fn check_resources(workload: &Workload<'_>, by: &str, findings: &mut Findings) {
+    let base = "spec.template.spec";
+    let spec = workload.pod_spec();
+    let pod = spec.resources();
+    let pod_cpu = pod.cpu_request || pod.cpu_limit;
+    let pod_memory = pod.memory_limit;
+    for (path, container) in spec.containers(base) {
+        let resources = container.resources();
+        let name = container.name.as_deref().unwrap_or("");
+        if !(pod_cpu || resources.cpu_request || resources.cpu_limit) {
             findings.violation(
                 format!("{path}.resources.requests.cpu"),
                 format!(
@@ -444,25 +441,24 @@ fn check_resources(
                      HorizontalPodAutoscaler computes CPU utilisation against requests and does \
                      not scale pods with a container that has none; set \
                      {path}.resources.requests.cpu",
-                    container.name,
+                    name,
                     workload.describe()
                 ),
             );
         }
-        if !(pod_memory || resources.limits.memory()) {
+        if !(pod_memory || resources.memory_limit) {
             findings.violation(
                 format!("{path}.resources.limits.memory"),
                 format!(
                     "{path} ({:?}) sets no memory limit, and {} is exposed by {by}: under a \
                      flood one pod could take its node's memory from every other; set \
                      {path}.resources.limits.memory",
-                    container.name,
+                    name,
                     workload.describe()
                 ),
             );
         }
     }
-    Ok(())
 }
 
 /// Warnings for the workloads of the namespace that `newly` exposes and `before` did not,
@@ -488,7 +484,7 @@ fn warn_newly_exposed(
     let scaler_lists = ScalerLists::read(cluster, namespace, what)?;
     let scalers = scaler_lists.parse(namespace, what)?;
     for w in newly {
-        let name = w.metadata.display_name();
+        let name = w.display_name();
         if !scalers.scale(w.kind.name(), &name) {
             findings.warn(format!(
                 "{what} exposes {} to traffic from outside the cluster, but {}: a flood of \
@@ -532,8 +528,8 @@ fn judge_ingress(
     cluster: &dyn Cluster,
 ) -> Result<Verdict, Verdict> {
     let ingress: Ingress = object_of_kind(request, "Ingress", |i: &Ingress| i.kind.as_deref())?;
-    let what = format!("Ingress {:?}", ingress.metadata.display_name());
-    let namespace = namespace_of(request, ingress.metadata.namespace.as_deref(), &what)?;
+    let what = format!("Ingress {:?}", ingress.display_name());
+    let namespace = namespace_of(request, ingress.namespace(), &what)?;
     let old: Option<Ingress> = (request.operation == Operation::Update)
         .then(|| request.old_object("an Ingress").ok())
         .flatten();
