@@ -270,6 +270,7 @@ pub fn all() -> Vec<Input> {
     inputs.extend(mesh_injection());
     inputs.extend(service_exposure());
     inputs.extend(mesh_authorization());
+    inputs.extend(exposed_autoscaling());
     inputs
 }
 
@@ -661,6 +662,60 @@ fn mesh_authorization() -> Vec<Input> {
                 json!({}),
             )
             .in_series("rules"),
+        );
+    }
+    inputs
+}
+
+/// `count` Services and as many HPAs in namespace `shop`, each pair for its own app; only the
+/// last Service (a LoadBalancer) selects the Deployment's pods, and the last HPA scales it.
+fn services_and_hpas(count: usize) -> Vec<Value> {
+    let mut objects = Vec::new();
+    for i in 0..count {
+        let last = i + 1 == count;
+        let app = if last {
+            "web".to_string()
+        } else {
+            format!("svc-{i}")
+        };
+        let name = if last { "web".to_string() } else { app.clone() };
+        objects.push(json!({
+            "apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": format!("{app}-svc"), "namespace": "shop"},
+            "spec": {"type": if last { "LoadBalancer" } else { "ClusterIP" },
+                     "selector": {"app": app},
+                     "ports": [{"name": "http", "port": 80, "targetPort": 8080, "protocol": "TCP"}]}
+        }));
+        objects.push(json!({
+            "apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+            "metadata": {"name": name, "namespace": "shop"},
+            "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
+                     "minReplicas": 2, "maxReplicas": 20,
+                     "metrics": [{"type": "Resource", "resource": {"name": "cpu",
+                                  "target": {"type": "Utilization", "averageUtilization": 70}}}]}
+        }));
+    }
+    objects
+}
+
+fn exposed_autoscaling() -> Vec<Input> {
+    let policy = "exposed-autoscaling";
+    // A live cluster answers with objects as the API server stored them.
+    let stored: Vec<Value> = services_and_hpas(2).iter().map(admitted).collect();
+    let mut inputs: Vec<Input> = typical_and_minimal(policy, deployment(2), json!({}))
+        .into_iter()
+        .map(|input| input.with_cluster(stored.clone()))
+        .collect();
+    for n in SIZES {
+        inputs.push(
+            Input::new(
+                policy,
+                format!("services-hpas-{n}"),
+                deployment(2),
+                json!({}),
+            )
+            .with_cluster(services_and_hpas(n))
+            .in_series("services-hpas"),
         );
     }
     inputs

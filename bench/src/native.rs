@@ -30,6 +30,7 @@ pub fn entry(policy: &str) -> Option<Entry> {
     Some(match policy {
         "coredns-config" => pure!(coredns_config),
         "egress-restrictions" => pure!(egress_restrictions),
+        "exposed-autoscaling" => context_aware!(exposed_autoscaling),
         "ingress-hardening" => pure!(ingress_hardening),
         "ingress-tls" => context_aware!(ingress_tls),
         "mesh-authorization" => context_aware!(mesh_authorization),

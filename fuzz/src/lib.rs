@@ -10,7 +10,8 @@ pub use libfuzzer_sys;
 pub use netsec_shared;
 
 /// A small namespace for the context-aware policies to read: a default-deny NetworkPolicy, an
-/// allow rule selecting `app: web`, and labelled and unlabelled Namespaces.
+/// allow rule selecting `app: web`, labelled and unlabelled Namespaces, and a LoadBalancer
+/// exposing `app: web` with an HPA that scales another Deployment.
 pub fn cluster() -> MemoryCluster {
     MemoryCluster::new(vec![
         json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
@@ -24,6 +25,11 @@ pub fn cluster() -> MemoryCluster {
         json!({"apiVersion": "v1", "kind": "Namespace",
                "metadata": {"name": "team-a", "labels": {"istio-injection": "enabled"}}}),
         json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team-b"}}),
+        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "team-a"},
+               "spec": {"type": "LoadBalancer", "selector": {"app": "web"}, "ports": [{"name": "http", "port": 80}]}}),
+        json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+               "metadata": {"name": "api", "namespace": "team-a"},
+               "spec": {"scaleTargetRef": {"kind": "Deployment", "name": "api"}, "maxReplicas": 5}}),
     ])
 }
 

@@ -1,0 +1,2 @@
+#![no_main]
+netsec_fuzz::fuzz_policy!(exposed_autoscaling, cluster);
