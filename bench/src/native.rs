@@ -30,6 +30,7 @@ pub fn entry(policy: &str) -> Option<Entry> {
     Some(match policy {
         "coredns-config" => pure!(coredns_config),
         "egress-restrictions" => pure!(egress_restrictions),
+        "host-ownership" => context_aware!(host_ownership),
         "ingress-hardening" => pure!(ingress_hardening),
         "ingress-tls" => context_aware!(ingress_tls),
         "mesh-injection" => context_aware!(mesh_injection),
