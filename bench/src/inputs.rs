@@ -541,15 +541,21 @@ fn host_ownership() -> Vec<Input> {
     let settings = json!({"hostOwners": {"*.shop.example.com": ["team-a"]},
                           "allowSharedHosts": ["www.example.com"]});
     let stored: Vec<Value> = claimed_ingresses(2).iter().map(admitted).collect();
-    let mut inputs: Vec<Input> = typical_and_minimal(policy, ingress(2, json!({})), settings.clone())
-        .into_iter()
-        .map(|input| input.with_cluster(stored.clone()))
-        .collect();
+    let mut inputs: Vec<Input> =
+        typical_and_minimal(policy, ingress(2, json!({})), settings.clone())
+            .into_iter()
+            .map(|input| input.with_cluster(stored.clone()))
+            .collect();
     for n in SIZES {
         inputs.push(
-            Input::new(policy, format!("listed-{n}"), ingress(2, json!({})), settings.clone())
-                .with_cluster(claimed_ingresses(n).iter().map(admitted).collect())
-                .in_series("listed"),
+            Input::new(
+                policy,
+                format!("listed-{n}"),
+                ingress(2, json!({})),
+                settings.clone(),
+            )
+            .with_cluster(claimed_ingresses(n).iter().map(admitted).collect())
+            .in_series("listed"),
         );
     }
     inputs

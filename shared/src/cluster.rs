@@ -445,7 +445,10 @@ mod tests {
             api_version: "v1",
             kind: "Namespace",
         };
-        assert_eq!(names(&c.list_all(ns, &["metadata.name"]).unwrap()), ["shop"]);
+        assert_eq!(
+            names(&c.list_all(ns, &["metadata.name"]).unwrap()),
+            ["shop"]
+        );
         assert_eq!(
             MemoryCluster::failing("refused")
                 .list_all(NP, &[])

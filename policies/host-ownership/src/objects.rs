@@ -103,6 +103,14 @@ impl Kind {
         }
     }
 
+    /// The kind's plural, for messages about its listing.
+    pub fn plural(self) -> String {
+        match self {
+            Kind::Ingress => "Ingresses".into(),
+            other => format!("{}s", other.name()),
+        }
+    }
+
     /// The field masks of a listing: names, hosts, and what tells a solver apart.
     pub fn fields(self) -> Vec<&'static str> {
         let spec: &[&str] = match self {
@@ -544,7 +552,11 @@ fn vs_paths<'a>(http: &'a [VsHttp<'a>]) -> Paths<'a> {
             return Paths::All;
         }
         for m in &route.matches {
-            match m.uri.as_ref().and_then(|u| u.exact.as_ref().or(u.prefix.as_ref())) {
+            match m
+                .uri
+                .as_ref()
+                .and_then(|u| u.exact.as_ref().or(u.prefix.as_ref()))
+            {
                 Some(path) => paths.push(Cow::Borrowed(path.as_ref())),
                 None => return Paths::All,
             }
@@ -613,7 +625,10 @@ mod tests {
             ]
         );
         let claims = ing.claims(Kind::Ingress).claims;
-        assert_eq!(claims[0].paths, Paths::Some(vec!["/api".into(), "/".into()]));
+        assert_eq!(
+            claims[0].paths,
+            Paths::Some(vec!["/api".into(), "/".into()])
+        );
         assert_eq!(claims[1].paths, Paths::All);
         assert_eq!(claims[2].paths, Paths::Some(vec![]));
 
@@ -652,7 +667,15 @@ mod tests {
         );
         let claims = istio.claims(Kind::IstioGateway);
         let got: Vec<String> = claims.claims.iter().map(|c| c.host.to_string()).collect();
-        assert_eq!(got, ["a.example.com", "b.example.com", "*.example.com", "c.example.com"]);
+        assert_eq!(
+            got,
+            [
+                "a.example.com",
+                "b.example.com",
+                "*.example.com",
+                "c.example.com"
+            ]
+        );
         let bad: Vec<String> = claims.unreadable.iter().map(|u| u.host.clone()).collect();
         assert_eq!(bad, ["a/b/c", "/x"]);
     }
@@ -706,13 +729,20 @@ mod tests {
 
     #[test]
     fn masks_name_every_field_read() {
-        for kind in Family::Claimants.kinds().iter().chain(Family::Listeners.kinds()) {
+        for kind in Family::Claimants
+            .kinds()
+            .iter()
+            .chain(Family::Listeners.kinds())
+        {
             let fields = kind.fields();
             assert!(fields.contains(&"metadata.uid"), "{kind:?}");
-            assert_eq!(Kind::of_request(
-                kind.resource().api_version.split('/').next().unwrap(),
-                kind.resource().kind,
-            ), Some(*kind));
+            assert_eq!(
+                Kind::of_request(
+                    kind.resource().api_version.split('/').next().unwrap(),
+                    kind.resource().kind,
+                ),
+                Some(*kind)
+            );
         }
     }
 }

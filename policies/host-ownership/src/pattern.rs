@@ -82,7 +82,9 @@ impl<'a> Pattern<'a> {
             // x.a is under b when a is b or a is under b; when b is under a, x.a is too short.
             (Shape::OneLabel, Shape::Suffix) => a == b || strictly_under(a, b),
             (Shape::Suffix, Shape::OneLabel) => a == b || strictly_under(b, a),
-            (Shape::Suffix, Shape::Suffix) => a == b || strictly_under(a, b) || strictly_under(b, a),
+            (Shape::Suffix, Shape::Suffix) => {
+                a == b || strictly_under(a, b) || strictly_under(b, a)
+            }
         }
     }
 

@@ -18,7 +18,11 @@ const NAMESPACE: Resource = Resource {
     api_version: "v1",
     kind: "Namespace",
 };
-const NAMESPACE_FIELDS: &[&str] = &["metadata.name", "metadata.deletionTimestamp", "status.phase"];
+const NAMESPACE_FIELDS: &[&str] = &[
+    "metadata.name",
+    "metadata.deletionTimestamp",
+    "status.phase",
+];
 
 /// How many conflicting objects one message names.
 const NAMED: usize = 3;
@@ -34,12 +38,11 @@ pub fn evaluate(
     let Some(kind) = Kind::of_request(&request.kind.group, &request.kind.kind) else {
         return Verdict::accept();
     };
-    let object: Object = match object_of_kind(request, &request.kind.kind, |o: &Object| {
-        o.kind.as_deref()
-    }) {
-        Ok(object) => object,
-        Err(rejection) => return rejection,
-    };
+    let object: Object =
+        match object_of_kind(request, &request.kind.kind, |o: &Object| o.kind.as_deref()) {
+            Ok(object) => object,
+            Err(rejection) => return rejection,
+        };
     // Its remaining updates only remove finalizers.
     if object.metadata.deletion_timestamp.is_some() {
         return Verdict::accept();
@@ -68,8 +71,7 @@ pub fn evaluate(
     if kind.family() == Family::Claimants {
         check_owners(&mut findings, &subject, &claims.claims, settings);
     }
-    if let Err(message) = check_unique(&mut findings, &subject, &claims.claims, settings, cluster)
-    {
+    if let Err(message) = check_unique(&mut findings, &subject, &claims.claims, settings, cluster) {
         return Verdict::reject(message);
     }
     findings.into_verdict()
@@ -86,7 +88,12 @@ struct Subject<'a> {
 /// `hostOwners` and `requireOwner`. The most specific entry that covers the whole claim decides
 /// who may make it; an entry the claim only reaches into (a wildcard over an owned host) must
 /// list the namespace too.
-fn check_owners(findings: &mut Findings, subject: &Subject<'_>, claims: &[Claim<'_>], settings: &Settings) {
+fn check_owners(
+    findings: &mut Findings,
+    subject: &Subject<'_>,
+    claims: &[Claim<'_>],
+    settings: &Settings,
+) {
     let owners = settings.owners();
     let ns = subject.namespace;
     let listed = |namespaces: &[String]| namespaces.iter().any(|n| n == ns);
@@ -170,10 +177,10 @@ impl Listed {
                 Err(e) => {
                     let r = kind.resource();
                     return Err(format!(
-                        "the {}s of the cluster cannot be listed to check that no other \
+                        "the {} of the cluster cannot be listed to check that no other \
                          namespace claims these hosts: {e}; the policy needs {r} in its \
                          contextAwareResources",
-                        kind.name()
+                        kind.plural()
                     ));
                 }
             }
@@ -185,9 +192,9 @@ impl Listed {
         self.answers
             .iter()
             .map(|(kind, bytes)| {
-                list_items::<Object>(bytes).map(|items| (*kind, items)).map_err(|e| {
-                    format!("the listed {}s cannot be read: {e}", kind.name())
-                })
+                list_items::<Object>(bytes)
+                    .map(|items| (*kind, items))
+                    .map_err(|e| format!("the listed {} cannot be read: {e}", kind.plural()))
             })
             .collect()
     }
@@ -227,7 +234,7 @@ fn check_unique(
                 continue;
             }
             let theirs = object.claims(*kind).claims;
-            let solver = theirs.first().is_some() && object.is_solver(*kind);
+            let solver = !theirs.is_empty() && object.is_solver(*kind);
             for (mine, claim) in claims.iter().enumerate() {
                 for other in &theirs {
                     if !meets(claim, other, family, &shared) {
@@ -252,8 +259,8 @@ fn check_unique(
     if family == Family::Claimants && !settings.host_owners.is_empty() {
         conflicts.retain(|c| {
             let pattern = &claims[c.mine].pattern;
-            let squatter =
-                owned_by(settings, subject.namespace, pattern) && !owned_by(settings, c.namespace, pattern);
+            let squatter = owned_by(settings, subject.namespace, pattern)
+                && !owned_by(settings, c.namespace, pattern);
             if squatter {
                 findings.warn(format!(
                     "{} {}/{} also claims {:?}, which hostOwners gives to namespace {}; remove it",
@@ -287,7 +294,10 @@ fn check_unique(
                     o.namespace() == namespace
                         && o.metadata.deletion_timestamp.is_none()
                         && !o.is_solver(*kind)
-                        && o.claims(*kind).claims.iter().any(|c| c.pattern.contains(pattern))
+                        && o.claims(*kind)
+                            .claims
+                            .iter()
+                            .any(|c| c.pattern.contains(pattern))
                 })
             }) || owned_by(settings, namespace, pattern)
         };
@@ -295,9 +305,8 @@ fn check_unique(
             .iter()
             .map(|c| subject.solver && standing(subject.namespace, &c.pattern))
             .collect();
-        conflicts.retain(|c| {
-            !mine_standing[c.mine] && !(c.solver && standing(c.namespace, &c.pattern))
-        });
+        conflicts
+            .retain(|c| !(mine_standing[c.mine] || c.solver && standing(c.namespace, &c.pattern)));
     }
     if !conflicts.is_empty() {
         let leaving = terminating_namespaces(cluster)?;
@@ -365,15 +374,13 @@ fn terminating_namespaces(cluster: &dyn Cluster) -> Result<Vec<String>, String> 
         #[serde(default, borrow)]
         phase: Option<Cow<'a, str>>,
     }
-    let bytes = cluster
-        .list_all(NAMESPACE, NAMESPACE_FIELDS)
-        .map_err(|e| {
-            format!(
-                "the Namespaces cannot be listed to tell whether the namespace of a conflicting \
+    let bytes = cluster.list_all(NAMESPACE, NAMESPACE_FIELDS).map_err(|e| {
+        format!(
+            "the Namespaces cannot be listed to tell whether the namespace of a conflicting \
                  claim is being deleted: {e}; the policy needs v1/Namespace in its \
                  contextAwareResources"
-            )
-        })?;
+        )
+    })?;
     let namespaces = list_items::<Namespace>(&bytes)
         .map_err(|e| format!("the listed Namespaces cannot be read: {e}"))?;
     Ok(namespaces
@@ -387,7 +394,12 @@ fn terminating_namespaces(cluster: &dyn Cluster) -> Result<Vec<String>, String> 
 }
 
 /// One sentence per claim of the subject, naming the namespaces and objects it meets.
-fn report(findings: &mut Findings, subject: &Subject<'_>, claims: &[Claim<'_>], conflicts: &[Conflict<'_>]) {
+fn report(
+    findings: &mut Findings,
+    subject: &Subject<'_>,
+    claims: &[Claim<'_>],
+    conflicts: &[Conflict<'_>],
+) {
     for (i, claim) in claims.iter().enumerate() {
         let mut mine: Vec<&Conflict> = conflicts.iter().filter(|c| c.mine == i).collect();
         if mine.is_empty() {

@@ -92,8 +92,7 @@ impl Validate for Settings {
                 );
             }
         }
-        self.exempt_namespaces
-            .validate("exemptNamespaces", errors);
+        self.exempt_namespaces.validate("exemptNamespaces", errors);
     }
 }
 
@@ -114,14 +113,29 @@ mod tests {
                 None,
             ),
             (r#"{"hostOwner":{}}"#, Some("unknown field `hostOwner`")),
-            (r#"{"hostOwners":{"a.*.com":["x"]}}"#, Some("hostOwners[\"a.*.com\"]")),
-            (r#"{"hostOwners":{"*":["x"]}}"#, Some("is not a host pattern")),
+            (
+                r#"{"hostOwners":{"a.*.com":["x"]}}"#,
+                Some("hostOwners[\"a.*.com\"]"),
+            ),
+            (
+                r#"{"hostOwners":{"*":["x"]}}"#,
+                Some("is not a host pattern"),
+            ),
             (r#"{"hostOwners":{"a.com":[]}}"#, Some("names no namespace")),
-            (r#"{"hostOwners":{"a.com":["Team_A"]}}"#, Some("hostOwners[\"a.com\"][0]")),
+            (
+                r#"{"hostOwners":{"a.com":["Team_A"]}}"#,
+                Some("hostOwners[\"a.com\"][0]"),
+            ),
             (r#"{"hostOwners":{"a.com":"x"}}"#, Some("hostOwners")),
-            (r#"{"allowSharedHosts":["http://a.com"]}"#, Some("allowSharedHosts[0]")),
+            (
+                r#"{"allowSharedHosts":["http://a.com"]}"#,
+                Some("allowSharedHosts[0]"),
+            ),
             (r#"{"requireOwner":"yes"}"#, Some("requireOwner")),
-            (r#"{"exemptNamespaces":["Bad"]}"#, Some("exemptNamespaces[0]")),
+            (
+                r#"{"exemptNamespaces":["Bad"]}"#,
+                Some("exemptNamespaces[0]"),
+            ),
             ("[]", Some("JSON object")),
         ]);
     }

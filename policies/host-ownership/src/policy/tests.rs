@@ -7,8 +7,10 @@ const SOLVER_PATH: &str = "/.well-known/acme-challenge/x4Tf9_k-2";
 fn ingress(ns: &str, name: &str, host: &str, paths: &[&str]) -> Value {
     let paths: Vec<Value> = paths
         .iter()
-        .map(|p| json!({"path": p, "pathType": "Prefix",
-                        "backend": {"service": {"name": "web", "port": {"number": 80}}}}))
+        .map(|p| {
+            json!({"path": p, "pathType": "Prefix",
+                        "backend": {"service": {"name": "web", "port": {"number": 80}}}})
+        })
         .collect();
     json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
            "metadata": {"name": name, "namespace": ns, "uid": format!("uid-{ns}-{name}")},
@@ -109,7 +111,12 @@ fn update_of_self_and_delete() {
     bare["metadata"]["namespace"] = json!("");
     let mut listed = me.clone();
     listed["metadata"]["namespace"] = json!("elsewhere");
-    accepted(run_on(&bare, "UPDATE", json!({}), &MemoryCluster::new(vec![listed])));
+    accepted(run_on(
+        &bare,
+        "UPDATE",
+        json!({}),
+        &MemoryCluster::new(vec![listed]),
+    ));
     let theirs = ingress("team-b", "x", "shop.example.com", &["/"]);
     let cluster = MemoryCluster::new(vec![theirs]);
     rejected(run_on(&me, "UPDATE", json!({}), &cluster), &["team-b"]);
@@ -125,18 +132,27 @@ fn wildcards_as_each_api_reads_them() {
     let gw_wild = route("HTTPRoute", "team-b", "wild", &["*.example.com"]);
     rejected(
         run(&gw_wild, json!({}), vec![deep.clone()]),
-        &["spec.hostnames[0] \"*.example.com\"", "HTTPRoute team-a/deep (\"a.b.example.com\")"],
+        &[
+            "spec.hostnames[0] \"*.example.com\"",
+            "HTTPRoute team-a/deep (\"a.b.example.com\")",
+        ],
     );
     // And the other way round: the listed wildcard covers the new name.
     let listed_wild = route("HTTPRoute", "team-a", "wild", &["*.example.com"]);
     let named = ingress("team-b", "a", "a.b.example.com", &["/"]);
-    rejected(run(&named, json!({}), vec![listed_wild.clone()]), &["team-a/wild"]);
+    rejected(
+        run(&named, json!({}), vec![listed_wild.clone()]),
+        &["team-a/wild"],
+    );
     let apex = ingress("team-b", "apex", "example.com", &["/"]);
     accepted(run(&apex, json!({}), vec![listed_wild]));
     let listed_ing = ingress("team-a", "wild", "*.example.com", &["/"]);
     accepted(run(&named, json!({}), vec![listed_ing.clone()]));
     let one = ingress("team-b", "one", "a.example.com", &["/"]);
-    rejected(run(&one, json!({}), vec![listed_ing]), &["\"*.example.com\""]);
+    rejected(
+        run(&one, json!({}), vec![listed_ing]),
+        &["\"*.example.com\""],
+    );
 }
 
 #[test]
@@ -150,10 +166,16 @@ fn tls_hosts_and_every_claimant_kind_claim() {
     );
     for kind in ["HTTPRoute", "GRPCRoute", "TLSRoute"] {
         let mine = route(kind, "team-b", "r", &["shop.example.com"]);
-        rejected(run(&mine, json!({}), vec![theirs.clone()]), &["team-a/shop"]);
+        rejected(
+            run(&mine, json!({}), vec![theirs.clone()]),
+            &["team-a/shop"],
+        );
         let listed = route(kind, "team-a", "r", &["shop.example.com"]);
         let new = ingress("team-b", "x", "shop.example.com", &["/"]);
-        rejected(run(&new, json!({}), vec![listed]), &[&format!("{kind} team-a/r")]);
+        rejected(
+            run(&new, json!({}), vec![listed]),
+            &[&format!("{kind} team-a/r")],
+        );
     }
 }
 
@@ -174,12 +196,22 @@ fn virtual_services_claim_only_when_bound_to_a_gateway() {
     accepted(run(&mesh, json!({}), vec![theirs.clone()]));
     let unbound = virtual_service("team-b", "vs", &["shop.example.com"], None);
     accepted(run(&unbound, json!({}), vec![theirs.clone()]));
-    let bound =
-        virtual_service("team-b", "vs", &["shop.example.com"], Some(&["istio-system/public"]));
-    rejected(run(&bound, json!({}), vec![theirs.clone()]), &["spec.hosts[0]"]);
+    let bound = virtual_service(
+        "team-b",
+        "vs",
+        &["shop.example.com"],
+        Some(&["istio-system/public"]),
+    );
+    rejected(
+        run(&bound, json!({}), vec![theirs.clone()]),
+        &["spec.hosts[0]"],
+    );
     let listed = bound.clone();
     let new = ingress("team-c", "x", "shop.example.com", &["/"]);
-    rejected(run(&new, json!({}), vec![listed]), &["VirtualService team-b/vs"]);
+    rejected(
+        run(&new, json!({}), vec![listed]),
+        &["VirtualService team-b/vs"],
+    );
     // Short names and `*` claim nothing external.
     let short = virtual_service("team-b", "vs", &["reviews", "*"], Some(&["public"]));
     accepted(run(&short, json!({}), vec![theirs]));
@@ -187,7 +219,11 @@ fn virtual_services_claim_only_when_bound_to_a_gateway() {
 
 #[test]
 fn shared_gateway_serves_many_namespaces() {
-    let platform = gateway("infra", "public", &[("*.example.com", 443), ("shop.example.com", 80)]);
+    let platform = gateway(
+        "infra",
+        "public",
+        &[("*.example.com", 443), ("shop.example.com", 80)],
+    );
     let shop = route("HTTPRoute", "shop", "web", &["shop.example.com"]);
     let blog = route("HTTPRoute", "blog", "web", &["blog.example.com"]);
     accepted(run(&shop, json!({}), vec![platform.clone(), blog.clone()]));
@@ -216,20 +252,35 @@ fn istio_gateway_hosts_with_namespaces() {
                         "servers": [{"port": {"number": port, "name": "https", "protocol": "HTTPS"},
                                      "hosts": hosts}]}})
     };
-    let platform = istio("istio-system", &["shop/shop.example.com", "./*.example.org"], 443);
+    let platform = istio(
+        "istio-system",
+        &["shop/shop.example.com", "./*.example.org"],
+        443,
+    );
     let team = istio("team-x", &["*/shop.example.com"], 443);
     rejected(
         run(&team, json!({}), vec![platform.clone()]),
-        &["spec.servers[0].hosts[0] \"shop.example.com\"", "Istio Gateway istio-system/gw"],
+        &[
+            "spec.servers[0].hosts[0] \"shop.example.com\"",
+            "Istio Gateway istio-system/gw",
+        ],
     );
     let deep = istio("team-x", &["team-x/a.b.example.org"], 443);
-    rejected(run(&deep, json!({}), vec![platform.clone()]), &["\"*.example.org\""]);
+    rejected(
+        run(&deep, json!({}), vec![platform.clone()]),
+        &["\"*.example.org\""],
+    );
     let apex = istio("team-x", &["example.org", "*"], 443);
     accepted(run(&apex, json!({}), vec![platform.clone()]));
     let bad = istio("team-x", &["a/b/c.example.com"], 443);
     rejected(run(&bad, json!({}), vec![]), &["more than one \"/\""]);
     // VirtualServices bind to it from their namespaces: not a conflict.
-    let vs = virtual_service("shop", "vs", &["shop.example.com"], Some(&["istio-system/gw"]));
+    let vs = virtual_service(
+        "shop",
+        "vs",
+        &["shop.example.com"],
+        Some(&["istio-system/gw"]),
+    );
     accepted(run(&vs, json!({}), vec![platform]));
 }
 
@@ -240,7 +291,11 @@ fn objects_and_namespaces_on_their_way_out() {
     deleting["metadata"]["deletionTimestamp"] = json!("2026-11-02T09:14:27Z");
     accepted(run(&mine, json!({}), vec![deleting]));
     let in_old = ingress("team-old", "shop", "shop.example.com", &["/"]);
-    let cluster = vec![in_old.clone(), namespace("team-old", true), namespace("team-b", false)];
+    let cluster = vec![
+        in_old.clone(),
+        namespace("team-old", true),
+        namespace("team-b", false),
+    ];
     accepted(run(&mine, json!({}), cluster));
     let cluster = vec![in_old, namespace("team-old", false)];
     rejected(run(&mine, json!({}), cluster), &["team-old"]);
@@ -268,7 +323,13 @@ impl Cluster for Partial {
         }
         self.memory.list_all(r, f)
     }
-    fn get(&self, r: Resource<'_>, n: &str, ns: Option<&str>, f: &[&str]) -> Result<Vec<u8>, String> {
+    fn get(
+        &self,
+        r: Resource<'_>,
+        n: &str,
+        ns: Option<&str>,
+        f: &[&str],
+    ) -> Result<Vec<u8>, String> {
         self.memory.get(r, n, ns, f)
     }
 }
@@ -283,8 +344,14 @@ fn failed_reads() {
         message,
     };
     // An API the cluster does not serve has no objects; the conflict is still found.
-    let no_istio = partial(&["VirtualService", "TLSRoute"], "ApiError: 404 page not found");
-    rejected(run_on(&mine, "CREATE", json!({}), &no_istio), &["team-a/shop"]);
+    let no_istio = partial(
+        &["VirtualService", "TLSRoute"],
+        "ApiError: 404 page not found",
+    );
+    rejected(
+        run_on(&mine, "CREATE", json!({}), &no_istio),
+        &["team-a/shop"],
+    );
     let lone = ingress("team-b", "blog", "blog.example.com", &["/"]);
     accepted(run_on(&lone, "CREATE", json!({}), &no_istio));
     // Any other failure, and any failure to list Ingresses, rejects.
@@ -294,23 +361,38 @@ fn failed_reads() {
     );
     rejected(
         run_on(&lone, "CREATE", json!({}), &refused),
-        &["HTTPRoutes of the cluster cannot be listed", "contextAwareResources"],
+        &[
+            "HTTPRoutes of the cluster cannot be listed",
+            "contextAwareResources",
+        ],
     );
     let no_ingress = partial(&["Ingress"], "404 not found");
-    rejected(run_on(&lone, "CREATE", json!({}), &no_ingress), &["Ingresses"]);
+    rejected(
+        run_on(&lone, "CREATE", json!({}), &no_ingress),
+        &["Ingresses"],
+    );
     // Namespaces are read only when a conflict is found.
     let no_ns = partial(&["Namespace"], "refused");
     accepted(run_on(&lone, "CREATE", json!({}), &no_ns));
-    rejected(run_on(&mine, "CREATE", json!({}), &no_ns), &["Namespaces cannot be listed"]);
+    rejected(
+        run_on(&mine, "CREATE", json!({}), &no_ns),
+        &["Namespaces cannot be listed"],
+    );
 }
 
 #[test]
 fn unreadable_objects_and_hosts() {
     let mut broken = ingress("team-b", "x", "a.example.com", &["/"]);
     broken["spec"]["rules"] = json!("x");
-    rejected(run(&broken, json!({}), vec![]), &["cannot be read as an Ingress"]);
+    rejected(
+        run(&broken, json!({}), vec![]),
+        &["cannot be read as an Ingress"],
+    );
     let bad_host = ingress("team-b", "x", "a.*.example.com", &["/"]);
-    rejected(run(&bad_host, json!({}), vec![]), &["spec.rules[0].host \"a.*.example.com\" cannot be read"]);
+    rejected(
+        run(&bad_host, json!({}), vec![]),
+        &["spec.rules[0].host \"a.*.example.com\" cannot be read"],
+    );
     let wrong_kind = json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
         "metadata": {"name": "x", "namespace": "a"}});
     let mut payload = request(&wrong_kind, "CREATE");
@@ -322,7 +404,8 @@ fn unreadable_objects_and_hosts() {
     });
     rejected(v, &["is a Service, not an Ingress"]);
     // Other kinds are not this policy's.
-    let svc = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "x", "namespace": "a"}});
+    let svc =
+        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "x", "namespace": "a"}});
     accepted(run(&svc, json!({}), vec![]));
 }
 
@@ -332,36 +415,78 @@ fn owners() {
                                          "shop.example.com": ["shop"],
                                          "*.example.com": ["platform"]}});
     let claim = |ns: &str, host: &str| ingress(ns, "x", host, &["/"]);
-    accepted(run(&claim("shop", "a.shop.example.com"), settings.clone(), vec![]));
-    accepted(run(&claim("shop-staging", "a.b.shop.example.com"), settings.clone(), vec![]));
+    accepted(run(
+        &claim("shop", "a.shop.example.com"),
+        settings.clone(),
+        vec![],
+    ));
+    accepted(run(
+        &claim("shop-staging", "a.b.shop.example.com"),
+        settings.clone(),
+        vec![],
+    ));
     rejected(
-        run(&claim("blog", "a.shop.example.com"), settings.clone(), vec![]),
-        &["belongs to namespace shop, shop-staging (hostOwners \"*.shop.example.com\"), not to blog"],
+        run(
+            &claim("blog", "a.shop.example.com"),
+            settings.clone(),
+            vec![],
+        ),
+        &[
+            "belongs to namespace shop, shop-staging (hostOwners \"*.shop.example.com\"), not to blog",
+        ],
     );
     // The most specific entry decides.
     rejected(
-        run(&claim("shop-staging", "shop.example.com"), settings.clone(), vec![]),
+        run(
+            &claim("shop-staging", "shop.example.com"),
+            settings.clone(),
+            vec![],
+        ),
         &["hostOwners \"shop.example.com\""],
     );
-    accepted(run(&claim("platform", "www.example.com"), settings.clone(), vec![]));
+    accepted(run(
+        &claim("platform", "www.example.com"),
+        settings.clone(),
+        vec![],
+    ));
     // A wildcard over owned hosts reaches into them.
     let wild = route("HTTPRoute", "platform", "all", &["*.example.com"]);
     rejected(
         run(&wild, settings.clone(), vec![]),
-        &["also covers hosts of \"*.shop.example.com\", which belong to namespace shop, shop-staging"],
+        &[
+            "also covers hosts of \"*.shop.example.com\", which belong to namespace shop, shop-staging",
+        ],
     );
     // Whatever exists elsewhere: ownership is decided by the map, not by who came first.
     let squatter = claim("blog", "a.shop.example.com");
-    let owner = run(&claim("shop", "a.shop.example.com"), settings.clone(), vec![squatter.clone()]);
+    let owner = run(
+        &claim("shop", "a.shop.example.com"),
+        settings.clone(),
+        vec![squatter.clone()],
+    );
     assert_eq!(owner.warnings().len(), 1, "{owner:?}");
-    assert!(owner.warnings()[0].contains("Ingress blog/x also claims"), "{owner:?}");
+    assert!(
+        owner.warnings()[0].contains("Ingress blog/x also claims"),
+        "{owner:?}"
+    );
     accepted(owner);
     // Two owner namespaces still do not share one host.
     let staging = claim("shop-staging", "a.shop.example.com");
-    rejected(run(&claim("shop", "a.shop.example.com"), settings.clone(), vec![staging]), &["shop-staging/x"]);
+    rejected(
+        run(
+            &claim("shop", "a.shop.example.com"),
+            settings.clone(),
+            vec![staging],
+        ),
+        &["shop-staging/x"],
+    );
     rejected(run(&squatter, settings.clone(), vec![]), &["not to blog"]);
     // Unowned hosts: free, unless requireOwner.
-    accepted(run(&claim("blog", "blog.example.org"), settings.clone(), vec![]));
+    accepted(run(
+        &claim("blog", "blog.example.org"),
+        settings.clone(),
+        vec![],
+    ));
     let mut strict = settings.clone();
     strict["requireOwner"] = json!(true);
     rejected(
@@ -380,16 +505,24 @@ fn shared_hosts_split_by_path() {
     let api = ingress("team-api", "api", "www.example.com", &["/api"]);
     let web = ingress("team-web", "web", "www.example.com", &["/"]);
     accepted(run(&web, settings.clone(), vec![api.clone()]));
-    rejected(run(&web, json!({}), vec![api.clone()]), &["already claimed by namespace team-api"]);
+    rejected(
+        run(&web, json!({}), vec![api.clone()]),
+        &["already claimed by namespace team-api"],
+    );
     let same = ingress("team-web", "web", "www.example.com", &["/api"]);
     rejected(
         run(&same, settings.clone(), vec![api.clone()]),
-        &["is a shared host (allowSharedHosts), but namespace team-api already routes the same paths"],
+        &[
+            "is a shared host (allowSharedHosts), but namespace team-api already routes the same paths",
+        ],
     );
     // An HTTPRoute without matches routes `/`; a TLSRoute the whole host.
-    let route_root = route("HTTPRoute", "team-web", "web", &["www.example.com"]);
+    let route_root = route("HTTPRoute", "team-home", "home", &["www.example.com"]);
     accepted(run(&route_root, settings.clone(), vec![api.clone()]));
-    rejected(run(&route_root, settings.clone(), vec![web]), &["same paths"]);
+    rejected(
+        run(&route_root, settings.clone(), vec![web]),
+        &["same paths"],
+    );
     let tls = route("TLSRoute", "team-web", "tls", &["www.example.com"]);
     rejected(run(&tls, settings, vec![api]), &["same paths"]);
 }
@@ -397,7 +530,12 @@ fn shared_hosts_split_by_path() {
 #[test]
 fn acme_solvers() {
     let solver = |ns: &str| {
-        let mut s = ingress(ns, "cm-acme-http-solver-abcde", "shop.example.com", &[SOLVER_PATH]);
+        let mut s = ingress(
+            ns,
+            "cm-acme-http-solver-abcde",
+            "shop.example.com",
+            &[SOLVER_PATH],
+        );
         s["metadata"]["labels"] = json!({"acme.cert-manager.io/http01-solver": "true"});
         s["spec"]["rules"][0]["http"]["paths"][0]["pathType"] = json!("ImplementationSpecific");
         s
@@ -407,18 +545,35 @@ fn acme_solvers() {
     accepted(run(&solver("shop"), json!({}), vec![shop.clone()]));
     // A platform Gateway's certificate: the solver sits in the Gateway's namespace.
     let platform = gateway("infra", "public", &[("*.example.com", 443)]);
-    accepted(run(&solver("infra"), json!({}), vec![shop.clone(), platform.clone()]));
+    accepted(run(
+        &solver("infra"),
+        json!({}),
+        vec![shop.clone(), platform.clone()],
+    ));
     let new_shop = ingress("shop", "web2", "shop.example.com", &["/"]);
-    accepted(run(&new_shop, json!({}), vec![solver("infra"), platform.clone()]));
+    accepted(run(
+        &new_shop,
+        json!({}),
+        vec![solver("infra"), platform.clone()],
+    ));
     // Elsewhere it would answer the name's challenges: a claim like any other.
-    rejected(run(&solver("team-x"), json!({}), vec![shop.clone(), platform.clone()]), &["shop/web"]);
+    rejected(
+        run(
+            &solver("team-x"),
+            json!({}),
+            vec![shop.clone(), platform.clone()],
+        ),
+        &["shop/web"],
+    );
     rejected(
         run(&new_shop, json!({}), vec![solver("team-x"), platform]),
         &["Ingress team-x/cm-acme-http-solver-abcde"],
     );
     // The shape decides, not the label: a second path makes it an ordinary claim.
     let mut fake = solver("infra");
-    let paths = fake["spec"]["rules"][0]["http"]["paths"].as_array_mut().unwrap();
+    let paths = fake["spec"]["rules"][0]["http"]["paths"]
+        .as_array_mut()
+        .unwrap();
     paths.push(json!({"path": "/", "pathType": "Prefix",
         "backend": {"service": {"name": "x", "port": {"number": 80}}}}));
     let gw = gateway("infra", "public", &[("*.example.com", 443)]);
@@ -426,5 +581,8 @@ fn acme_solvers() {
     // hostOwners gives the host to the solver's namespace.
     let owners = json!({"hostOwners": {"shop.example.com": ["shop", "certs"]}});
     accepted(run(&solver("certs"), owners.clone(), vec![shop.clone()]));
-    rejected(run(&solver("team-x"), owners, vec![shop]), &["belongs to namespace shop, certs"]);
+    rejected(
+        run(&solver("team-x"), owners, vec![shop]),
+        &["belongs to namespace shop, certs"],
+    );
 }
