@@ -71,6 +71,20 @@ impl Kind {
         })
     }
 
+    /// Is `kind` the name of one of the kinds, in some group?
+    pub fn named(kind: &str) -> bool {
+        matches!(
+            kind,
+            "Ingress"
+                | "HTTPRoute"
+                | "GRPCRoute"
+                | "TLSRoute"
+                | "Gateway"
+                | "ListenerSet"
+                | "VirtualService"
+        )
+    }
+
     pub fn family(self) -> Family {
         match self {
             Kind::Gateway | Kind::ListenerSet | Kind::IstioGateway => Family::Listeners,
@@ -157,6 +171,8 @@ pub struct Meta<'a> {
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Object<'a> {
+    #[serde(default, borrow)]
+    pub api_version: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
     pub kind: Option<Cow<'a, str>>,
     #[serde(
@@ -361,6 +377,13 @@ pub struct Claims<'a> {
 impl<'a> Object<'a> {
     pub fn namespace(&self) -> &str {
         self.metadata.namespace.as_deref().unwrap_or_default()
+    }
+
+    /// The kind the object says it is, by its `apiVersion` group and `kind`.
+    pub fn own_kind(&self) -> Option<Kind> {
+        let api_version = self.api_version.as_deref()?;
+        let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
+        Kind::of_request(group, self.kind.as_deref()?)
     }
 
     pub fn name(&self) -> &str {

@@ -35,14 +35,27 @@ pub fn evaluate(
     if !judges(request, &settings.exempt_namespaces) {
         return Verdict::accept();
     }
-    let Some(kind) = Kind::of_request(&request.kind.group, &request.kind.kind) else {
+    let (group, kind_name) = (request.kind.group.as_ref(), request.kind.kind.as_ref());
+    let by_request = Kind::of_request(group, kind_name);
+    // A request built by hand may leave the group (or the kind) out: the object's apiVersion
+    // and kind then say what it is.
+    if by_request.is_none()
+        && !(group.is_empty() && (kind_name.is_empty() || Kind::named(kind_name)))
+    {
+        return Verdict::accept();
+    }
+    let object: Result<Object, Verdict> = if kind_name.is_empty() {
+        request.object("an object").map_err(Verdict::reject)
+    } else {
+        object_of_kind(request, kind_name, |o: &Object| o.kind.as_deref())
+    };
+    let object = match object {
+        Ok(object) => object,
+        Err(rejection) => return rejection,
+    };
+    let Some(kind) = by_request.or_else(|| object.own_kind()) else {
         return Verdict::accept();
     };
-    let object: Object =
-        match object_of_kind(request, &request.kind.kind, |o: &Object| o.kind.as_deref()) {
-            Ok(object) => object,
-            Err(rejection) => return rejection,
-        };
     // Its remaining updates only remove finalizers.
     if object.metadata.deletion_timestamp.is_some() {
         return Verdict::accept();

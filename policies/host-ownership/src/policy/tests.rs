@@ -53,12 +53,19 @@ fn request(object: &Value, operation: &str) -> Value {
            "object": object})
 }
 
-fn run_on(object: &Value, operation: &str, settings: Value, cluster: &dyn Cluster) -> Verdict {
-    let payload = json!({"request": request(object, operation), "settings": settings});
+/// The module's `validate` on a whole payload, natively.
+fn verdict_of(payload: Value, cluster: &dyn Cluster) -> Verdict {
     let bytes = serde_json::to_vec(&payload).unwrap();
     netsec_shared::guest::verdict::<Settings, crate::Views, _>(&bytes, |r, s| {
         evaluate(r, s, cluster)
     })
+}
+
+fn run_on(object: &Value, operation: &str, settings: Value, cluster: &dyn Cluster) -> Verdict {
+    verdict_of(
+        json!({"request": request(object, operation), "settings": settings}),
+        cluster,
+    )
 }
 
 fn run(object: &Value, settings: Value, cluster: Vec<Value>) -> Verdict {
@@ -397,12 +404,24 @@ fn unreadable_objects_and_hosts() {
         "metadata": {"name": "x", "namespace": "a"}});
     let mut payload = request(&wrong_kind, "CREATE");
     payload["object"]["kind"] = json!("Service");
-    let bytes = serde_json::to_vec(&json!({"request": payload})).unwrap();
-    let cluster = MemoryCluster::default();
-    let v = netsec_shared::guest::verdict::<Settings, crate::Views, _>(&bytes, |r, s| {
-        evaluate(r, s, &cluster)
-    });
+    let v = verdict_of(json!({"request": payload}), &MemoryCluster::default());
     rejected(v, &["is a Service, not an Ingress"]);
+    // A hand-built request without the group: the object's apiVersion names it.
+    let mine = ingress("team-b", "x", "shop.example.com", &["/"]);
+    let theirs = ingress("team-a", "y", "shop.example.com", &["/"]);
+    let cluster = MemoryCluster::new(vec![theirs]);
+    for kind in [json!({"kind": "Ingress"}), json!({})] {
+        let mut bare = request(&mine, "CREATE");
+        bare["kind"] = kind;
+        rejected(
+            verdict_of(json!({"request": bare}), &cluster),
+            &["team-a/y"],
+        );
+    }
+    let mut core = request(&mine, "CREATE");
+    core["kind"] = json!({"kind": "ConfigMap"});
+    core["object"] = json!({"kind": "ConfigMap", "data": {"spec": "x"}, "spec": 1});
+    accepted(verdict_of(json!({"request": core}), &cluster));
     // Other kinds are not this policy's.
     let svc =
         json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "x", "namespace": "a"}});
