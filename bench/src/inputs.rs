@@ -540,7 +540,17 @@ fn host_ownership() -> Vec<Input> {
     let policy = "host-ownership";
     let settings = json!({"hostOwners": {"*.shop.example.com": ["team-a"]},
                           "allowSharedHosts": ["www.example.com"]});
-    let stored: Vec<Value> = claimed_ingresses(2).iter().map(admitted).collect();
+    // As the API server stored them, each keeping its own uid (`admitted` stamps one for all).
+    let stored = |n: usize| -> Vec<Value> {
+        claimed_ingresses(n)
+            .iter()
+            .map(|o| {
+                let mut stored = admitted(o);
+                stored["metadata"]["uid"] = o["metadata"]["uid"].clone();
+                stored
+            })
+            .collect()
+    };
     let mut inputs: Vec<Input> =
         typical_and_minimal(policy, ingress(2, json!({})), settings.clone())
             .into_iter()
