@@ -271,6 +271,7 @@ pub fn all() -> Vec<Input> {
     inputs.extend(service_exposure());
     inputs.extend(mesh_authorization());
     inputs.extend(exposed_autoscaling());
+    inputs.extend(host_ownership());
     inputs
 }
 
@@ -716,6 +717,63 @@ fn exposed_autoscaling() -> Vec<Input> {
             )
             .with_cluster(services_and_hpas(n))
             .in_series("services-hpas"),
+        );
+    }
+    inputs
+}
+
+/// `count` Ingresses of other teams, one namespace each, two hosts apiece (a rule and its TLS
+/// entry), none meeting the hosts of [`ingress`]: every listed claim is compared, none conflicts.
+fn claimed_ingresses(count: usize) -> Vec<Value> {
+    (0..count)
+        .map(|i| {
+            let host = format!("app-{i}.team-{i}.example.org");
+            json!({
+                "apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+                "metadata": {"name": format!("web-{i}"), "namespace": format!("team-{i}"),
+                             "uid": format!("5d1c0e4a-{i:04}")},
+                "spec": {"ingressClassName": "nginx",
+                         "tls": [{"hosts": [host], "secretName": "web-tls"}],
+                         "rules": [{"host": host, "http": {"paths": [
+                             {"path": "/", "pathType": "Prefix",
+                              "backend": {"service": {"name": "web", "port": {"number": 80}}}}]}}]}
+            })
+        })
+        .collect()
+}
+
+/// The cost grows with the claims listed from the cluster: the series scales the Ingresses of
+/// other namespaces (the budget is per KB of the listed JSON, see the policy's README).
+fn host_ownership() -> Vec<Input> {
+    let policy = "host-ownership";
+    let settings = json!({"hostOwners": {"*.shop.example.com": ["team-a"]},
+                          "allowSharedHosts": ["www.example.com"]});
+    // As the API server stored them, each keeping its own uid (`admitted` stamps one for all).
+    let stored = |n: usize| -> Vec<Value> {
+        claimed_ingresses(n)
+            .iter()
+            .map(|o| {
+                let mut stored = admitted(o);
+                stored["metadata"]["uid"] = o["metadata"]["uid"].clone();
+                stored
+            })
+            .collect()
+    };
+    let mut inputs: Vec<Input> =
+        typical_and_minimal(policy, ingress(2, json!({})), settings.clone())
+            .into_iter()
+            .map(|input| input.with_cluster(stored.clone()))
+            .collect();
+    for n in SIZES {
+        inputs.push(
+            Input::new(
+                policy,
+                format!("listed-{n}"),
+                ingress(2, json!({})),
+                settings.clone(),
+            )
+            .with_cluster(claimed_ingresses(n).iter().map(admitted).collect())
+            .in_series("listed"),
         );
     }
     inputs

@@ -39,6 +39,10 @@ pub trait Cluster {
         fields: &[&str],
     ) -> Result<Vec<u8>, String>;
 
+    /// The `List` of the resources of every namespace, or of a cluster-scoped kind
+    /// (`list_resources_all`).
+    fn list_all(&self, resource: Resource<'_>, fields: &[&str]) -> Result<Vec<u8>, String>;
+
     /// One object (`get_resource`); `namespace` is `None` for cluster-scoped resources.
     fn get(
         &self,
@@ -146,6 +150,15 @@ struct ListByNamespaceRequest<'a> {
 }
 
 #[derive(Serialize)]
+struct ListAllRequest<'a> {
+    api_version: &'a str,
+    kind: &'a str,
+    label_selector: Option<&'a str>,
+    field_selector: Option<&'a str>,
+    field_masks: Option<&'a [&'a str]>,
+}
+
+#[derive(Serialize)]
 struct GetResourceRequest<'a> {
     api_version: &'a str,
     kind: &'a str,
@@ -191,6 +204,19 @@ impl Cluster for HostCluster {
                 api_version: resource.api_version,
                 kind: resource.kind,
                 namespace,
+                label_selector: None,
+                field_selector: None,
+                field_masks: masks(fields),
+            },
+        )
+    }
+
+    fn list_all(&self, resource: Resource<'_>, fields: &[&str]) -> Result<Vec<u8>, String> {
+        HostCluster::call(
+            "list_resources_all",
+            &ListAllRequest {
+                api_version: resource.api_version,
+                kind: resource.kind,
                 label_selector: None,
                 field_selector: None,
                 field_masks: masks(fields),
@@ -328,6 +354,13 @@ impl Cluster for MemoryCluster {
         Ok(list_json(resource, items))
     }
 
+    fn list_all(&self, resource: Resource<'_>, fields: &[&str]) -> Result<Vec<u8>, String> {
+        self.check()?;
+        let json = self.stored.encoded(fields);
+        let items = self.stored.of(resource, &json).map(|(_, json)| json);
+        Ok(list_json(resource, items))
+    }
+
     fn get(
         &self,
         resource: Resource<'_>,
@@ -402,6 +435,40 @@ mod tests {
             ["b"]
         );
         assert!(names(&c.list_by_namespace(NP, "none", &[]).unwrap()).is_empty());
+    }
+
+    #[test]
+    fn lists_every_namespace_of_one_kind() {
+        let c = cluster();
+        assert_eq!(names(&c.list_all(NP, &[]).unwrap()), ["a", "b"]);
+        let ns = Resource {
+            api_version: "v1",
+            kind: "Namespace",
+        };
+        assert_eq!(
+            names(&c.list_all(ns, &["metadata.name"]).unwrap()),
+            ["shop"]
+        );
+        assert_eq!(
+            MemoryCluster::failing("refused")
+                .list_all(NP, &[])
+                .unwrap_err(),
+            "refused"
+        );
+        assert!(HostCluster.list_all(NP, &[]).is_err());
+        let payload = serde_json::to_value(ListAllRequest {
+            api_version: "v1",
+            kind: "Namespace",
+            label_selector: None,
+            field_selector: None,
+            field_masks: masks(&["metadata.name"]),
+        })
+        .unwrap();
+        assert_eq!(
+            payload,
+            json!({"api_version": "v1", "kind": "Namespace", "label_selector": null,
+                   "field_selector": null, "field_masks": ["metadata.name"]})
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! gives them the request views, the verdict and its response, settings parsing and validation,
 //! host-name matching and annotation reading, and the few lines of waPC glue in [`guest`].
 
+pub mod acme;
 pub mod annotations;
 pub mod cluster;
 pub mod controllers;
