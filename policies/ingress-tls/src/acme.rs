@@ -19,20 +19,7 @@ use std::fmt;
 
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
-/// cert-manager's label on the solver's Ingress, HTTPRoute, Service and Pod.
-pub const SOLVER_LABEL: &str = "acme.cert-manager.io/http01-solver";
-
-const CHALLENGE_PREFIX: &str = "/.well-known/acme-challenge/";
-
-/// Is `path` the path of one challenge: the prefix and a non-empty base64url token?
-pub fn is_challenge_path(path: &str) -> bool {
-    path.strip_prefix(CHALLENGE_PREFIX).is_some_and(|token| {
-        !token.is_empty()
-            && token
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    })
-}
+pub use netsec_shared::acme::{CHALLENGE_PREFIX, SOLVER_LABEL, is_challenge_path};
 
 /// A JSON value as the solver checks read it: strings, lists, objects; numbers, booleans and
 /// null are only present (`Other`) or null.
@@ -230,24 +217,6 @@ pub fn judge_route(object: &Node<'_>) -> Result<(), String> {
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn challenge_paths() {
-        let token = "/.well-known/acme-challenge/LoqXcYV8q5ONbJQxbmR7SCTNo3tiAXDfowyjxAjEuX0";
-        assert!(is_challenge_path(token));
-        for bad in [
-            "/.well-known/acme-challenge/",
-            "/.well-known/acme-challenge",
-            "/.well-known/acme-challenge/a/b",
-            "/.well-known/acme-challenge/a.b",
-            "/.well-known/acme-challenge/a=",
-            "/.well-known/acme-challenge/(.*)",
-            "/",
-            "",
-        ] {
-            assert!(!is_challenge_path(bad), "{bad}");
-        }
-    }
 
     fn tree(spec: serde_json::Value) -> String {
         json!({"spec": spec, "n": [1, -1, 1.5, true, null]}).to_string()
