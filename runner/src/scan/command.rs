@@ -39,9 +39,8 @@ fn scan(
     progress: bool,
 ) -> anyhow::Result<u8> {
     let policies = super::load_policies(options)?;
-    let (sources, errors) = input::sources(paths, || {
-        std::io::read_to_string(std::io::stdin().lock())
-    });
+    let (sources, errors) =
+        input::sources(paths, || std::io::read_to_string(std::io::stdin().lock()));
     let (prepared, count) = Prepared::new(policies, options, &sources)?;
     let jobs = options.jobs.unwrap_or_else(|| {
         std::thread::available_parallelism()

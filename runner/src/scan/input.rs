@@ -418,10 +418,8 @@ mod tests {
         let source = if name == "-" {
             Source::Stdin(text.to_string())
         } else {
-            let dir = std::env::temp_dir().join(format!(
-                "netsec-scan-input-{}-{name}",
-                std::process::id()
-            ));
+            let dir = std::env::temp_dir()
+                .join(format!("netsec-scan-input-{}-{name}", std::process::id()));
             std::fs::create_dir_all(&dir).unwrap();
             let path = dir.join(name);
             std::fs::write(&path, text).unwrap();
@@ -504,7 +502,11 @@ mod tests {
             "{errors:?}"
         );
         assert!(errors[0].1.contains("not valid YAML"), "{errors:?}");
-        assert_eq!(objects(&ev), vec![(10, "ok".to_string())], "the scan goes on");
+        assert_eq!(
+            objects(&ev),
+            vec![(10, "ok".to_string())],
+            "the scan goes on"
+        );
     }
 
     #[test]
@@ -528,16 +530,17 @@ mod tests {
         for f in ["b.yaml", "a.yml", "sub/c.json", "notes.txt"] {
             std::fs::write(dir.join(f), "{}").unwrap();
         }
-        let (found, errors) = sources(
-            &[dir.clone(), dir.join("missing.yaml")],
-            || Ok(String::new()),
-        );
+        let (found, errors) = sources(&[dir.clone(), dir.join("missing.yaml")], || {
+            Ok(String::new())
+        });
         let names: Vec<String> = found
             .iter()
             .map(|s| s.display().rsplit('/').next().unwrap().to_string())
             .collect();
         assert_eq!(names, ["a.yml", "b.yaml", "c.json"]);
-        assert!(matches!(&errors[..], [Event::Error { message, .. }] if message.contains("no such")));
+        assert!(
+            matches!(&errors[..], [Event::Error { message, .. }] if message.contains("no such"))
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -88,7 +88,11 @@ pub fn write(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
                 if let Some(patch) = &v.patch {
                     details.push(format!("would mutate: {patch}"));
                 }
-                details.extend(v.missing_context.iter().map(|m| format!("missing context: {m}")));
+                details.extend(
+                    v.missing_context
+                        .iter()
+                        .map(|m| format!("missing context: {m}")),
+                );
                 let element = match (v.outcome, v.enforced) {
                     (Outcome::Rejected, true) => Some("failure"),
                     (Outcome::Error, true) => Some("error"),
@@ -104,14 +108,32 @@ pub fn write(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
                         out,
                         r#"      <{element} message="{}" type="{}">{}</{element}>"#,
                         escape(&message),
-                        if element == "error" { "error" } else { "rejected" },
+                        if element == "error" {
+                            "error"
+                        } else {
+                            "rejected"
+                        },
                         escape(&message)
                     )?;
                 } else if !message.is_empty() {
-                    details.insert(0, format!("{}: {message}", if v.enforced { "message" } else { "monitor mode" }));
+                    details.insert(
+                        0,
+                        format!(
+                            "{}: {message}",
+                            if v.enforced {
+                                "message"
+                            } else {
+                                "monitor mode"
+                            }
+                        ),
+                    );
                 }
                 if !details.is_empty() {
-                    writeln!(out, "      <system-out>{}</system-out>", escape(&details.join("\n")))?;
+                    writeln!(
+                        out,
+                        "      <system-out>{}</system-out>",
+                        escape(&details.join("\n"))
+                    )?;
                 }
                 writeln!(out, "    </testcase>")?;
             }
@@ -147,7 +169,10 @@ mod tests {
 
     #[test]
     fn escaping() {
-        assert_eq!(escape(r#"a<b & "c" 'd'>"#), "a&lt;b &amp; &quot;c&quot; &apos;d&apos;&gt;");
+        assert_eq!(
+            escape(r#"a<b & "c" 'd'>"#),
+            "a&lt;b &amp; &quot;c&quot; &apos;d&apos;&gt;"
+        );
         assert_eq!(escape("x\u{1}y\n"), "x\u{fffd}y\n");
     }
 }

@@ -217,10 +217,19 @@ const CLUSTER_SCOPED: &[(&str, &str)] = &[
     ("certificates.k8s.io", "CertificateSigningRequest"),
     ("flowcontrol.apiserver.k8s.io", "FlowSchema"),
     ("flowcontrol.apiserver.k8s.io", "PriorityLevelConfiguration"),
-    ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration"),
-    ("admissionregistration.k8s.io", "MutatingWebhookConfiguration"),
+    (
+        "admissionregistration.k8s.io",
+        "ValidatingWebhookConfiguration",
+    ),
+    (
+        "admissionregistration.k8s.io",
+        "MutatingWebhookConfiguration",
+    ),
     ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy"),
-    ("admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding"),
+    (
+        "admissionregistration.k8s.io",
+        "ValidatingAdmissionPolicyBinding",
+    ),
     ("gateway.networking.k8s.io", "GatewayClass"),
     ("cert-manager.io", "ClusterIssuer"),
     ("policies.kubewarden.io", "ClusterAdmissionPolicy"),
@@ -272,7 +281,13 @@ mod tests {
         serde_json::from_value(v).unwrap()
     }
 
-    fn attrs<'a>(group: &'a str, resource: &'a str, sub: &'a str, op: &'a str, ns: &'a str) -> Attributes<'a> {
+    fn attrs<'a>(
+        group: &'a str,
+        resource: &'a str,
+        sub: &'a str,
+        op: &'a str,
+        ns: &'a str,
+    ) -> Attributes<'a> {
         Attributes {
             group,
             version: "v1",
@@ -285,47 +300,105 @@ mod tests {
 
     #[test]
     fn groups_versions_resources_and_wildcards() {
-        let ing = rule(json!({"apiGroups": ["networking.k8s.io"], "apiVersions": ["v1"],
-            "resources": ["ingresses"], "operations": ["CREATE", "UPDATE"]}));
-        assert!(rule_matches(&ing, &attrs("networking.k8s.io", "ingresses", "", "CREATE", "a")));
-        assert!(!rule_matches(&ing, &attrs("networking.k8s.io", "ingresses", "", "DELETE", "a")));
-        assert!(!rule_matches(&ing, &attrs("extensions", "ingresses", "", "CREATE", "a")));
+        let ing = rule(
+            json!({"apiGroups": ["networking.k8s.io"], "apiVersions": ["v1"],
+            "resources": ["ingresses"], "operations": ["CREATE", "UPDATE"]}),
+        );
+        assert!(rule_matches(
+            &ing,
+            &attrs("networking.k8s.io", "ingresses", "", "CREATE", "a")
+        ));
+        assert!(!rule_matches(
+            &ing,
+            &attrs("networking.k8s.io", "ingresses", "", "DELETE", "a")
+        ));
+        assert!(!rule_matches(
+            &ing,
+            &attrs("extensions", "ingresses", "", "CREATE", "a")
+        ));
         assert!(
-            !rule_matches(&ing, &attrs("networking.k8s.io", "ingresses", "status", "CREATE", "a")),
+            !rule_matches(
+                &ing,
+                &attrs("networking.k8s.io", "ingresses", "status", "CREATE", "a")
+            ),
             "a main resource does not match its subresources"
         );
-        let v1beta1 = Attributes { version: "v1beta1", ..attrs("networking.k8s.io", "ingresses", "", "CREATE", "a") };
+        let v1beta1 = Attributes {
+            version: "v1beta1",
+            ..attrs("networking.k8s.io", "ingresses", "", "CREATE", "a")
+        };
         assert!(!rule_matches(&ing, &v1beta1));
 
-        let all = rule(json!({"apiGroups": ["*"], "apiVersions": ["*"], "resources": ["*"], "operations": ["*"]}));
-        assert!(rule_matches(&all, &attrs("apps", "deployments", "", "CONNECT", "a")));
-        assert!(!rule_matches(&all, &attrs("", "pods", "exec", "CONNECT", "a")), "* is main resources only");
-        let everything = rule(json!({"apiGroups": ["*"], "apiVersions": ["*"], "resources": ["*/*"], "operations": ["*"]}));
-        assert!(rule_matches(&everything, &attrs("", "pods", "exec", "CONNECT", "a")));
-        assert!(rule_matches(&everything, &attrs("", "pods", "", "CREATE", "a")), "*/* matches \"\" subresource too");
-        let status = rule(json!({"apiGroups": [""], "apiVersions": ["v1"], "resources": ["pods/status"], "operations": ["UPDATE"]}));
-        assert!(rule_matches(&status, &attrs("", "pods", "status", "UPDATE", "a")));
-        assert!(!rule_matches(&status, &attrs("", "pods", "", "UPDATE", "a")));
-        let any_status = rule(json!({"apiGroups": [""], "apiVersions": ["v1"], "resources": ["*/status"], "operations": ["UPDATE"]}));
-        assert!(rule_matches(&any_status, &attrs("", "services", "status", "UPDATE", "a")));
-        let empty = rule(json!({"apiGroups": [""], "apiVersions": ["v1"], "resources": ["pods"], "operations": []}));
+        let all = rule(
+            json!({"apiGroups": ["*"], "apiVersions": ["*"], "resources": ["*"], "operations": ["*"]}),
+        );
+        assert!(rule_matches(
+            &all,
+            &attrs("apps", "deployments", "", "CONNECT", "a")
+        ));
+        assert!(
+            !rule_matches(&all, &attrs("", "pods", "exec", "CONNECT", "a")),
+            "* is main resources only"
+        );
+        let everything = rule(
+            json!({"apiGroups": ["*"], "apiVersions": ["*"], "resources": ["*/*"], "operations": ["*"]}),
+        );
+        assert!(rule_matches(
+            &everything,
+            &attrs("", "pods", "exec", "CONNECT", "a")
+        ));
+        assert!(
+            rule_matches(&everything, &attrs("", "pods", "", "CREATE", "a")),
+            "*/* matches \"\" subresource too"
+        );
+        let status = rule(
+            json!({"apiGroups": [""], "apiVersions": ["v1"], "resources": ["pods/status"], "operations": ["UPDATE"]}),
+        );
+        assert!(rule_matches(
+            &status,
+            &attrs("", "pods", "status", "UPDATE", "a")
+        ));
+        assert!(!rule_matches(
+            &status,
+            &attrs("", "pods", "", "UPDATE", "a")
+        ));
+        let any_status = rule(
+            json!({"apiGroups": [""], "apiVersions": ["v1"], "resources": ["*/status"], "operations": ["UPDATE"]}),
+        );
+        assert!(rule_matches(
+            &any_status,
+            &attrs("", "services", "status", "UPDATE", "a")
+        ));
+        let empty = rule(
+            json!({"apiGroups": [""], "apiVersions": ["v1"], "resources": ["pods"], "operations": []}),
+        );
         assert!(!rule_matches(&empty, &attrs("", "pods", "", "CREATE", "a")));
     }
 
     #[test]
     fn scopes() {
-        let scoped = |s: &str| rule(json!({"apiGroups": ["*"], "apiVersions": ["*"], "resources": ["*"], "operations": ["*"], "scope": s}));
+        let scoped = |s: &str| {
+            rule(
+                json!({"apiGroups": ["*"], "apiVersions": ["*"], "resources": ["*"], "operations": ["*"], "scope": s}),
+            )
+        };
         let pod = attrs("", "pods", "", "CREATE", "team");
         let ns = attrs("", "namespaces", "", "CREATE", "team");
         let class = attrs("networking.k8s.io", "ingressclasses", "", "CREATE", "");
         assert!(rule_matches(&scoped("Namespaced"), &pod));
-        assert!(!rule_matches(&scoped("Namespaced"), &ns), "a Namespace is cluster-scoped");
+        assert!(
+            !rule_matches(&scoped("Namespaced"), &ns),
+            "a Namespace is cluster-scoped"
+        );
         assert!(!rule_matches(&scoped("Namespaced"), &class));
         assert!(rule_matches(&scoped("Cluster"), &ns));
         assert!(rule_matches(&scoped("Cluster"), &class));
         assert!(!rule_matches(&scoped("Cluster"), &pod));
         assert!(rule_matches(&scoped("*"), &pod));
-        assert!(!rule_matches(&scoped("Namespace"), &pod), "a misspelt scope matches nothing");
+        assert!(
+            !rule_matches(&scoped("Namespace"), &pod),
+            "a misspelt scope matches nothing"
+        );
     }
 
     #[test]
@@ -334,19 +407,53 @@ mod tests {
         let mut known = Namespaces::default();
         known.add(&json!({"metadata": {"name": "prod", "labels": {"env": "prod"}}}));
         let pod = |ns| attrs("", "pods", "", "CREATE", ns);
-        assert!(namespace_selected(Some(&sel), &pod("team"), &json!({}), &known));
-        assert!(!namespace_selected(Some(&sel), &pod("kube-system"), &json!({}), &known));
+        assert!(namespace_selected(
+            Some(&sel),
+            &pod("team"),
+            &json!({}),
+            &known
+        ));
+        assert!(!namespace_selected(
+            Some(&sel),
+            &pod("kube-system"),
+            &json!({}),
+            &known
+        ));
         let env = json!({"matchLabels": {"env": "prod"}});
-        assert!(namespace_selected(Some(&env), &pod("prod"), &json!({}), &known));
-        assert!(!namespace_selected(Some(&env), &pod("dev"), &json!({}), &known));
+        assert!(namespace_selected(
+            Some(&env),
+            &pod("prod"),
+            &json!({}),
+            &known
+        ));
+        assert!(!namespace_selected(
+            Some(&env),
+            &pod("dev"),
+            &json!({}),
+            &known
+        ));
         let ns = attrs("", "namespaces", "", "CREATE", "prod2");
-        assert!(namespace_selected(Some(&env), &ns, &json!({"env": "prod"}), &known), "a Namespace by its own labels");
+        assert!(
+            namespace_selected(Some(&env), &ns, &json!({"env": "prod"}), &known),
+            "a Namespace by its own labels"
+        );
         let class = attrs("networking.k8s.io", "ingressclasses", "", "CREATE", "");
         assert!(namespace_selected(Some(&env), &class, &json!({}), &known));
         let bad = json!({"matchExpressions": [{"key": "a", "operator": "in", "values": ["x"]}]});
-        assert!(!namespace_selected(Some(&bad), &pod("team"), &json!({}), &known));
-        assert!(object_selected(Some(&json!({"matchLabels": {"app": "web"}})), &json!({"app": "web"})));
-        assert!(!object_selected(Some(&json!({"matchLabels": {"app": "web"}})), &json!({})));
+        assert!(!namespace_selected(
+            Some(&bad),
+            &pod("team"),
+            &json!({}),
+            &known
+        ));
+        assert!(object_selected(
+            Some(&json!({"matchLabels": {"app": "web"}})),
+            &json!({"app": "web"})
+        ));
+        assert!(!object_selected(
+            Some(&json!({"matchLabels": {"app": "web"}})),
+            &json!({})
+        ));
         assert!(object_selected(Some(&json!({})), &json!({})));
     }
 
@@ -359,8 +466,14 @@ mod tests {
         kinds.add_crd(&json!({"spec": {"group": "example.com", "scope": "Cluster",
             "names": {"kind": "Widget", "plural": "widgetz"}}}));
         assert!(kinds.is_cluster_scoped("example.com", "Widget"));
-        assert_eq!(kinds.plural("example.com", "Widget").as_deref(), Some("widgetz"));
-        assert!(is_exempt("admissionregistration.k8s.io", "ValidatingWebhookConfiguration"));
+        assert_eq!(
+            kinds.plural("example.com", "Widget").as_deref(),
+            Some("widgetz")
+        );
+        assert!(is_exempt(
+            "admissionregistration.k8s.io",
+            "ValidatingWebhookConfiguration"
+        ));
         assert!(!is_exempt("apps", "Deployment"));
     }
 }

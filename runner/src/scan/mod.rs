@@ -533,9 +533,7 @@ impl<'a> Worker<'a> {
             .or(object["metadata"]["generateName"].as_str())
             .unwrap_or_default()
             .to_string();
-        let namespace = object["metadata"]["namespace"]
-            .as_str()
-            .map(str::to_string);
+        let namespace = object["metadata"]["namespace"].as_str().map(str::to_string);
         let resource = prepared
             .kinds
             .plural(&group, &kind)
@@ -721,9 +719,8 @@ fn collect_context(host: &mut PolicyHost, missing: &mut Vec<String>) {
             (_, _, Some(ns)) => format!("no {what} in namespace {ns}"),
             _ => format!("no {what} in any namespace"),
         };
-        let text = format!(
-            "{text} among the scanned objects or --cluster; the cluster may hold one"
-        );
+        let text =
+            format!("{text} among the scanned objects or --cluster; the cluster may hold one");
         if !missing.contains(&text) {
             missing.push(text);
         }
@@ -777,9 +774,17 @@ mod tests {
         assert_eq!(exit_code(&rejected, false), 1);
         assert_eq!(exit_code(&rejected, true), 0, "--warn-only");
         let errored = report(vec![verdict(Outcome::Error, true)], 0);
-        assert_eq!(exit_code(&errored, false), 1, "a failing policy fails closed");
+        assert_eq!(
+            exit_code(&errored, false),
+            1,
+            "a failing policy fails closed"
+        );
         let monitored = report(vec![verdict(Outcome::Rejected, false)], 0);
-        assert_eq!(exit_code(&monitored, false), 0, "monitor mode does not block");
+        assert_eq!(
+            exit_code(&monitored, false),
+            0,
+            "monitor mode does not block"
+        );
         let broken = report(vec![verdict(Outcome::Rejected, true)], 1);
         assert_eq!(exit_code(&broken, false), 2);
         assert_eq!(exit_code(&broken, true), 2, "input errors are not warnings");

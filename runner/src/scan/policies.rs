@@ -85,9 +85,9 @@ impl Policy {
     pub fn is_context_aware(&self) -> bool {
         match &self.body {
             Body::Single(e) => !e.context_resources().is_empty(),
-            Body::Group { members, .. } => {
-                members.iter().any(|(_, e)| !e.context_resources().is_empty())
-            }
+            Body::Group { members, .. } => members
+                .iter()
+                .any(|(_, e)| !e.context_resources().is_empty()),
         }
     }
 
@@ -139,7 +139,9 @@ impl Resolver {
             let local = bundle.join(format!("{name}.wasm"));
             if local.is_file() {
                 let module = read_module(&local)?;
-                let version = module.metadata.annotation(crate::bundle::VERSION_ANNOTATION);
+                let version = module
+                    .metadata
+                    .annotation(crate::bundle::VERSION_ANNOTATION);
                 if version.is_some_and(|v| tag.strip_prefix('v').unwrap_or(tag) == v) {
                     return Ok(module);
                 }
@@ -348,7 +350,9 @@ fn manifest(object: &Value, resolver: &Resolver) -> Result<Option<Policy>> {
     let name = object["metadata"]["name"]
         .as_str()
         .context("the policy has no metadata.name")?;
-    let namespace = object["metadata"]["namespace"].as_str().unwrap_or("default");
+    let namespace = object["metadata"]["namespace"]
+        .as_str()
+        .unwrap_or("default");
     let (id, namespaced) = match kind {
         "ClusterAdmissionPolicy" => (format!("clusterwide-{name}"), false),
         "AdmissionPolicy" => (format!("namespaced-{namespace}-{name}"), true),
@@ -388,7 +392,9 @@ fn manifest(object: &Value, resolver: &Resolver) -> Result<Option<Policy>> {
             .with_context(|| format!("{kind} {name}: spec.expression {text:?}"))?;
         for called in expression.calls() {
             if !members.iter().any(|(m, _)| m == called) {
-                bail!("{kind} {name}: spec.expression calls {called}(), which is not in spec.policies");
+                bail!(
+                    "{kind} {name}: spec.expression calls {called}(), which is not in spec.policies"
+                );
             }
         }
         (
@@ -571,7 +577,11 @@ fn parse_unary(t: &[String], pos: &mut usize) -> Result<Expr> {
         }
         "true" => Ok(Expr::Literal(true)),
         "false" => Ok(Expr::Literal(false)),
-        name if name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') => {
+        name if name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_') =>
+        {
             if t.get(*pos).map(String::as_str) != Some("(")
                 || t.get(*pos + 1).map(String::as_str) != Some(")")
             {

@@ -73,6 +73,8 @@ fn write_verdict(v: &Verdict, out: &mut dyn Write) -> std::io::Result<()> {
     };
     match &v.message {
         Some(message) if !message.is_empty() => {
+            // Several violations come one per line; keep them under the policy.
+            let message = message.replace('\n', "\n      ");
             writeln!(out, "    {}: {label}: {message}", v.policy)?
         }
         _ => writeln!(out, "    {}: {label}", v.policy)?,

@@ -173,7 +173,10 @@ mod tests {
 
     #[test]
     fn uris_are_encoded() {
-        assert_eq!(uri("examples/shop app/a.yaml"), "examples/shop%20app/a.yaml");
+        assert_eq!(
+            uri("examples/shop app/a.yaml"),
+            "examples/shop%20app/a.yaml"
+        );
         assert_eq!(uri("é.yaml"), "%C3%A9.yaml");
     }
 }
