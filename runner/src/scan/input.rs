@@ -371,6 +371,14 @@ pub fn prescan(source: &Source, keep: &dyn Fn(&str, &str) -> bool, kept: &mut Ve
         documents(&text)
     };
     for (_, chunk) in chunks {
+        // Most documents are block mappings whose head the top-level lines give away: those the
+        // context does not want need no parse here.
+        if let Some((api_version, kind)) = block_head(chunk) {
+            count += 1;
+            if !keep(api_version, kind) {
+                continue;
+            }
+        }
         let Ok(head) = serde_yaml::from_str::<Option<Head>>(chunk) else {
             // Not a mapping, or not parseable: the second pass says which.
             continue;
@@ -382,16 +390,18 @@ pub fn prescan(source: &Source, keep: &dyn Fn(&str, &str) -> bool, kept: &mut Ve
             }
             _ => vec![&head],
         };
+        if block_head(chunk).is_none() {
+            count += heads
+                .iter()
+                .filter(|h| h.api_version.is_some() && h.kind.is_some())
+                .count();
+        }
         let wanted = heads.iter().any(|h| {
             keep(
                 h.api_version.as_deref().unwrap_or_default(),
                 h.kind.as_deref().unwrap_or_default(),
             )
         });
-        count += heads
-            .iter()
-            .filter(|h| h.api_version.is_some() && h.kind.is_some())
-            .count();
         if wanted {
             let mut emit = |event: Event| {
                 if let Event::Object(doc) = event {
@@ -408,6 +418,38 @@ pub fn prescan(source: &Source, keep: &dyn Fn(&str, &str) -> bool, kept: &mut Ve
         }
     }
     count
+}
+
+/// `apiVersion` and `kind` of a block-style document read from its top-level lines (plain or
+/// quoted scalars, at column 0); None when the document is written otherwise, names either key
+/// twice, or is a List, so that the caller parses it.
+fn block_head(chunk: &str) -> Option<(&str, &str)> {
+    let (mut api_version, mut kind) = (None, None);
+    for line in chunk.lines() {
+        for (key, slot) in [("apiVersion:", &mut api_version), ("kind:", &mut kind)] {
+            if let Some(rest) = line.strip_prefix(key) {
+                if slot.is_some() {
+                    return None;
+                }
+                let value = rest.split(" #").next().unwrap_or_default().trim();
+                let value = value
+                    .strip_prefix('"')
+                    .and_then(|v| v.strip_suffix('"'))
+                    .or_else(|| value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')))
+                    .unwrap_or(value);
+                let plain = !value.is_empty()
+                    && value
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "./-_".contains(c));
+                if !plain {
+                    return None;
+                }
+                *slot = Some(value);
+            }
+        }
+    }
+    let (api_version, kind) = (api_version?, kind?);
+    (!kind.ends_with("List")).then_some((api_version, kind))
 }
 
 #[cfg(test)]
@@ -542,6 +584,17 @@ mod tests {
             matches!(&errors[..], [Event::Error { message, .. }] if message.contains("no such"))
         );
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn block_heads() {
+        let doc = "# c\napiVersion: apps/v1\nkind: \"Deployment\" # note\nmetadata:\n  kind: x\n";
+        assert_eq!(block_head(doc), Some(("apps/v1", "Deployment")));
+        assert_eq!(block_head("{apiVersion: v1, kind: Service}"), None);
+        assert_eq!(block_head("apiVersion: v1\nkind: List\nitems: []\n"), None);
+        assert_eq!(block_head("apiVersion: v1\nkind: A\nkind: B\n"), None);
+        assert_eq!(block_head("apiVersion: v1\nkind: &anchor A\n"), None);
+        assert_eq!(block_head("apiVersion: v1\n"), None);
     }
 
     #[test]
