@@ -26,10 +26,10 @@ fn write_inputs(dir: &std::path::Path) {
         });
         for source in &sources {
             input::read(source, &mut |event| {
-                if let input::Event::Object(doc) = event {
-                    if doc.object["kind"] != "Namespace" {
-                        templates.push(doc.object);
-                    }
+                if let input::Event::Object(doc) = event
+                    && doc.object["kind"] != "Namespace"
+                {
+                    templates.push(doc.object);
                 }
             });
         }
