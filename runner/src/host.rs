@@ -71,6 +71,20 @@ struct CallState {
     metadata: Option<Metadata>,
     verbose: bool,
     logs: Vec<String>,
+    lookups: Vec<Lookup>,
+}
+
+/// One Kubernetes read a policy was granted, and whether the cluster had an answer: a scan
+/// reports verdicts that rested on objects it could not see.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Lookup {
+    pub operation: String,
+    pub api_version: String,
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: Option<String>,
+    /// `get` found the object, or `list` returned at least one item.
+    pub found: bool,
 }
 
 /// One policy module, instantiated once and reused.
@@ -165,6 +179,22 @@ impl PolicyHost {
     /// The objects Kubernetes host calls see from now on.
     pub fn set_cluster(&mut self, cluster: Cluster) {
         self.lock().cluster = cluster;
+    }
+
+    /// Replaces the Kubernetes resources the policy may read (a deployed policy's
+    /// `spec.contextAwareResources`, which policy-server uses instead of the metadata's).
+    pub fn set_context_aware_resources(
+        &mut self,
+        resources: std::collections::BTreeSet<crate::metadata::ContextAwareResource>,
+    ) {
+        if let Some(metadata) = self.lock().metadata.as_mut() {
+            metadata.context_aware_resources = resources;
+        }
+    }
+
+    /// The granted Kubernetes reads made since the last call.
+    pub fn take_lookups(&mut self) -> Vec<Lookup> {
+        std::mem::take(&mut self.lock().lookups)
     }
 
     /// Guest log lines collected since the last call.
@@ -298,7 +328,11 @@ fn host_callback(
             state.logs.push(line);
             Ok(Vec::new())
         }
-        ("kubernetes", op) => kubernetes_call(state, op, payload),
+        ("kubernetes", op) => {
+            let answer = kubernetes_call(state, op, payload);
+            record_lookup(state, op, payload, &answer);
+            answer
+        }
         _ => Err(format!(
             "Policy has not been granted access to the '{namespace}/{operation}' host capability"
         )),
@@ -314,6 +348,47 @@ fn describe_log(payload: &[u8]) -> String {
         }
         Err(_) => format!("[policy] {}", String::from_utf8_lossy(payload)),
     }
+}
+
+/// Notes a read the policy was allowed to make; refused reads are the policy's own error.
+fn record_lookup(
+    state: &mut CallState,
+    operation: &str,
+    payload: &[u8],
+    answer: &Result<Vec<u8>, String>,
+) {
+    #[derive(Deserialize)]
+    struct Req {
+        api_version: String,
+        kind: String,
+        #[serde(default)]
+        namespace: Option<String>,
+        #[serde(default)]
+        name: Option<String>,
+    }
+    let Ok(req) = serde_json::from_slice::<Req>(payload) else {
+        return;
+    };
+    let granted = state
+        .metadata
+        .as_ref()
+        .is_some_and(|m| m.allows_resource(&req.api_version, &req.kind));
+    if !granted {
+        return;
+    }
+    // `list_json` ends an empty list with exactly these bytes.
+    let found = match answer {
+        Ok(bytes) => operation == "get_resource" || !bytes.ends_with(b"\"items\":[]}"),
+        Err(_) => false,
+    };
+    state.lookups.push(Lookup {
+        operation: operation.to_string(),
+        api_version: req.api_version,
+        kind: req.kind,
+        namespace: req.namespace.filter(|ns| !ns.is_empty()),
+        name: req.name,
+        found,
+    });
 }
 
 fn kubernetes_call(state: &CallState, operation: &str, payload: &[u8]) -> Result<Vec<u8>, String> {

@@ -12,6 +12,7 @@ pub mod manifests;
 pub mod metadata;
 pub mod oci;
 pub mod questions;
+pub mod scan;
 pub mod scenario;
 
 pub use host::PolicyHost;

@@ -111,6 +111,53 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Run the bundle's policies over manifests (files, directories, `-` for stdin) as the API
+    /// server and policy-server would on CREATE; exit 1 if any object is rejected, 2 on an input
+    /// error.
+    Scan {
+        /// Manifest files or directories (*.yaml, *.yml, *.json, recursively); `-` reads stdin.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// The bundle of modules to apply (default dist/); with --policies, registry modules of
+        /// the same name and version are taken from it instead of pulled.
+        #[arg(long)]
+        bundle: Option<PathBuf>,
+        /// A policy module (file or registry:// reference), with its metadata's rules and
+        /// default settings; repeatable.
+        #[arg(long = "policy")]
+        policy: Vec<String>,
+        /// ClusterAdmissionPolicy, AdmissionPolicy and policy-group manifests (file or
+        /// directory): the scan uses their modules, settings, rules and selectors; repeatable.
+        #[arg(long = "policies")]
+        policies: Vec<PathBuf>,
+        /// Objects already in the cluster (`kubectl get -A -o yaml`), for context-aware
+        /// policies; repeatable.
+        #[arg(long)]
+        cluster: Vec<PathBuf>,
+        /// The namespace of namespaced objects that name none.
+        #[arg(short, long, default_value = "default")]
+        namespace: String,
+        /// The user the requests come from (default: kubernetes-admin in system:masters).
+        #[arg(long)]
+        user: Option<String>,
+        /// A group of that user; repeatable (default: system:authenticated).
+        #[arg(long = "group")]
+        group: Vec<String>,
+        #[arg(short, long, value_enum, default_value_t = ScanFormat::Text)]
+        output: ScanFormat,
+        /// Exit 0 even when objects are rejected (input errors still exit 2).
+        #[arg(long)]
+        warn_only: bool,
+        /// Plain HTTP for registry:// references on this machine.
+        #[arg(long)]
+        insecure: bool,
+        /// Parallel evaluations (default: the available cores).
+        #[arg(short, long)]
+        jobs: Option<usize>,
+        /// No progress bar, even on a terminal.
+        #[arg(long)]
+        no_progress: bool,
+    },
     /// Write the cluster manifests of every policy and policy group (deploy/).
     Manifests {
         #[arg(long, default_value = ".")]
@@ -133,6 +180,15 @@ enum Command {
 enum PushFormat {
     Text,
     Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ScanFormat {
+    Text,
+    Json,
+    Sarif,
+    Junit,
+    Policyreport,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -276,6 +332,43 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let files = artifacthub::generate(&policies, &out)?;
             // Earlier versions' packages stay: Artifact Hub lists every version.
             finish(&out, &files, check, false)
+        }
+        Command::Scan {
+            paths,
+            bundle,
+            policy,
+            policies,
+            cluster,
+            namespace,
+            user,
+            group,
+            output,
+            warn_only,
+            insecure,
+            jobs,
+            no_progress,
+        } => {
+            use netsec_runner::scan::command::{self as scan, Format as F};
+            let options = netsec_runner::scan::Options {
+                bundle,
+                policy,
+                policies,
+                cluster,
+                namespace,
+                user,
+                groups: group,
+                insecure,
+                jobs,
+            };
+            let format = match output {
+                ScanFormat::Text => F::Text,
+                ScanFormat::Json => F::Json,
+                ScanFormat::Sarif => F::Sarif,
+                ScanFormat::Junit => F::Junit,
+                ScanFormat::Policyreport => F::Policyreport,
+            };
+            let code = scan::main(&paths, &options, format, warn_only, !no_progress);
+            Ok(ExitCode::from(code))
         }
         Command::Manifests {
             root,
