@@ -1,7 +1,7 @@
 //! The `mesh-injection` rules: a pure function from the request, the settings and the cluster
 //! reads to a verdict.
 
-use netsec_shared::cluster::{Cluster, Resource};
+use netsec_shared::cluster::{Cluster, Resource, unreadable};
 use netsec_shared::request::StringMap;
 use netsec_shared::workload::{Described, Workload, WorkloadKind};
 use netsec_shared::{AdmissionRequest, Findings, ObjectMeta, Operation, Verdict};
@@ -501,31 +501,39 @@ impl Pods<'_, '_> {
         name: &str,
     ) {
         let what = &self.what;
-        let refuse = |findings: &mut Findings, why: String| {
-            findings.violation(
+        if name.is_empty() {
+            return findings.violation(
                 "",
                 format!(
-                    "{what}: the Namespace {name:?} cannot be read to check that it is in the \
-                     mesh ({why}); the request is rejected until it can be (requireMeshedNamespace)"
+                    "the request names no namespace, so the Namespace's mesh injection labels \
+                     cannot be checked (requireMeshedNamespace); {what} is rejected (fail closed)"
+                ),
+            );
+        }
+        let refuse = |findings: &mut Findings, error: &str| {
+            findings.violation(
+                "",
+                unreadable(
+                    format_args!("the Namespace {name:?}"),
+                    "its mesh injection labels cannot be checked (requireMeshedNamespace)",
+                    what,
+                    error,
                 ),
             )
         };
-        if name.is_empty() {
-            return refuse(findings, "the request names no namespace".to_string());
-        }
         let bytes = match cluster.get(NAMESPACE, name, None, NAMESPACE_FIELDS) {
             Ok(bytes) => bytes,
-            Err(err) => return refuse(findings, err),
+            Err(err) => return refuse(findings, &err),
         };
         // The answer is read as text with the very view (and parser) of a Namespace under
         // admission, which keeps the module from carrying a second one.
         let read = std::str::from_utf8(&bytes)
             .map_err(|e| e.to_string())
             .and_then(netsec_shared::json::from_str::<Namespace>)
-            .map_err(|e| format!("it cannot be read as a Namespace: {e}"));
+            .map_err(|e| format!("the answer cannot be read as a Namespace: {e}"));
         let namespace = match read {
             Ok(ns) => ns,
-            Err(err) => return refuse(findings, format!("the answer is unreadable: {err}")),
+            Err(err) => return refuse(findings, &err),
         };
         let ns = &namespace.metadata;
         let mesh = settings.mesh;
@@ -905,12 +913,30 @@ mod tests {
         );
         let v = run_on(web.clone(), json!({}), &cluster(json!(["istio-injection"])));
         assert!(
-            message(&v).contains("(the answer is unreadable: it cannot be read as a Namespace: metadata.labels: invalid type"),
+            message(&v).contains("(fail closed) [the answer cannot be read as a Namespace: metadata.labels: invalid type"),
             "{}",
             message(&v)
         );
-        let v = run_on(web.clone(), json!({}), &MemoryCluster::failing("refused"));
-        assert!(message(&v).contains("cannot be read to check that it is in the mesh (refused)"));
+        let v = run_on(
+            web.clone(),
+            json!({}),
+            &MemoryCluster::failing("refused\nbacktrace"),
+        );
+        assert_eq!(
+            message(&v),
+            "the Namespace \"shop\" could not be read, so its mesh injection labels cannot be \
+             checked (requireMeshedNamespace); Deployment \"web\" is rejected (fail closed) \
+             [refused]"
+        );
+        let v = run_on(web.clone(), json!({}), &MemoryCluster::default());
+        assert!(
+            message(&v).ends_with(
+                "[Callback evaluation failure: Cannot find v1/Namespace named 'shop' inside of \
+                 namespace 'None']"
+            ),
+            "{}",
+            message(&v)
+        );
         // No read at all where the pods enrol themselves, or for Consul.
         let linkerd_pod = deploy(json!({}), json!({"linkerd.io/inject": "enabled"}));
         let failing = MemoryCluster::failing("refused");
