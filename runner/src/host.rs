@@ -556,7 +556,7 @@ mod tests {
             (
                 "list_resources_by_namespace",
                 json!({"api_version": "v1", "kind": "Namespace"}),
-                "missing field `namespace` at line 1 column 38",
+                "missing field `namespace` at line 1 column 39",
             ),
             ("watch", json!({}), "unknown operation: watch"),
         ];
