@@ -762,7 +762,7 @@ fn host_ownership() -> Vec<Input> {
     let mut inputs: Vec<Input> =
         typical_and_minimal(policy, ingress(2, json!({})), settings.clone())
             .into_iter()
-            .map(|input| input.with_cluster(stored.clone()))
+            .map(|input| input.with_cluster(stored(10)))
             .collect();
     for n in SIZES {
         inputs.push(
@@ -772,7 +772,7 @@ fn host_ownership() -> Vec<Input> {
                 ingress(2, json!({})),
                 settings.clone(),
             )
-            .with_cluster(claimed_ingresses(n).iter().map(admitted).collect())
+            .with_cluster(stored(n))
             .in_series("listed"),
         );
     }

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use netsec_shared::cluster::{Resource, StoredObjects, list_json};
+use netsec_shared::cluster::{Resource, StoredObjects, host_words, list_json};
 use serde_json::Value;
 
 #[derive(Clone, Debug, Default)]
@@ -52,8 +52,38 @@ impl Cluster {
         Cluster::new(objects).with_context(|| format!("in {}", path.display()))
     }
 
-    /// The JSON `List` of the objects of that kind, in one namespace or all of them, each
-    /// pruned to the field masks `masks` (whole when there are none).
+    /// Whether `api_version`/`kind` lives in namespaces, as policy-evaluator's
+    /// `build_kube_resource` learns it from the API server's discovery. The kinds of the
+    /// built-in groups are known (see [`BUILT_IN`]); a kind a built-in group does not have is
+    /// unknown there, as upstream says. Any other group is taken for an installed custom
+    /// resource (this cluster has no discovery to say otherwise), namespaced unless the
+    /// objects held of that kind all have no namespace.
+    fn scope(&self, resource: Resource<'_>) -> Result<Scope, String> {
+        if let Some((_, kinds)) = BUILT_IN.iter().find(|(g, _)| *g == resource.api_version) {
+            return kinds
+                .iter()
+                .find(|(k, _)| *k == resource.kind)
+                .map(|(_, scope)| *scope)
+                .ok_or_else(|| host_words::unknown_resource(resource));
+        }
+        let json = self.stored.encoded(&[]);
+        let mut held = self.stored.of(resource, &json).peekable();
+        let cluster_wide = held.peek().is_some()
+            && held.all(|(o, _)| {
+                o["metadata"]["namespace"]
+                    .as_str()
+                    .is_none_or(str::is_empty)
+            });
+        Ok(if cluster_wide {
+            Scope::Cluster
+        } else {
+            Scope::Namespaced
+        })
+    }
+
+    /// `list_resources_by_namespace` (`namespace` given) or `list_resources_all`: the JSON
+    /// `List` of the objects of that kind, each pruned to the field masks `masks` (whole when
+    /// there are none). Errors are the Kubernetes client's words, before the host's prefix.
     pub fn list(
         &self,
         api_version: &str,
@@ -63,6 +93,11 @@ impl Cluster {
         field_selector: Option<&str>,
         masks: &[&str],
     ) -> Result<Vec<u8>, String> {
+        let resource = Resource { api_version, kind };
+        let scope = self.scope(resource)?;
+        if namespace.is_some() && scope == Scope::Cluster {
+            return Err(host_words::cluster_wide(resource));
+        }
         let labels = label_selector
             .map(LabelSelector::parse)
             .transpose()
@@ -74,7 +109,7 @@ impl Cluster {
         let json = self.stored.encoded(masks);
         let items = self
             .stored
-            .of(Resource { api_version, kind }, &json)
+            .of(resource, &json)
             .filter(|(o, _)| namespace.is_none_or(|ns| o["metadata"]["namespace"] == ns))
             .filter(|(o, _)| {
                 labels
@@ -90,10 +125,13 @@ impl Cluster {
                 })
             })
             .map(|(_, json)| json);
-        Ok(list_json(Resource { api_version, kind }, items))
+        Ok(list_json(resource, items))
     }
 
-    /// One object's JSON by name, or the error policy-server reports when it does not exist.
+    /// `get_resource`: one object's JSON by name, or the Kubernetes client's words (before the
+    /// host's prefix) when there is none. A cluster-scoped kind is found by name whatever
+    /// namespace is asked, as upstream reads it through `Api::all_with`; a namespaced kind
+    /// needs a namespace.
     pub fn get(
         &self,
         api_version: &str,
@@ -102,25 +140,92 @@ impl Cluster {
         namespace: Option<&str>,
         masks: &[&str],
     ) -> Result<Vec<u8>, String> {
+        let resource = Resource { api_version, kind };
+        let wanted = match (self.scope(resource)?, namespace) {
+            (Scope::Cluster, _) => None,
+            (Scope::Namespaced, Some(ns)) => Some(ns),
+            (Scope::Namespaced, None) => return Err(host_words::namespace_required(resource)),
+        };
         let json = self.stored.encoded(masks);
         self.stored
-            .of(Resource { api_version, kind }, &json)
+            .of(resource, &json)
             .find(|(o, _)| {
                 o["metadata"]["name"] == name
-                    && match namespace {
-                        Some(ns) => o["metadata"]["namespace"] == ns,
-                        None => true,
-                    }
+                    && wanted.is_none_or(|ns| o["metadata"]["namespace"] == ns)
             })
             .map(|(_, json)| json.to_vec())
-            .ok_or_else(|| {
-                format!(
-                    "Cannot find {api_version}/{kind} named '{name}' inside of namespace '{}'",
-                    namespace.unwrap_or("None")
-                )
-            })
+            .ok_or_else(|| host_words::not_found(resource, name, namespace))
     }
 }
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Scope {
+    Namespaced,
+    Cluster,
+}
+
+/// The kinds of the built-in API groups and their scope, from k8s-openapi's `v1_36` types
+/// (`impl Resource`: `API_VERSION`, `KIND`, `Scope`), subresources left out.
+const BUILT_IN: &[(&str, &[(&str, Scope)])] = {
+    use Scope::{Cluster as C, Namespaced as N};
+    &[
+        (
+            "v1",
+            &[
+                ("Binding", N),
+                ("ComponentStatus", C),
+                ("ConfigMap", N),
+                ("Endpoints", N),
+                ("Event", N),
+                ("LimitRange", N),
+                ("Namespace", C),
+                ("Node", C),
+                ("PersistentVolume", C),
+                ("PersistentVolumeClaim", N),
+                ("Pod", N),
+                ("PodTemplate", N),
+                ("ReplicationController", N),
+                ("ResourceQuota", N),
+                ("Secret", N),
+                ("Service", N),
+                ("ServiceAccount", N),
+            ],
+        ),
+        (
+            "apps/v1",
+            &[
+                ("ControllerRevision", N),
+                ("DaemonSet", N),
+                ("Deployment", N),
+                ("ReplicaSet", N),
+                ("StatefulSet", N),
+            ],
+        ),
+        ("autoscaling/v2", &[("HorizontalPodAutoscaler", N)]),
+        ("batch/v1", &[("CronJob", N), ("Job", N)]),
+        ("discovery.k8s.io/v1", &[("EndpointSlice", N)]),
+        (
+            "networking.k8s.io/v1",
+            &[
+                ("IPAddress", C),
+                ("Ingress", N),
+                ("IngressClass", C),
+                ("NetworkPolicy", N),
+                ("ServiceCIDR", C),
+            ],
+        ),
+        ("policy/v1", &[("PodDisruptionBudget", N)]),
+        (
+            "rbac.authorization.k8s.io/v1",
+            &[
+                ("ClusterRole", C),
+                ("ClusterRoleBinding", C),
+                ("Role", N),
+                ("RoleBinding", N),
+            ],
+        ),
+    ]
+};
 
 fn lookup<'a>(object: &'a Value, dotted: &str) -> Option<&'a Value> {
     dotted.split('.').try_fold(object, |v, key| v.get(key))
@@ -295,9 +400,86 @@ mod tests {
             value(c.get("v1", "Namespace", "x", None, &[]))["kind"],
             "Namespace"
         );
-        let err = c.get("v1", "Namespace", "z", None, &[]).unwrap_err();
-        assert!(err.contains("Cannot find v1/Namespace named 'z'"), "{err}");
         assert!(Cluster::new(vec![json!({"kind": "X"})]).is_err());
+    }
+
+    /// Each answer of policy-evaluator's Kubernetes client (`callback_handler/kubernetes/
+    /// client.rs`) that this cluster can give, word for word.
+    #[test]
+    fn failures_are_in_the_kubernetes_clients_words() {
+        let c = cluster();
+        let np = "networking.k8s.io/v1";
+        let cases = [
+            (
+                c.get("v1", "Namespace", "z", None, &[]),
+                "Cannot find v1/Namespace named 'z' inside of namespace 'None'",
+            ),
+            (
+                c.get(np, "NetworkPolicy", "a", Some("elsewhere"), &[]),
+                "Cannot find networking.k8s.io/v1/NetworkPolicy named 'a' inside of namespace \
+                 'Some(\"elsewhere\")'",
+            ),
+            (
+                c.get(np, "NetworkPolicy", "a", None, &[]),
+                "Resource networking.k8s.io/v1/NetworkPolicy is namespaced, but no namespace \
+                 was provided",
+            ),
+            (
+                c.list("v1", "Namespace", Some("x"), None, None, &[]),
+                "resource v1/Namespace is cluster wide. Cannot search for it inside of a \
+                 namespace",
+            ),
+            (
+                c.get("v1", "Gateway", "gw", Some("x"), &[]),
+                "Cannot find resource v1/Gateway",
+            ),
+            (
+                c.list(np, "Gateway", Some("x"), None, None, &[]),
+                "Cannot find resource networking.k8s.io/v1/Gateway",
+            ),
+            (
+                c.list(np, "Gateway", None, None, None, &[]),
+                "Cannot find resource networking.k8s.io/v1/Gateway",
+            ),
+        ];
+        for (got, want) in cases {
+            assert_eq!(got.unwrap_err(), want);
+        }
+    }
+
+    #[test]
+    fn scope_decides_how_a_get_is_matched() {
+        let c = cluster();
+        // A cluster-scoped kind is found by name whatever namespace is asked.
+        let ns = value(c.get("v1", "Namespace", "x", Some("elsewhere"), &[]));
+        assert_eq!(ns["metadata"]["name"], "x");
+        // Custom resources are taken as installed: namespaced, unless every object held of the
+        // kind is cluster-scoped.
+        let crs = Cluster::new(vec![
+            json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "GatewayClass",
+                   "metadata": {"name": "eg"}}),
+            json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
+                   "metadata": {"name": "gw", "namespace": "infra"}}),
+        ])
+        .unwrap();
+        let gw = "gateway.networking.k8s.io/v1";
+        assert!(crs.get(gw, "GatewayClass", "eg", Some("any"), &[]).is_ok());
+        assert_eq!(
+            crs.list(gw, "GatewayClass", Some("any"), None, None, &[])
+                .unwrap_err(),
+            "resource gateway.networking.k8s.io/v1/GatewayClass is cluster wide. Cannot search \
+             for it inside of a namespace"
+        );
+        assert!(crs.get(gw, "Gateway", "gw", Some("infra"), &[]).is_ok());
+        assert!(crs.get(gw, "Gateway", "gw", Some("shop"), &[]).is_err());
+        let none = value(crs.list(gw, "HTTPRoute", Some("shop"), None, None, &[]));
+        assert_eq!(none["items"], json!([]));
+        assert_eq!(
+            crs.get(gw, "HTTPRoute", "r", Some("shop"), &[])
+                .unwrap_err(),
+            "Cannot find gateway.networking.k8s.io/v1/HTTPRoute named 'r' inside of namespace \
+             'Some(\"shop\")'"
+        );
     }
 
     #[test]

@@ -3,11 +3,12 @@
 //! `kubewarden` host callbacks (tracing, Kubernetes reads gated by `contextAwareResources`), and an
 //! epoch deadline that turns a runaway evaluation into a rejection.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
+use netsec_shared::cluster::{Resource, host_words};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use wapc::WapcHost;
@@ -308,7 +309,9 @@ fn instantiate(
         .context("the policy failed to initialise")
 }
 
-/// The `kubewarden` binding of policy-evaluator, for the capabilities our policies use.
+/// The `kubewarden` binding of policy-evaluator (`runtimes/callback.rs`, `host_callback`), as a
+/// host whose hostCapabilities grant `kubernetes/*`: the other capabilities (oci, net, crypto)
+/// are refused at the gate, in upstream's words, since netsec does not answer them.
 fn host_callback(
     state: &mut CallState,
     binding: &str,
@@ -317,7 +320,11 @@ fn host_callback(
     payload: &[u8],
 ) -> Result<Vec<u8>, String> {
     if binding != "kubewarden" {
-        return Err(format!("unknown binding: {binding}"));
+        return Err(host_words::unknown_binding(binding));
+    }
+    // Upstream gates every namespace but tracing before it looks at the operation.
+    if namespace != "tracing" && namespace != "kubernetes" {
+        return Err(host_words::capability_denied(namespace, operation));
     }
     match (namespace, operation) {
         ("tracing", "log") => {
@@ -333,9 +340,7 @@ fn host_callback(
             record_lookup(state, op, payload, &answer);
             answer
         }
-        _ => Err(format!(
-            "Policy has not been granted access to the '{namespace}/{operation}' host capability"
-        )),
+        (_, op) => Err(host_words::unknown_operation(op)),
     }
 }
 
@@ -391,75 +396,107 @@ fn record_lookup(
     });
 }
 
+/// The payloads of the `kubernetes` calls: the SDK's request structs (`host_capabilities::
+/// kubernetes`), field for field and with no defaults, so that a malformed payload is refused
+/// with the very serde error upstream returns.
+#[derive(Deserialize)]
+struct ListResourcesByNamespaceRequest {
+    api_version: String,
+    kind: String,
+    namespace: String,
+    label_selector: Option<String>,
+    field_selector: Option<String>,
+    field_masks: Option<BTreeSet<String>>,
+}
+
+#[derive(Deserialize)]
+struct ListAllResourcesRequest {
+    api_version: String,
+    kind: String,
+    label_selector: Option<String>,
+    field_selector: Option<String>,
+    field_masks: Option<BTreeSet<String>>,
+}
+
+#[derive(Deserialize)]
+struct GetResourceRequest {
+    api_version: String,
+    kind: String,
+    name: String,
+    namespace: Option<String>,
+    #[allow(dead_code)] // the 5-second cache it disables is not reproduced
+    disable_cache: bool,
+    field_masks: Option<BTreeSet<String>>,
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)] // read only to refuse a malformed payload as upstream does
+struct CanIRequest {
+    subject_access_review: Value,
+    disable_cache: bool,
+}
+
+/// The `kubernetes` namespace: the payload is read, the resource checked against the policy's
+/// `contextAwareResources`, and the cluster's answer given; an error of the cluster becomes a
+/// callback failure, as `send_request_and_wait_for_response` words it.
 fn kubernetes_call(state: &CallState, operation: &str, payload: &[u8]) -> Result<Vec<u8>, String> {
-    #[derive(Deserialize)]
-    struct Req {
-        api_version: String,
-        kind: String,
-        #[serde(default)]
-        namespace: Option<String>,
-        #[serde(default)]
-        name: Option<String>,
-        #[serde(default)]
-        label_selector: Option<String>,
-        #[serde(default)]
-        field_selector: Option<String>,
-        #[serde(default)]
-        field_masks: Option<Vec<String>>,
+    fn read<'a, T: Deserialize<'a>>(payload: &'a [u8]) -> Result<T, String> {
+        serde_json::from_slice(payload).map_err(|e| e.to_string())
     }
-    let req: Req = serde_json::from_slice(payload)
-        .map_err(|e| format!("malformed kubernetes/{operation} request: {e}"))?;
-    let allowed = state
-        .metadata
-        .as_ref()
-        .is_some_and(|m| m.allows_resource(&req.api_version, &req.kind));
-    if !allowed {
-        return Err(format!(
-            "Policy has not been granted access to Kubernetes {}/{} resources. \
-             The violation has been reported.",
-            req.api_version, req.kind
-        ));
+    let granted = |api_version: &str, kind: &str| {
+        let resource = Resource { api_version, kind };
+        match &state.metadata {
+            Some(m) if m.allows_resource(api_version, kind) => Ok(()),
+            _ => Err(host_words::resource_denied(resource)),
+        }
+    };
+    fn masks(set: &Option<BTreeSet<String>>) -> Vec<&str> {
+        set.iter().flatten().map(String::as_str).collect()
     }
     let cluster = &state.cluster;
-    let fields: Vec<&str> = req
-        .field_masks
-        .iter()
-        .flatten()
-        .map(String::as_str)
-        .collect();
     let answer = match operation {
         "list_resources_by_namespace" => {
-            let namespace = req.namespace.as_deref().unwrap_or_default();
+            let req: ListResourcesByNamespaceRequest = read(payload)?;
+            granted(&req.api_version, &req.kind)?;
             cluster.list(
                 &req.api_version,
                 &req.kind,
-                Some(namespace),
+                Some(&req.namespace),
                 req.label_selector.as_deref(),
                 req.field_selector.as_deref(),
-                &fields,
-            )?
+                &masks(&req.field_masks),
+            )
         }
-        "list_resources_all" => cluster.list(
-            &req.api_version,
-            &req.kind,
-            None,
-            req.label_selector.as_deref(),
-            req.field_selector.as_deref(),
-            &fields,
-        )?,
+        "list_resources_all" => {
+            let req: ListAllResourcesRequest = read(payload)?;
+            granted(&req.api_version, &req.kind)?;
+            cluster.list(
+                &req.api_version,
+                &req.kind,
+                None,
+                req.label_selector.as_deref(),
+                req.field_selector.as_deref(),
+                &masks(&req.field_masks),
+            )
+        }
         "get_resource" => {
-            let name = req.name.as_deref().unwrap_or_default();
+            let req: GetResourceRequest = read(payload)?;
+            granted(&req.api_version, &req.kind)?;
             cluster.get(
                 &req.api_version,
                 &req.kind,
-                name,
+                &req.name,
                 req.namespace.as_deref(),
-                &fields,
-            )?
+                &masks(&req.field_masks),
+            )
         }
-        other => return Err(format!("unknown kubernetes operation: {other}")),
+        "can_i" => {
+            let _: CanIRequest = read(payload)?;
+            Err("netsec does not answer SubjectAccessReviews: RBAC is not modelled".to_string())
+        }
+        other => return Err(host_words::unknown_operation(other)),
     };
-    Ok(answer)
+    answer.map_err(|e| host_words::callback_failure(&e))
 }
 
 #[cfg(test)]
@@ -518,15 +555,112 @@ mod tests {
         let get = json!({"api_version": "v1", "kind": "Namespace", "name": "a",
                          "namespace": null, "disable_cache": false});
         let err = call(&mut refused, "get_resource", get).unwrap_err();
-        assert!(err.contains("Cannot find v1/Namespace named 'a'"), "{err}");
+        assert_eq!(
+            err,
+            "Callback evaluation failure: Cannot find v1/Namespace named 'a' inside of \
+             namespace 'None'"
+        );
+    }
+
+    /// Each refusal and failure a Kubernetes call can meet, in policy-evaluator's words
+    /// (`runtimes/callback.rs` and `callback_handler/kubernetes/client.rs`).
+    #[test]
+    fn kubernetes_failures_are_in_policy_evaluators_words() {
+        let mut s = state(&[
+            ("networking.k8s.io/v1", "NetworkPolicy"),
+            ("v1", "Namespace"),
+            ("v1", "Gateway"),
+        ]);
+        let get = |kind: &str, name: &str, namespace: Value| {
+            let api_version = if kind == "NetworkPolicy" {
+                "networking.k8s.io/v1"
+            } else {
+                "v1"
+            };
+            json!({"api_version": api_version, "kind": kind, "name": name,
+                   "namespace": namespace, "disable_cache": false, "field_masks": null})
+        };
+        let cases = [
+            (
+                "get_resource",
+                get("NetworkPolicy", "deny", json!("elsewhere")),
+                "Callback evaluation failure: Cannot find networking.k8s.io/v1/NetworkPolicy \
+                 named 'deny' inside of namespace 'Some(\"elsewhere\")'",
+            ),
+            (
+                "get_resource",
+                get("Namespace", "shop", Value::Null),
+                "Callback evaluation failure: Cannot find v1/Namespace named 'shop' inside of \
+                 namespace 'None'",
+            ),
+            (
+                "get_resource",
+                get("NetworkPolicy", "deny", Value::Null),
+                "Callback evaluation failure: Resource networking.k8s.io/v1/NetworkPolicy is \
+                 namespaced, but no namespace was provided",
+            ),
+            (
+                "get_resource",
+                get("Gateway", "gw", json!("a")),
+                "Callback evaluation failure: Cannot find resource v1/Gateway",
+            ),
+            (
+                "list_resources_by_namespace",
+                json!({"api_version": "v1", "kind": "Namespace", "namespace": "a",
+                       "label_selector": null, "field_selector": null}),
+                "Callback evaluation failure: resource v1/Namespace is cluster wide. Cannot \
+                 search for it inside of a namespace",
+            ),
+            (
+                "list_resources_all",
+                json!({"api_version": "v1", "kind": "Gateway"}),
+                "Callback evaluation failure: Cannot find resource v1/Gateway",
+            ),
+            (
+                "list_resources_all",
+                json!({"api_version": "v1", "kind": "Pod"}),
+                "Policy has not been granted access to Kubernetes v1/Pod resources. The \
+                 violation has been reported.",
+            ),
+            // The SDK's request structs: serde's own error for a malformed payload.
+            (
+                "get_resource",
+                json!({"api_version": "v1", "kind": "Namespace", "name": "a"}),
+                "missing field `disable_cache` at line 1 column 50",
+            ),
+            (
+                "list_resources_by_namespace",
+                json!({"api_version": "v1", "kind": "Namespace"}),
+                "missing field `namespace` at line 1 column 39",
+            ),
+            ("watch", json!({}), "unknown operation: watch"),
+        ];
+        for (op, payload, want) in cases {
+            assert_eq!(call(&mut s, op, payload).unwrap_err(), want, "{op}");
+        }
+        let can_i = json!({"subject_access_review": {}, "disable_cache": false});
+        let err = call(&mut s, "can_i", can_i).unwrap_err();
+        assert!(err.starts_with("Callback evaluation failure: "), "{err}");
     }
 
     #[test]
     fn other_capabilities_and_bindings_are_refused_tracing_is_not() {
         let mut s = state(&[]);
         let err = host_callback(&mut s, "kubewarden", "oci", "v1/verify", b"{}").unwrap_err();
-        assert!(err.contains("'oci/v1/verify' host capability"), "{err}");
-        assert!(host_callback(&mut s, "other", "tracing", "log", b"{}").is_err());
+        assert_eq!(
+            err,
+            "Policy has not been granted access to the 'oci/v1/verify' host capability. The \
+             violation has been reported."
+        );
+        let err = host_callback(&mut s, "kubewarden", "net", "v1/dns_lookup_host", b"\"a\"");
+        assert!(
+            err.unwrap_err()
+                .contains("'net/v1/dns_lookup_host' host capability")
+        );
+        let err = host_callback(&mut s, "other", "tracing", "log", b"{}").unwrap_err();
+        assert_eq!(err, "unknown binding: other");
+        let err = host_callback(&mut s, "kubewarden", "tracing", "dump", b"{}").unwrap_err();
+        assert_eq!(err, "unknown operation: dump");
         let log = br#"{"level":"info","message":"hello"}"#;
         assert!(host_callback(&mut s, "kubewarden", "tracing", "log", log).is_ok());
         assert_eq!(s.logs, vec!["[policy info] hello".to_string()]);

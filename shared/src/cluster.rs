@@ -24,7 +24,8 @@ impl std::fmt::Display for Resource<'_> {
     }
 }
 
-/// Reads of the cluster. Errors are the host's message, for the policy to wrap in its own.
+/// Reads of the cluster. Errors are the host's text, for the policy to wrap in its own words
+/// with [`unreadable`].
 ///
 /// `fields` are the host's field masks: the dotted paths (through lists too) of what the policy
 /// reads, so that the host prunes each object before encoding it and the guest decodes no
@@ -51,6 +52,97 @@ pub trait Cluster {
         namespace: Option<&str>,
         fields: &[&str],
     ) -> Result<Vec<u8>, String>;
+}
+
+/// The message of a policy whose read of the cluster failed: what could not be read, what that
+/// leaves unchecked, and that `subject` is therefore rejected, in one sentence; then, in
+/// brackets for diagnosis, the first line of `error` (the host's text, or why its answer could
+/// not be read), trimmed. Only the first line: policy-server formats its errors with `{:?}`,
+/// which adds a cause chain and, under `RUST_BACKTRACE=1`, a whole stack backtrace.
+pub fn unreadable(
+    what: impl std::fmt::Display,
+    unchecked: impl std::fmt::Display,
+    subject: impl std::fmt::Display,
+    error: &str,
+) -> String {
+    let first = error.lines().next().unwrap_or_default().trim();
+    let mut message =
+        format!("{what} could not be read, so {unchecked}; {subject} is rejected (fail closed)");
+    if !first.is_empty() {
+        message.push_str(" [");
+        message.push_str(first);
+        message.push(']');
+    }
+    message
+}
+
+/// Kubewarden's words for a Kubernetes read it refuses or cannot answer, shared by the hosts of
+/// this workspace (`netsec`'s cluster and [`MemoryCluster`]) so that policies meet the text
+/// policy-server gives them. From kubewarden-controller's `crates/policy-evaluator`:
+/// `runtimes/callback.rs` (`host_callback`, `send_request_and_wait_for_response`) and
+/// `callback_handler/kubernetes/client.rs` (`build_kube_resource`, `get_resource`,
+/// `list_resources_by_namespace`).
+pub mod host_words {
+    use super::Resource;
+
+    /// `host_callback`: the binding is not `kubewarden`.
+    pub fn unknown_binding(binding: &str) -> String {
+        format!("unknown binding: {binding}")
+    }
+
+    /// `host_callback`: a namespace the host does not know (past the capability gate).
+    pub fn unknown_namespace(namespace: &str) -> String {
+        format!("unknown namespace: {namespace}")
+    }
+
+    /// `host_callback`: an operation the namespace does not have.
+    pub fn unknown_operation(operation: &str) -> String {
+        format!("unknown operation: {operation}")
+    }
+
+    /// `host_capability_denied`: `{namespace}/{operation}` is not in the policy's
+    /// hostCapabilities.
+    pub fn capability_denied(namespace: &str, operation: &str) -> String {
+        format!(
+            "Policy has not been granted access to the '{namespace}/{operation}' host \
+             capability. The violation has been reported."
+        )
+    }
+
+    /// `host_callback`: the resource is not in the policy's contextAwareResources.
+    pub fn resource_denied(resource: Resource<'_>) -> String {
+        format!(
+            "Policy has not been granted access to Kubernetes {resource} resources. The \
+             violation has been reported."
+        )
+    }
+
+    /// `send_request_and_wait_for_response`: what every error of the callback handler (the
+    /// Kubernetes client below) becomes. Upstream formats the `anyhow::Error` with `{:?}`.
+    pub fn callback_failure(error: &str) -> String {
+        format!("Callback evaluation failure: {error}")
+    }
+
+    /// `build_kube_resource`: the group/version is served but has no such kind.
+    pub fn unknown_resource(resource: Resource<'_>) -> String {
+        format!("Cannot find resource {resource}")
+    }
+
+    /// `list_resources_by_namespace` on a cluster-scoped kind.
+    pub fn cluster_wide(resource: Resource<'_>) -> String {
+        format!("resource {resource} is cluster wide. Cannot search for it inside of a namespace")
+    }
+
+    /// `get_resource` of a namespaced kind without a namespace.
+    pub fn namespace_required(resource: Resource<'_>) -> String {
+        format!("Resource {resource} is namespaced, but no namespace was provided")
+    }
+
+    /// `get_resource` that finds nothing; the namespace is written with `Option`'s `Debug`, as
+    /// upstream does: `'None'`, `'Some("shop")'`.
+    pub fn not_found(resource: Resource<'_>, name: &str, namespace: Option<&str>) -> String {
+        format!("Cannot find {resource} named '{name}' inside of namespace '{namespace:?}'")
+    }
 }
 
 /// `object` pruned to the dotted paths of `fields`, as Kubewarden hosts apply field masks: a
@@ -187,7 +279,14 @@ impl HostCluster {
             operation,
             &payload,
         )
-        .map_err(|e| e.to_string())
+        // wapc-guest wraps the host's text in "Host error: ", which is no part of it.
+        .map_err(|e| {
+            let text = e.to_string();
+            match text.strip_prefix("Host error: ") {
+                Some(host) => host.to_string(),
+                None => text,
+            }
+        })
     }
 }
 
@@ -376,10 +475,9 @@ impl Cluster for MemoryCluster {
         });
         match found {
             Some((_, json)) => Ok(json.to_vec()),
-            None => Err(format!(
-                "Cannot find {resource} named '{name}' inside of namespace '{}'",
-                namespace.unwrap_or("None")
-            )),
+            None => Err(host_words::callback_failure(&host_words::not_found(
+                resource, name, namespace,
+            ))),
         }
     }
 }
@@ -483,9 +581,14 @@ mod tests {
         let err = c.get(ns, "nope", None, &[]).unwrap_err();
         assert_eq!(
             err,
-            "Cannot find v1/Namespace named 'nope' inside of namespace 'None'"
+            "Callback evaluation failure: Cannot find v1/Namespace named 'nope' inside of \
+             namespace 'None'"
         );
-        assert!(c.get(NP, "a", Some("other"), &[]).is_err());
+        assert_eq!(
+            c.get(NP, "a", Some("other"), &[]).unwrap_err(),
+            "Callback evaluation failure: Cannot find networking.k8s.io/v1/NetworkPolicy named \
+             'a' inside of namespace 'Some(\"other\")'"
+        );
         assert!(c.get(NP, "a", Some("shop"), &[]).is_ok());
     }
 
@@ -576,6 +679,91 @@ mod tests {
         let c = MemoryCluster::failing("refused");
         assert_eq!(c.list_by_namespace(NP, "shop", &[]).unwrap_err(), "refused");
         assert_eq!(c.get(NP, "a", None, &[]).unwrap_err(), "refused");
+    }
+
+    #[test]
+    fn unreadable_speaks_for_the_policy_and_keeps_one_line_of_the_host() {
+        let host = "Callback evaluation failure: Cannot find v1/Namespace named 'shop' inside \
+                    of namespace 'None'\n\nStack backtrace:\n   0: anyhow::error::<impl>\n";
+        assert_eq!(
+            unreadable(
+                "the Namespace \"shop\"",
+                "its injection labels cannot be checked",
+                "the Pod",
+                host
+            ),
+            "the Namespace \"shop\" could not be read, so its injection labels cannot be \
+             checked; the Pod is rejected (fail closed) [Callback evaluation failure: Cannot \
+             find v1/Namespace named 'shop' inside of namespace 'None']"
+        );
+        // Trimmed; nothing in brackets when the host said nothing.
+        assert!(
+            unreadable("x", "y", "z", "  refused \r\nmore").ends_with("(fail closed) [refused]")
+        );
+        assert!(unreadable("x", "y", "z", " \n").ends_with("(fail closed)"));
+        assert!(unreadable("x", "y", "z", "").ends_with("(fail closed)"));
+    }
+
+    #[test]
+    fn host_words_are_policy_evaluators() {
+        let ns = Resource {
+            api_version: "v1",
+            kind: "Namespace",
+        };
+        let cases = [
+            (host_words::unknown_binding("k8s"), "unknown binding: k8s"),
+            (
+                host_words::unknown_namespace("foo"),
+                "unknown namespace: foo",
+            ),
+            (
+                host_words::unknown_operation("watch"),
+                "unknown operation: watch",
+            ),
+            (
+                host_words::capability_denied("oci", "v1/verify"),
+                "Policy has not been granted access to the 'oci/v1/verify' host capability. \
+                 The violation has been reported.",
+            ),
+            (
+                host_words::resource_denied(NP),
+                "Policy has not been granted access to Kubernetes \
+                 networking.k8s.io/v1/NetworkPolicy resources. The violation has been reported.",
+            ),
+            (
+                host_words::callback_failure("boom"),
+                "Callback evaluation failure: boom",
+            ),
+            (
+                host_words::unknown_resource(Resource {
+                    api_version: "v1",
+                    kind: "Gateway",
+                }),
+                "Cannot find resource v1/Gateway",
+            ),
+            (
+                host_words::cluster_wide(ns),
+                "resource v1/Namespace is cluster wide. Cannot search for it inside of a \
+                 namespace",
+            ),
+            (
+                host_words::namespace_required(NP),
+                "Resource networking.k8s.io/v1/NetworkPolicy is namespaced, but no namespace \
+                 was provided",
+            ),
+            (
+                host_words::not_found(ns, "shop", None),
+                "Cannot find v1/Namespace named 'shop' inside of namespace 'None'",
+            ),
+            (
+                host_words::not_found(NP, "a", Some("elsewhere")),
+                "Cannot find networking.k8s.io/v1/NetworkPolicy named 'a' inside of namespace \
+                 'Some(\"elsewhere\")'",
+            ),
+        ];
+        for (got, want) in cases {
+            assert_eq!(got, want);
+        }
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The Gateway API rules: listeners terminate TLS with a certificate, routes name their
 //! hostnames, and nothing but an HTTPS redirect is served on a plain-HTTP listener.
 
-use netsec_shared::cluster::Cluster;
+use netsec_shared::cluster::{Cluster, unreadable};
 use netsec_shared::gateway::{Gateway, Listener, Route, with_gateway};
 use netsec_shared::review::{judges, object_of_kind};
 use netsec_shared::{AdmissionRequest, Findings, Verdict};
@@ -278,14 +278,16 @@ fn check_plain_http(
             )),
             Ok((false, plain)) if !plain.is_empty() => attachments.push((path, parent, plain)),
             Ok(_) => {}
-            Err(why) => findings.violation(
+            Err(error) => findings.violation(
                 &path,
-                format!(
-                    "names Gateway {gateway_ns}/{}, which cannot be read ({why}); the policy \
-                     needs it to know whether the {kind} attaches to a plain-HTTP listener, so \
-                     the {kind} is rejected until the Gateway exists and can be read (or \
-                     requireHTTPSRedirect: false)",
-                    parent.name
+                unreadable(
+                    format_args!("names Gateway {gateway_ns}/{}, which", parent.name),
+                    format_args!(
+                        "it cannot be checked whether the {kind} attaches to a plain-HTTP \
+                         listener (requireHTTPSRedirect)"
+                    ),
+                    format_args!("the {kind}"),
+                    &error,
                 ),
             ),
         }
@@ -483,7 +485,11 @@ mod tests {
                     json!({"name": "edge", "namespace": "infra"}),
                     backends.clone(),
                 ),
-                "cannot be read",
+                "spec.parentRefs[0] names Gateway infra/edge, which could not be read, so it \
+                 cannot be checked whether the HTTPRoute attaches to a plain-HTTP listener \
+                 (requireHTTPSRedirect); the HTTPRoute is rejected (fail closed) [Callback \
+                 evaluation failure: Cannot find gateway.networking.k8s.io/v1/Gateway named \
+                 'edge' inside of namespace 'Some(\"infra\")']",
             ),
             (
                 "GRPCRoute",

@@ -1,7 +1,7 @@
 //! The `mesh-injection` rules: a pure function from the request, the settings and the cluster
 //! reads to a verdict.
 
-use netsec_shared::cluster::Cluster;
+use netsec_shared::cluster::{Cluster, unreadable};
 use netsec_shared::request::StringMap;
 use netsec_shared::workload::{Described, Workload, WorkloadKind};
 use netsec_shared::{AdmissionRequest, Findings, Operation, Verdict};
@@ -481,22 +481,33 @@ impl Pods<'_, '_> {
         name: &str,
     ) {
         let what = &self.what;
-        let refuse = |findings: &mut Findings, why: String| {
-            findings.violation(
+        if name.is_empty() {
+            return findings.violation(
                 "",
                 format!(
-                    "{what}: the Namespace {name:?} cannot be read to check that it is in the \
-                     mesh ({why}); the request is rejected until it can be (requireMeshedNamespace)"
+                    "the request names no namespace, so the Namespace's mesh injection labels \
+                     cannot be checked (requireMeshedNamespace); {what} is rejected (fail closed)"
+                ),
+            );
+        }
+        let refuse = |findings: &mut Findings, error: &str| {
+            findings.violation(
+                "",
+                unreadable(
+                    format_args!("the Namespace {name:?}"),
+                    "its mesh injection labels cannot be checked (requireMeshedNamespace)",
+                    what,
+                    error,
                 ),
             )
         };
         let bytes = match mesh::read_namespace(cluster, name) {
             Ok(bytes) => bytes,
-            Err(err) => return refuse(findings, err),
+            Err(err) => return refuse(findings, &err),
         };
         let namespace = match mesh::parse_namespace(&bytes) {
             Ok(ns) => ns,
-            Err(err) => return refuse(findings, err),
+            Err(err) => return refuse(findings, &err),
         };
         let ns = &namespace.metadata;
         let mesh = settings.mesh;
@@ -876,12 +887,30 @@ mod tests {
         );
         let v = run_on(web.clone(), json!({}), &cluster(json!(["istio-injection"])));
         assert!(
-            message(&v).contains("(the answer is unreadable: it cannot be read as a Namespace: metadata.labels: invalid type"),
+            message(&v).contains("(fail closed) [the answer cannot be read as a Namespace: metadata.labels: invalid type"),
             "{}",
             message(&v)
         );
-        let v = run_on(web.clone(), json!({}), &MemoryCluster::failing("refused"));
-        assert!(message(&v).contains("cannot be read to check that it is in the mesh (refused)"));
+        let v = run_on(
+            web.clone(),
+            json!({}),
+            &MemoryCluster::failing("refused\nbacktrace"),
+        );
+        assert_eq!(
+            message(&v),
+            "the Namespace \"shop\" could not be read, so its mesh injection labels cannot be \
+             checked (requireMeshedNamespace); Deployment \"web\" is rejected (fail closed) \
+             [refused]"
+        );
+        let v = run_on(web.clone(), json!({}), &MemoryCluster::default());
+        assert!(
+            message(&v).ends_with(
+                "[Callback evaluation failure: Cannot find v1/Namespace named 'shop' inside of \
+                 namespace 'None']"
+            ),
+            "{}",
+            message(&v)
+        );
         // No read at all where the pods enrol themselves, or for Consul.
         let linkerd_pod = deploy(json!({}), json!({"linkerd.io/inject": "enabled"}));
         let failing = MemoryCluster::failing("refused");

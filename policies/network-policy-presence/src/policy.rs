@@ -1,7 +1,7 @@
 //! The `network-policy-presence` rules: a pure function from the request, the settings and the
 //! NetworkPolicies the cluster holds to a verdict.
 
-use netsec_shared::cluster::{Cluster, list_items};
+use netsec_shared::cluster::{Cluster, list_items, unreadable};
 use netsec_shared::request::StringMap;
 use netsec_shared::review::{WorkloadUnderReview, workload_under_review};
 use netsec_shared::workload::{Workload, describe_labels};
@@ -38,20 +38,21 @@ pub fn evaluate(
         return Verdict::accept();
     }
 
-    let unreadable = |why: String| {
-        Verdict::reject(format!(
-            "the NetworkPolicies of namespace {namespace:?} could not be read: {why}; {} is \
-             rejected because its isolation cannot be verified",
-            workload.describe()
+    let unreadable = |error: String| {
+        Verdict::reject(unreadable(
+            format_args!("the NetworkPolicies of namespace {namespace:?}"),
+            "the isolation of its pods cannot be verified",
+            workload.describe(),
+            &error,
         ))
     };
     let answer = match cluster.list_by_namespace(NETWORK_POLICY, namespace, NETWORK_POLICY_FIELDS) {
         Ok(answer) => answer,
-        Err(why) => return unreadable(why),
+        Err(error) => return unreadable(error),
     };
     let policies: Vec<NetworkPolicy> = match list_items(&answer) {
         Ok(policies) => policies,
-        Err(why) => return unreadable(why),
+        Err(error) => return unreadable(error),
     };
     check(&workload, namespace, &policies, settings)
 }
@@ -396,18 +397,18 @@ mod tests {
         let v = run(
             &object,
             r#"{"onMissing":"warn"}"#,
-            &MemoryCluster::failing("refused"),
+            &MemoryCluster::failing("  refused\n\nStack backtrace:\n  0: x"),
         );
         assert_eq!(
             v.message().unwrap(),
-            "the NetworkPolicies of namespace \"shop\" could not be read: refused; Deployment \
-             \"web\" is rejected because its isolation cannot be verified"
+            "the NetworkPolicies of namespace \"shop\" could not be read, so the isolation of \
+             its pods cannot be verified; Deployment \"web\" is rejected (fail closed) [refused]"
         );
         let broken = MemoryCluster::new(vec![np("bad", "shop", json!({"podSelector": 7}))]);
         let message = run(&object, "{}", &broken).message().unwrap();
         assert!(
             message.contains(
-                "could not be read: the answer is not a readable list: items[0].spec.podSelector: invalid type: integer `7`, expected struct LabelSelector"
+                "(fail closed) [the answer is not a readable list: items[0].spec.podSelector: invalid type: integer `7`, expected struct LabelSelector"
             ),
             "{message}"
         );

@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use netsec_shared::cluster::{Cluster, Resource};
+use netsec_shared::cluster::{Cluster, Resource, unreadable};
 use netsec_shared::gateway::{self, ParentRef};
 use netsec_shared::review::{judges, object_of_kind};
 use netsec_shared::{AdmissionRequest, Findings, Verdict};
@@ -429,10 +429,12 @@ pub fn check_route(
     judge_route(kind, route, namespace, &parents, &policies, settings)
 }
 
-fn unreadable_policies(kind: &str, namespace: &str, why: String) -> Verdict {
-    Verdict::reject(format!(
-        "the BackendTrafficPolicies of namespace {namespace:?} could not be read: {why}; the \
-         {kind} is rejected because its rate limit cannot be verified"
+fn unreadable_policies(kind: &str, namespace: &str, error: String) -> Verdict {
+    Verdict::reject(unreadable(
+        format_args!("the BackendTrafficPolicies of namespace {namespace:?}"),
+        format_args!("the rate limit of the {kind} cannot be verified"),
+        format_args!("the {kind}"),
+        &error,
     ))
 }
 
@@ -627,11 +629,11 @@ mod tests {
             route,
             &MemoryCluster::failing("refused"),
         );
-        assert!(
-            failing
-                .message()
-                .unwrap()
-                .contains("could not be read: refused")
+        assert_eq!(
+            failing.message().unwrap(),
+            "the BackendTrafficPolicies of namespace \"shop\" could not be read, so the rate \
+             limit of the HTTPRoute cannot be verified; the HTTPRoute is rejected (fail closed) \
+             [refused]"
         );
     }
 
