@@ -34,7 +34,7 @@ pub fn parse_namespace(bytes: &[u8]) -> Result<Namespace<'_>, String> {
     std::str::from_utf8(bytes)
         .map_err(|e| e.to_string())
         .and_then(crate::json::from_str::<Namespace>)
-        .map_err(|e| format!("the answer is unreadable: it cannot be read as a Namespace: {e}"))
+        .map_err(|e| format!("the answer cannot be read as a Namespace: {e}"))
 }
 
 /// Looks up the Namespace `name` (`get_resource`, masked to its labels and annotations); the
