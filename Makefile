@@ -16,9 +16,14 @@ DIST_WASM := $(addprefix dist/,$(addsuffix .wasm,$(POLICIES)))
 # wasm-opt shrinks rustc's output by about a fifth; the features are those rustc enables for
 # wasm32-wasip1, all of which wasmtime (policy-server) runs. rustc links the stack first, below
 # the data, growing down from 1 MB: the low 1 KB is only reached by a stack already overflowing,
-# so binaryen may assume it unused and fold address arithmetic (about 1% smaller).
+# so binaryen may assume it unused and fold address arithmetic (about 1% smaller). Rust never
+# relies on an implicit trap (a load out of bounds, a division by zero: it checks and panics
+# first), so binaryen may drop an unused load that could trap (--ignore-implicit-traps; unlike
+# --traps-never-happen, panics and `unreachable` keep their effect). Nothing reads the
+# target_features section.
 WASM_OPT := wasm-opt
-WASM_OPT_FLAGS := -Oz --converge --low-memory-unused --strip-debug --strip-producers \
+WASM_OPT_FLAGS := -Oz --converge --low-memory-unused --ignore-implicit-traps \
+  --strip-debug --strip-producers --strip-target-features \
   --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
   --enable-nontrapping-float-to-int --enable-multivalue --enable-reference-types
 

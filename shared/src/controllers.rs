@@ -127,7 +127,7 @@ impl<'de> Deserialize<'de> for ControllerMap {
                     entries.retain(|(c, _)| *c != class);
                     entries.push((class, kind));
                 }
-                entries.sort();
+                crate::sort::sort_by(&mut entries, Ord::cmp);
                 Ok(ControllerMap(entries))
             }
         }

@@ -21,6 +21,7 @@ pub mod request;
 pub mod review;
 pub mod selector;
 pub mod settings;
+pub mod sort;
 pub mod testing;
 pub mod verdict;
 pub mod workload;

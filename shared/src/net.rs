@@ -236,7 +236,7 @@ pub fn first_uncovered(net: &IpNet, cover: &[IpNet]) -> Option<IpAddr> {
         .map(Range::of)
         .filter(|r| r.overlaps(&target))
         .collect();
-    pieces.sort();
+    crate::sort::sort_by(&mut pieces, Range::cmp);
     let mut next = target.start;
     for piece in pieces {
         if piece.start > next {

@@ -151,8 +151,9 @@ impl Findings {
         if violations.is_empty() {
             return Verdict::Accept { warnings };
         }
-        violations
-            .sort_by(|a, b| natural_cmp(&a.path, &b.path).then_with(|| a.message.cmp(&b.message)));
+        crate::sort::sort_by(&mut violations, |a, b| {
+            natural_cmp(&a.path, &b.path).then_with(|| a.message.cmp(&b.message))
+        });
         violations.dedup();
         Verdict::Reject {
             violations,

@@ -133,12 +133,12 @@ fn same_selector(a: &LabelSelector<'_>, b: &LabelSelector<'_>) -> bool {
             .iter()
             .map(|r| {
                 let mut values: Vec<&str> = r.values.iter().map(|v| v.as_ref()).collect();
-                values.sort_unstable();
+                netsec_shared::sort::sort_by(&mut values, Ord::cmp);
                 values.dedup();
                 (r.key.as_ref(), r.operator.as_ref(), values)
             })
             .collect();
-        expressions.sort();
+        netsec_shared::sort::sort_by(&mut expressions, Ord::cmp);
         expressions.dedup();
         expressions
     }

@@ -117,7 +117,7 @@ pub fn covered(range: &PortRange, allowed: &[PortRange]) -> bool {
         .iter()
         .filter(|a| a.protocol == range.protocol)
         .collect();
-    pieces.sort();
+    netsec_shared::sort::sort_by(&mut pieces, Ord::cmp);
     let mut next = u32::from(range.first);
     for piece in pieces {
         if u32::from(piece.first) > next {

@@ -538,7 +538,7 @@ fn judge_route(
             );
         }
     }
-    covering.sort_by_key(|p| p.describe());
+    netsec_shared::sort::sort_by(&mut covering, |a, b| a.describe().cmp(&b.describe()));
     covering.dedup_by_key(|p| p.describe());
     for policy in &covering {
         check_limits(
