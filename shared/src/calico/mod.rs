@@ -1,0 +1,6 @@
+//! Calico: its selector language ([`selector`], over the tokens of [`tokenizer`]).
+
+pub mod selector;
+pub mod tokenizer;
+
+pub use selector::{Node, Selector};
