@@ -119,9 +119,11 @@ noop: setup
 	@mkdir -p $(TARGET_DIR)/wasm-opt
 	$(WASM_OPT) $(WASM_OPT_FLAGS) $(WASM_OUT)/netsec_noop.wasm -o $(NOOP_WASM)
 
-# criterion benchmarks of every policy (wasm, native, floor); ends with target/bench/summary.md.
+# criterion benchmarks of every policy (wasm, native, floor); ends with target/bench/summary.md,
+# then each module's compilation (cold start) in target/bench/cold-start.md.
 bench: dist noop
 	NETSEC_NOOP_WASM=$(abspath $(NOOP_WASM)) $(CARGO) bench --locked -p netsec-bench --bench policies
+	$(CARGO) bench --locked -p netsec-bench --bench cold_start
 
 # Every cargo-fuzz target for FUZZ_SECONDS each (nightly, in fuzz/target), seeded from the
 # scenario tables; crashes land in fuzz/artifacts/<target>/, tallies in fuzz/logs/executions.tsv.

@@ -6,7 +6,9 @@
 //! ```
 //!
 //! `wasm` uses `dist/<policy>.wasm` unless a module is named; run it under `perf record` with
-//! `NETSEC_PERFMAP=1` to see the guest's functions.
+//! `NETSEC_PERFMAP=1` to see the guest's functions. With `NETSEC_PROFILE_REQUESTS=N` it answers
+//! exactly N requests and stops, for `valgrind --tool=callgrind`, whose instruction counts do not
+//! depend on the machine's load: (count at N=101 - count at N=1) / 100 is one request's cost.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -47,6 +49,17 @@ fn main() {
         }
         _ => panic!("the mode is native or wasm"),
     };
+    // A fixed count of requests, for an instruction counter (`valgrind --tool=callgrind`): the
+    // difference between two counts divided by the difference of requests is the cost of one,
+    // whatever else the machine is doing.
+    if let Some(count) = std::env::var("NETSEC_PROFILE_REQUESTS")
+        .ok()
+        .and_then(|n| n.parse::<usize>().ok())
+    {
+        let answered: usize = (0..count).map(|_| run()).sum();
+        println!("{mode} {policy} {name}: {count} requests ({answered} bytes of messages)");
+        return;
+    }
     // Rounds of about 30 ms; the fastest round is the least disturbed by the machine's noise.
     let start = Instant::now();
     let mut once = 0;

@@ -28,14 +28,14 @@ fn read(criterion: &Path, group: &str, function: &str, file: &str) -> Option<ser
 }
 
 /// The median time of one benchmark function, in µs.
-fn median_us(criterion: &Path, group: &str, function: &str) -> Option<f64> {
+pub fn median_us(criterion: &Path, group: &str, function: &str) -> Option<f64> {
     let estimates = read(criterion, group, function, "estimates.json")?;
     Some(estimates["median"]["point_estimate"].as_f64()? / 1000.0)
 }
 
 /// The time per iteration of its fastest sample, in µs: on a shared machine noise only ever
 /// adds time, so this is the least disturbed measure of what the code costs.
-fn fastest_us(criterion: &Path, group: &str, function: &str) -> Option<f64> {
+pub fn fastest_us(criterion: &Path, group: &str, function: &str) -> Option<f64> {
     let sample = read(criterion, group, function, "sample.json")?;
     let (iters, times) = (sample["iters"].as_array()?, sample["times"].as_array()?);
     iters
