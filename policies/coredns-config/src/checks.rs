@@ -2,7 +2,7 @@
 
 use netsec_shared::Findings;
 
-use crate::corefile::{Corefile, Directive, Position, ServerBlock, Via};
+use crate::corefile::{Corefile, Directive, Position, ServerBlock, Via, mentions_placeholder};
 use crate::hostsfile::{HostsEntry, parse_ip};
 use crate::pattern::{
     glob_covers, normalize_path, regex_literal_suffix, replacement_literal_suffix, resolve_import,
@@ -140,10 +140,10 @@ fn server_blocks<'a>(files: &'a [File], findings: &mut Findings) -> Vec<Block<'a
         for block in &file.corefile.blocks {
             let mut addresses = Vec::new();
             for key in &block.keys {
-                let place = at(&file.label, key.position, None);
-                if key.text.contains("{$") || key.text.contains("{%") {
+                let place = || at(&file.label, key.position, None);
+                if mentions_placeholder(&key.text) {
                     findings.violation(
-                        place,
+                        place(),
                         format!(
                             "server block key {:?} holds a placeholder, so the zone it serves cannot be checked; write the zone itself",
                             key.text
@@ -162,7 +162,7 @@ fn server_blocks<'a>(files: &'a [File], findings: &mut Findings) -> Vec<Block<'a
                             ""
                         };
                         findings.violation(
-                            place,
+                            place(),
                             format!(
                                 "{why}; a server block key is [SCHEME://]ZONE[:PORT], and CoreDNS refuses this one{hint}"
                             ),
@@ -219,8 +219,17 @@ fn bind_addresses(block: &ServerBlock) -> Vec<String> {
 /// Two server blocks CoreDNS will not run together, as `validateZonesAndListeningAddresses`
 /// finds them (see `server.rs`).
 fn check_duplicates(blocks: &[Block<'_>], findings: &mut Findings) {
-    let mut listeners: Listeners<String> = Listeners::default();
-    for block in blocks.iter().filter(|b| b.file.kind == FileKind::Server) {
+    // Each listener remembers its block and key by index; the place is written only for a
+    // conflict.
+    let place = |(b, k): (usize, usize)| {
+        let block = &blocks[b];
+        at(&block.file.label, block.block.keys[k].position, None)
+    };
+    let mut listeners: Listeners<(usize, usize)> = Listeners::default();
+    for (b, block) in blocks.iter().enumerate() {
+        if block.file.kind != FileKind::Server {
+            continue;
+        }
         let filtered = block.has("view");
         let binds = bind_addresses(block.block);
         let hosts: Vec<Option<String>> = if binds.is_empty() {
@@ -228,8 +237,12 @@ fn check_duplicates(blocks: &[Block<'_>], findings: &mut Findings) {
         } else {
             binds.into_iter().map(Some).collect()
         };
-        for (address, key) in block.addresses.iter().zip(&block.block.keys) {
-            let place = at(&block.file.label, key.position, None);
+        for (k, address) in block
+            .addresses
+            .iter()
+            .enumerate()
+            .take(block.block.keys.len())
+        {
             for zone in &address.zones {
                 for host in &hosts {
                     let listener = ZoneAddr {
@@ -238,21 +251,21 @@ fn check_duplicates(blocks: &[Block<'_>], findings: &mut Findings) {
                         port: address.port,
                         address: host.clone(),
                     };
-                    let why = match listeners.add(listener.clone(), filtered, place.clone()) {
+                    let why = match listeners.add(&listener, filtered, (b, k)) {
                         None => continue,
                         Some(Conflict::Defined(other)) => format!(
                             "{} is already served by the server block at {}; CoreDNS refuses to start with two blocks for the same transport, zone, bind address and port (\"cannot serve {} - it is already defined\"): merge them, bind them to different addresses, or tell them apart with view",
                             listener.show(),
-                            other.trim_end_matches(':'),
+                            place(other).trim_end_matches(':'),
                             listener.show()
                         ),
                         Some(Conflict::Overlap(other)) => format!(
                             "{} overlaps the server block at {}: one of the two has no bind and so listens on every address, and CoreDNS refuses to start (\"zone overlap listener capacity\"); give both blocks a bind to different addresses, or merge them",
                             listener.show(),
-                            other.trim_end_matches(':')
+                            place(other).trim_end_matches(':')
                         ),
                     };
-                    findings.violation(place.clone(), why);
+                    findings.violation(place((b, k)), why);
                 }
             }
         }
@@ -502,7 +515,7 @@ fn check_upstream_allowed(
             settings.allowed_upstreams.join(", ")
         )
     };
-    let what = if target.contains("{$") || target.contains("{%") {
+    let what = if mentions_placeholder(target) {
         "holds a placeholder whose value this policy cannot see, so it cannot be matched"
     } else if matches!(upstream.host, Host::Name(_)) {
         "is not an address, and upstreams are matched by address; write the resolver's IP"
@@ -980,7 +993,7 @@ fn check_imports(file: &File, settings: &Settings, findings: &mut Findings) {
         } else {
             format!("allowedImports: {}", settings.allowed_imports.join(", "))
         };
-        if pattern.contains("{$") || pattern.contains("{%") {
+        if mentions_placeholder(pattern) {
             findings.violation(
                 place,
                 format!(

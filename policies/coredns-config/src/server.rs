@@ -24,13 +24,6 @@ pub struct ZoneAddr {
 }
 
 impl ZoneAddr {
-    fn unbound(&self) -> ZoneAddr {
-        ZoneAddr {
-            address: None,
-            ..self.clone()
-        }
-    }
-
     /// As CoreDNS writes it in its error: `dns://example.org.:53 on 127.0.0.1`.
     pub fn show(&self) -> String {
         let mut text = format!("{}://{}:{}", self.transport.scheme(), self.zone, self.port);
@@ -68,48 +61,52 @@ impl<T: Clone> Default for Listeners<T> {
     }
 }
 
-/// One string per listener: a NUL cannot be part of a zone or an address CoreDNS serves.
-fn map_key(key: &ZoneAddr) -> String {
-    format!(
-        "{}\0{}\0{}\0{}",
-        key.transport.scheme(),
-        key.port,
-        key.zone,
-        key.address
-            .as_deref()
-            .map_or(String::new(), |a| format!("@{a}"))
-    )
+/// One string per listener, written without the formatting machinery (a Corefile of many stub
+/// zones adds one listener per zone): the scheme and the zone cannot hold a NUL, and the port
+/// takes two characters at a place the NUL after the scheme fixes. `bound: false` gives the
+/// listener's unbound form.
+fn map_key(key: &ZoneAddr, bound: bool) -> String {
+    let scheme = key.transport.scheme();
+    let address = key.address.as_deref().filter(|_| bound).unwrap_or("");
+    let mut text = String::with_capacity(scheme.len() + key.zone.len() + address.len() + 6);
+    text.push_str(scheme);
+    text.push('\0');
+    text.push(char::from((key.port >> 8) as u8));
+    text.push(char::from(key.port as u8));
+    text.push_str(&key.zone);
+    text.push('\0');
+    if bound && key.address.is_some() {
+        text.push('@');
+        text.push_str(address);
+    }
+    text
 }
 
 impl<T: Clone> Listeners<T> {
-    /// `check`: would `key` conflict with a registered listener?
-    pub fn check(&self, key: &ZoneAddr) -> Option<Conflict<T>> {
-        if let Some(existing) = self.registered.get(&map_key(key)) {
-            return Some(Conflict::Defined(existing.clone()));
-        }
-        let unbound = key.unbound();
-        let unbound = map_key(&unbound);
-        let already = self.unbound.get(&unbound)?;
-        if key.address.is_none() {
-            return Some(Conflict::Overlap(already.clone()));
-        }
-        self.registered
-            .get(&unbound)
-            .map(|existing| Conflict::Overlap(existing.clone()))
-    }
-
     /// `registerAndCheck` for a block without a view, `check` alone (and no "already
     /// defined") for a block with one.
-    pub fn add(&mut self, key: ZoneAddr, filtered: bool, at: T) -> Option<Conflict<T>> {
-        match self.check(&key) {
+    pub fn add(&mut self, key: &ZoneAddr, filtered: bool, at: T) -> Option<Conflict<T>> {
+        let (full, unbound) = (map_key(key, true), map_key(key, false));
+        let conflict = if let Some(existing) = self.registered.get(&full) {
+            Some(Conflict::Defined(existing.clone()))
+        } else if let Some(already) = self.unbound.get(&unbound) {
+            if key.address.is_none() {
+                Some(Conflict::Overlap(already.clone()))
+            } else {
+                self.registered
+                    .get(&unbound)
+                    .map(|existing| Conflict::Overlap(existing.clone()))
+            }
+        } else {
+            None
+        };
+        match conflict {
             Some(Conflict::Defined(_)) if filtered => None,
             Some(conflict) => Some(conflict),
             None if filtered => None,
             None => {
-                self.unbound
-                    .entry(map_key(&key.unbound()))
-                    .or_insert_with(|| at.clone());
-                self.registered.insert(map_key(&key), at);
+                self.unbound.entry(unbound).or_insert_with(|| at.clone());
+                self.registered.insert(full, at);
                 None
             }
         }
@@ -133,7 +130,7 @@ mod tests {
         let mut listeners = Listeners::default();
         keys.iter()
             .enumerate()
-            .map(|(i, (k, filtered))| listeners.add(k.clone(), *filtered, i))
+            .map(|(i, (k, filtered))| listeners.add(k, *filtered, i))
             .collect()
     }
 

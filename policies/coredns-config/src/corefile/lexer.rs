@@ -26,90 +26,90 @@ impl Token {
 
 pub fn tokenize(input: &str) -> Result<Vec<Token>, ParseError> {
     let mut tokens = Vec::new();
-    let mut current: Option<Token> = None;
-    // Where the current unquoted token starts: its text is cut from the input in one piece
-    // when it ends, instead of growing a character at a time.
-    let mut start = 0;
     let (mut line, mut column) = (1u32, 0u32);
-    let mut in_comment = false;
-    let mut in_quotes = false;
-    let mut escaped = false;
-    let end_word =
-        |current: &mut Option<Token>, tokens: &mut Vec<Token>, start: usize, at: usize| {
-            if let Some(mut token) = current.take() {
-                if !token.quoted {
-                    token.text = input[start..at].to_string();
-                }
-                tokens.push(token);
-            }
-        };
-
-    for (at, ch) in input.char_indices() {
+    let mut at = 0;
+    // Whole words and comments are skipped in inner loops, and their text is cut from the
+    // input in one piece: the Corefile is read once, a character at a time only in quotes.
+    while let Some(ch) = char_at(input, at) {
+        let start = at;
+        at += ch.len_utf8();
         column = column.saturating_add(1);
         let here = Position { line, column };
         if ch == '\n' {
             line = line.saturating_add(1);
             column = 0;
-        }
-        if in_quotes {
-            let Some(token) = current.as_mut() else {
-                in_quotes = false;
-                continue;
-            };
-            if escaped {
-                escaped = false;
-                if ch != '"' {
-                    token.text.push('\\');
+        } else if ch.is_whitespace() {
+        } else if ch == '#' {
+            // To the end of the line, whose newline resets the column.
+            at = input[at..].find('\n').map_or(input.len(), |n| at + n);
+        } else if ch == '"' {
+            let mut text = String::new();
+            let mut escaped = false;
+            loop {
+                let Some(ch) = char_at(input, at) else {
+                    return Err(ParseError::new(
+                        here,
+                        "this quoted string is never closed; add the closing '\"'",
+                    ));
+                };
+                at += ch.len_utf8();
+                column = column.saturating_add(1);
+                if ch == '\n' {
+                    line = line.saturating_add(1);
+                    column = 0;
                 }
-                token.text.push(ch);
-            } else if ch == '\\' {
-                escaped = true;
-            } else if ch == '"' {
-                in_quotes = false;
-                token.end_line = here.line;
-                tokens.extend(current.take());
-            } else {
-                token.text.push(ch);
+                if escaped {
+                    escaped = false;
+                    if ch != '"' {
+                        text.push('\\');
+                    }
+                    text.push(ch);
+                } else if ch == '\\' {
+                    escaped = true;
+                } else if ch == '"' {
+                    break;
+                } else {
+                    text.push(ch);
+                }
             }
-            continue;
-        }
-        if ch.is_whitespace() {
-            if ch == '\n' {
-                in_comment = false;
+            tokens.push(Token {
+                text,
+                position: here,
+                end_line: line,
+                quoted: true,
+                source: 0,
+            });
+        } else {
+            while let Some(ch) = char_at(input, at).filter(|&c| c != '#' && !c.is_whitespace()) {
+                at += ch.len_utf8();
+                column = column.saturating_add(1);
             }
-            end_word(&mut current, &mut tokens, start, at);
-            continue;
-        }
-        if in_comment {
-            continue;
-        }
-        if ch == '#' {
-            in_comment = true;
-            end_word(&mut current, &mut tokens, start, at);
-            continue;
-        }
-        if current.is_none() {
-            let quoted = ch == '"';
-            in_quotes = quoted;
-            start = at;
-            current = Some(Token {
-                text: String::new(),
+            tokens.push(Token {
+                text: input[start..at].to_string(),
                 position: here,
                 end_line: here.line,
-                quoted,
+                quoted: false,
                 source: 0,
             });
         }
     }
-    if in_quotes {
-        let start = current.map(|t| t.position).unwrap_or_default();
-        return Err(ParseError::new(
-            start,
-            "this quoted string is never closed; add the closing '\"'",
-        ));
-    }
-    end_word(&mut current, &mut tokens, start, input.len());
     Ok(tokens)
+}
+
+/// The character at byte `at`, which is always a character boundary here.
+fn char_at(input: &str, at: usize) -> Option<char> {
+    match *input.as_bytes().get(at)? {
+        b if b.is_ascii() => Some(char::from(b)),
+        _ => input.get(at..)?.chars().next(),
+    }
+}
+
+/// Whether the text holds the start of a `{$VAR}` or `{%VAR%}` placeholder: one pass, where
+/// two substring searches would build two searchers for every word.
+pub fn mentions_placeholder(text: &str) -> bool {
+    text.as_bytes()
+        .windows(2)
+        .any(|w| w[0] == b'{' && (w[1] == b'$' || w[1] == b'%'))
 }
 
 /// The `{$VAR}` and `{%VAR%}` placeholders in a token's text, which CoreDNS replaces with

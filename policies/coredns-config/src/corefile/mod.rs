@@ -11,7 +11,7 @@ mod parser;
 
 use std::fmt;
 
-pub use lexer::{Token, placeholders, tokenize};
+pub use lexer::{Token, mentions_placeholder, placeholders, tokenize};
 pub use parser::{is_plugin_name, parse, parse_directives};
 
 /// Where something starts in the source: 1-based line and column (in characters).

@@ -423,8 +423,8 @@ impl Parser {
                 continue;
             }
             // A placeholder is expanded before CoreDNS looks the plugin up; the checks say so.
-            let placeholder = !token.quoted && !placeholders(&token.text).is_empty();
-            if !placeholder && (!is_plugin_name(&token.text) || token.quoted) {
+            let plugin = !token.quoted && is_plugin_name(&token.text);
+            if !plugin && (token.quoted || placeholders(&token.text).is_empty()) {
                 return Err(ParseError::new(
                     token.position,
                     format!(
