@@ -32,11 +32,11 @@ pub enum FileKind {
 }
 
 /// One parsed key of the ConfigMap.
-pub struct File {
+pub struct File<'a> {
     /// `data[Corefile]` or `binaryData[x.server]`: how messages name the key.
     pub label: String,
     pub kind: FileKind,
-    pub corefile: Corefile,
+    pub corefile: Corefile<'a>,
 }
 
 /// A key of the ConfigMap that a `hosts` plugin reads as its hosts file.
@@ -51,8 +51,8 @@ pub type HostsFiles = Vec<(String, HostsFile)>;
 
 /// A server block with its parsed keys.
 struct Block<'a> {
-    file: &'a File,
-    block: &'a ServerBlock,
+    file: &'a File<'a>,
+    block: &'a ServerBlock<'a>,
     addresses: Vec<Address>,
     zones: Vec<String>,
 }
@@ -66,7 +66,7 @@ impl Block<'_> {
         if self.block.keys.is_empty() {
             "the main server block (this key is imported into it)".to_string()
         } else {
-            let keys: Vec<&str> = self.block.keys.iter().map(|k| k.text.as_str()).collect();
+            let keys: Vec<&str> = self.block.keys.iter().map(|k| k.text.as_ref()).collect();
             format!("server block {:?}", keys.join(" "))
         }
     }
@@ -279,7 +279,7 @@ fn check_plugin_name(
     settings: &Settings,
     findings: &mut Findings,
 ) {
-    let name = d.name.text.as_str();
+    let name = d.name.text.as_ref();
     let why = match classify(name, &settings.external_plugins) {
         None => return,
         Some(Unknown::Placeholder) => format!(
@@ -343,7 +343,7 @@ fn check_directive(
     findings: &mut Findings,
 ) {
     let (settings, cluster, upstreams) = (context.settings, context.cluster, context.upstreams);
-    match d.name.text.as_str() {
+    match d.name.text.as_ref() {
         "kubernetes" => check_kubernetes(block, d, settings, cluster, findings),
         "forward" => check_forward(block, d, settings, upstreams, findings),
         "grpc" => {
@@ -362,7 +362,7 @@ fn check_directive(
     // `transfer { to * }`, and the same inside file, auto and secondary in older releases.
     check_transfer_to(block, d, d.properties(), findings);
     if settings.protect_cluster_domain {
-        match d.name.text.as_str() {
+        match d.name.text.as_ref() {
             "hosts" => check_hosts(block, d, cluster, context.hosts_files, findings),
             "template" => check_template(block, d, cluster, findings),
             "file" | "auto" | "etcd" | "secondary" => {
@@ -381,7 +381,7 @@ fn check_transfer_to(
 ) {
     for line in lines {
         let args: Vec<&str> = line.arg_texts().collect();
-        let to_any = match line.name.text.as_str() {
+        let to_any = match line.name.text.as_ref() {
             "to" => args.contains(&"*"),
             "transfer" => args.first() == Some(&"to") && args.contains(&"*"),
             _ => false,
@@ -408,7 +408,7 @@ fn check_kubernetes(
     let pods = d.property("pods").last();
     let mode = pods
         .and_then(|p| p.args.first())
-        .map_or("disabled", |a| a.text.as_str());
+        .map_or("disabled", |a| a.text.as_ref());
     if !settings.allowed_pods_modes.iter().any(|m| m == mode) {
         let place = pods.map_or_else(|| here(block, d), |p| here(block, p));
         let why = match mode {
@@ -546,7 +546,7 @@ fn check_cache(block: &Block<'_>, d: &Directive, settings: &Settings, findings: 
     let mut denial = None;
     for p in d.properties() {
         let args: Vec<&str> = p.arg_texts().collect();
-        match p.name.text.as_str() {
+        match p.name.text.as_ref() {
             kind @ ("success" | "denial") => {
                 let mut values = Vec::new();
                 for (i, text) in args.iter().enumerate().skip(1) {
@@ -893,7 +893,7 @@ fn check_hosts(
 /// path resolved against the block's `root`, or else against `/`, the working directory of the
 /// CoreDNS image.
 pub fn hosts_path(block: &ServerBlock, d: &Directive) -> String {
-    let Some(path) = d.args.first().map(|a| a.text.as_str()) else {
+    let Some(path) = d.args.first().map(|a| a.text.as_ref()) else {
         return "/etc/hosts".to_string();
     };
     if path.starts_with('/') {
@@ -905,14 +905,14 @@ pub fn hosts_path(block: &ServerBlock, d: &Directive) -> String {
         .rev()
         .find(|r| r.name.text == "root")
         .and_then(|r| r.args.first())
-        .map_or("/", |a| a.text.as_str());
+        .map_or("/", |a| a.text.as_ref());
     normalize_path(&format!("{root}/{path}"))
 }
 
 /// The `hosts` plugins of the parsed files, with the block each is in.
-pub fn hosts_directives<'a>(
-    corefiles: impl Iterator<Item = &'a Corefile>,
-) -> impl Iterator<Item = (&'a ServerBlock, &'a Directive)> {
+pub fn hosts_directives<'a, 's: 'a>(
+    corefiles: impl Iterator<Item = &'a Corefile<'s>>,
+) -> impl Iterator<Item = (&'a ServerBlock<'s>, &'a Directive<'s>)> {
     corefiles.flat_map(|c| {
         c.blocks.iter().flat_map(|b| {
             b.directives
@@ -963,7 +963,7 @@ fn check_zone_plugin(
     cluster: &[String],
     findings: &mut Findings,
 ) {
-    let args = match d.name.text.as_str() {
+    let args = match d.name.text.as_ref() {
         "file" => d.args.get(1..).unwrap_or(&[]),
         _ => &d.args[..],
     };

@@ -160,8 +160,8 @@ fn check_config_map(
 
 /// Keys a `hosts` plugin reads from where this ConfigMap is mounted: hosts files, never
 /// Corefiles.
-fn read_hosts_files<'a>(
-    corefiles: impl Iterator<Item = &'a Corefile>,
+fn read_hosts_files<'a, 's: 'a>(
+    corefiles: impl Iterator<Item = &'a Corefile<'s>>,
     keys: &[(String, &str, Cow<'_, str>)],
     mount_path: &str,
 ) -> HostsFiles {
@@ -184,7 +184,7 @@ fn read_hosts_files<'a>(
     hosts_files
 }
 
-fn parse_file(key: &str, text: &str) -> Result<(FileKind, Corefile), ParseError> {
+fn parse_file<'s>(key: &str, text: &'s str) -> Result<(FileKind, Corefile<'s>), ParseError> {
     if key.ends_with(".override") {
         parse_directives(text).map(|c| (FileKind::Override, c))
     } else {

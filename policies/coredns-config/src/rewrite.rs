@@ -97,7 +97,7 @@ pub struct RewriteRule {
 
 /// The tokens CoreDNS builds one rule from: the line's arguments, and, when there are fewer
 /// than two, every token of the block after them (`rewriteParse`).
-pub fn rule_tokens(d: &Directive) -> Vec<&str> {
+pub fn rule_tokens<'a>(d: &'a Directive<'_>) -> Vec<&'a str> {
     let mut args: Vec<&str> = d.arg_texts().collect();
     if args.len() < 2 {
         flatten(d.properties(), &mut args);
@@ -105,9 +105,9 @@ pub fn rule_tokens(d: &Directive) -> Vec<&str> {
     args
 }
 
-fn flatten<'a>(lines: &'a [Directive], out: &mut Vec<&'a str>) {
+fn flatten<'a>(lines: &'a [Directive<'_>], out: &mut Vec<&'a str>) {
     for line in lines {
-        out.push(line.name.text.as_str());
+        out.push(line.name.text.as_ref());
         out.extend(line.arg_texts());
         if let Some(block) = &line.block {
             // A nested block's braces are tokens too; CoreDNS would refuse them as names.

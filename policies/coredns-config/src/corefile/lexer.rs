@@ -3,11 +3,13 @@
 //! starts a token quotes it up to the next unescaped `"`, across lines. Inside quotes only `\"`
 //! is an escape; any other backslash is kept as written.
 
+use std::borrow::Cow;
+
 use super::{ParseError, Position};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Token {
-    pub text: String,
+pub struct Token<'a> {
+    pub text: Cow<'a, str>,
     pub position: Position,
     /// The line the token ends on (a quoted token may span lines).
     pub end_line: u32,
@@ -17,14 +19,14 @@ pub struct Token {
     pub source: u32,
 }
 
-impl Token {
+impl Token<'_> {
     /// An unquoted `text`.
     pub fn is(&self, text: &str) -> bool {
         !self.quoted && self.text == text
     }
 }
 
-pub fn tokenize(input: &str) -> Result<Vec<Token>, ParseError> {
+pub fn tokenize(input: &str) -> Result<Vec<Token<'_>>, ParseError> {
     let mut tokens = Vec::new();
     let (mut line, mut column) = (1u32, 0u32);
     let mut at = 0;
@@ -73,7 +75,7 @@ pub fn tokenize(input: &str) -> Result<Vec<Token>, ParseError> {
                 }
             }
             tokens.push(Token {
-                text,
+                text: Cow::Owned(text),
                 position: here,
                 end_line: line,
                 quoted: true,
@@ -85,7 +87,7 @@ pub fn tokenize(input: &str) -> Result<Vec<Token>, ParseError> {
                 column = column.saturating_add(1);
             }
             tokens.push(Token {
-                text: input[start..at].to_string(),
+                text: Cow::Borrowed(&input[start..at]),
                 position: here,
                 end_line: here.line,
                 quoted: false,
@@ -149,7 +151,7 @@ mod tests {
         tokenize(input)
             .unwrap()
             .into_iter()
-            .map(|t| t.text)
+            .map(|t| t.text.into_owned())
             .collect()
     }
 

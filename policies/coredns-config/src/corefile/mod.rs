@@ -9,6 +9,7 @@
 mod lexer;
 mod parser;
 
+use std::borrow::Cow;
 use std::fmt;
 
 pub use lexer::{Token, mentions_placeholder, placeholders, tokenize};
@@ -49,8 +50,8 @@ impl fmt::Display for ParseError {
 
 /// A parsed Corefile (or the plugin lines of an `.override` file).
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Corefile {
-    pub blocks: Vec<ServerBlock>,
+pub struct Corefile<'a> {
+    pub blocks: Vec<ServerBlock<'a>>,
     /// File imports, which CoreDNS reads from disk and the policy cannot.
     pub imports: Vec<FileImport>,
     /// `{$VAR}` and `{%VAR%}` placeholders, whose values are not visible.
@@ -59,49 +60,49 @@ pub struct Corefile {
 
 /// `KEY... { DIRECTIVE... }`.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct ServerBlock {
-    pub keys: Vec<Word>,
-    pub directives: Vec<Directive>,
+pub struct ServerBlock<'a> {
+    pub keys: Vec<Word<'a>>,
+    pub directives: Vec<Directive<'a>>,
     pub position: Position,
 }
 
 /// A plugin line, or a property line inside a plugin's block.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Directive {
-    pub name: Word,
-    pub args: Vec<Word>,
+pub struct Directive<'a> {
+    pub name: Word<'a>,
+    pub args: Vec<Word<'a>>,
     /// The lines of its `{ ... }` block, if it has one.
-    pub block: Option<Vec<Directive>>,
+    pub block: Option<Vec<Directive<'a>>>,
     /// Set when the line came from a snippet: its name and the line of the `import`.
     pub via: Option<Via>,
 }
 
-impl Directive {
+impl<'a> Directive<'a> {
     pub fn position(&self) -> Position {
         self.name.position
     }
 
     pub fn arg_texts(&self) -> impl Iterator<Item = &str> {
-        self.args.iter().map(|a| a.text.as_str())
+        self.args.iter().map(|a| a.text.as_ref())
     }
 
     /// The lines of its block (none when it has no block).
-    pub fn properties(&self) -> &[Directive] {
+    pub fn properties(&self) -> &[Directive<'a>] {
         self.block.as_deref().unwrap_or(&[])
     }
 
     /// The block's lines named `name`.
-    pub fn property<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Directive> + 'a {
+    pub fn property<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s Directive<'a>> + 's {
         self.properties()
             .iter()
             .filter(move |p| p.name.text == name)
     }
 }
 
-/// One token's text and where it starts.
+/// One token's text and where it starts: borrowed from the source unless quoting changed it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Word {
-    pub text: String,
+pub struct Word<'a> {
+    pub text: Cow<'a, str>,
     pub position: Position,
 }
 

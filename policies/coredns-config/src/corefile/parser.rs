@@ -8,6 +8,8 @@
 //! no copying; the number of imports and of expanded tokens is bounded, which also stops a
 //! snippet that imports itself.
 
+use std::borrow::Cow;
+
 use super::lexer::{Token, placeholders, tokenize};
 use super::{
     Corefile, Directive, FileImport, ParseError, Placeholder, Position, ServerBlock, Via, Word,
@@ -21,7 +23,7 @@ const MAX_EXPANDED_TOKENS: usize = 100_000;
 const MAX_DEPTH: usize = 16;
 
 /// Parses a whole Corefile (the `Corefile` key, a `.server` file).
-pub fn parse(input: &str) -> Result<Corefile, ParseError> {
+pub fn parse(input: &str) -> Result<Corefile<'_>, ParseError> {
     let mut parser = Parser::new(input)?;
     let mut blocks = Vec::new();
     while let Some(next) = parser.peek() {
@@ -38,7 +40,7 @@ pub fn parse(input: &str) -> Result<Corefile, ParseError> {
 
 /// Parses plugin lines without a server block around them (an `.override` file, which CoreDNS
 /// imports inside the main server block). The result has one block without keys.
-pub fn parse_directives(input: &str) -> Result<Corefile, ParseError> {
+pub fn parse_directives(input: &str) -> Result<Corefile<'_>, ParseError> {
     let mut parser = Parser::new(input)?;
     let directives = parser.directives(None)?;
     let block = ServerBlock {
@@ -59,14 +61,14 @@ struct Frame {
 
 /// The token under the cursor, with the stream it comes from.
 #[derive(Clone, Copy)]
-struct Current<'a> {
-    token: &'a Token,
+struct Current<'t, 'a> {
+    token: &'t Token<'a>,
     source: u32,
 }
 
-struct Parser {
-    main: Vec<Token>,
-    snippets: Vec<(String, Vec<Token>)>,
+struct Parser<'a> {
+    main: Vec<Token<'a>>,
+    snippets: Vec<(String, Vec<Token<'a>>)>,
     frames: Vec<Frame>,
     /// Where each snippet expansion (source n + 1) was imported.
     vias: Vec<Via>,
@@ -80,8 +82,8 @@ struct Parser {
     placeholders: Vec<Placeholder>,
 }
 
-impl Parser {
-    fn new(input: &str) -> Result<Self, ParseError> {
+impl<'a> Parser<'a> {
+    fn new(input: &'a str) -> Result<Self, ParseError> {
         let main = tokenize(input)?;
         let mut found = Vec::new();
         for token in &main {
@@ -110,7 +112,7 @@ impl Parser {
         })
     }
 
-    fn finish(self, blocks: Vec<ServerBlock>) -> Corefile {
+    fn finish(self, blocks: Vec<ServerBlock<'a>>) -> Corefile<'a> {
         Corefile {
             blocks,
             imports: self.file_imports,
@@ -118,7 +120,7 @@ impl Parser {
         }
     }
 
-    fn frame_tokens(&self, frame: &Frame) -> &[Token] {
+    fn frame_tokens(&self, frame: &Frame) -> &[Token<'a>] {
         match frame.snippet {
             None => &self.main,
             Some(i) => self
@@ -129,7 +131,7 @@ impl Parser {
     }
 
     /// The next token: the first unread one of the innermost stream that has one left.
-    fn peek(&self) -> Option<Current<'_>> {
+    fn peek(&self) -> Option<Current<'_, 'a>> {
         self.frames.iter().rev().find_map(|frame| {
             self.frame_tokens(frame).get(frame.at).map(|token| Current {
                 token,
@@ -138,7 +140,7 @@ impl Parser {
         })
     }
 
-    fn advance(&mut self) -> Option<(Token, u32)> {
+    fn advance(&mut self) -> Option<(Token<'a>, u32)> {
         while let Some(frame) = self.frames.last() {
             if frame.at < self.frame_tokens(frame).len() {
                 break;
@@ -167,7 +169,7 @@ impl Parser {
     }
 
     /// The current token, if it is on the line of the previous one.
-    fn same_line(&self) -> Option<Current<'_>> {
+    fn same_line(&self) -> Option<Current<'_, 'a>> {
         if self.at_line_start() {
             return None;
         }
@@ -187,7 +189,7 @@ impl Parser {
     }
 
     /// `KEY... {` ... `}`, or a snippet definition (which yields no block).
-    fn server_block(&mut self) -> Result<Option<ServerBlock>, ParseError> {
+    fn server_block(&mut self) -> Result<Option<ServerBlock<'a>>, ParseError> {
         let position = self.peek().map(|c| c.token.position).unwrap_or_default();
         let mut keys = Vec::new();
         let mut expecting_another = false;
@@ -226,7 +228,13 @@ impl Parser {
             let mut text = token.text;
             expecting_another = text.ends_with(',');
             if expecting_another {
-                text.pop();
+                text = match text {
+                    Cow::Borrowed(t) => Cow::Borrowed(&t[..t.len() - 1]),
+                    Cow::Owned(mut t) => {
+                        t.pop();
+                        Cow::Owned(t)
+                    }
+                };
             }
             if !text.is_empty() {
                 keys.push(Word {
@@ -267,7 +275,7 @@ impl Parser {
     }
 
     /// `(name) { tokens }`: stores the tokens for `import name`.
-    fn snippet(&mut self, key: &Word) -> Result<(), ParseError> {
+    fn snippet(&mut self, key: &Word<'a>) -> Result<(), ParseError> {
         let name = key.text[1..key.text.len() - 1].to_string();
         match self.peek() {
             Some(current) if current.token.is("{") => {}
@@ -351,7 +359,7 @@ impl Parser {
                 ));
             }
             self.vias.push(Via {
-                snippet: pattern,
+                snippet: pattern.into_owned(),
                 import_line: position.line,
             });
             let source = u32::try_from(self.vias.len()).unwrap_or(u32::MAX);
@@ -383,7 +391,7 @@ impl Parser {
         }
         let via = self.via(source);
         self.file_imports.push(FileImport {
-            pattern,
+            pattern: pattern.into_owned(),
             position,
             via,
         });
@@ -392,7 +400,7 @@ impl Parser {
 
     /// Plugin lines up to the `}` that closes the block opened at `open`, or to the end of
     /// the input when there is no brace.
-    fn directives(&mut self, open: Option<Position>) -> Result<Vec<Directive>, ParseError> {
+    fn directives(&mut self, open: Option<Position>) -> Result<Vec<Directive<'a>>, ParseError> {
         let mut directives = Vec::new();
         loop {
             let Some(current) = self.peek() else {
@@ -439,7 +447,7 @@ impl Parser {
 
     /// One line: a name, its arguments, and an optional block (whose `{` may be on the next
     /// line, as CoreDNS allows).
-    fn directive(&mut self, depth: usize) -> Result<Directive, ParseError> {
+    fn directive(&mut self, depth: usize) -> Result<Directive<'a>, ParseError> {
         let Some((name, source)) = self.advance() else {
             return Err(ParseError::new(self.last_position, "expected a directive"));
         };
@@ -453,7 +461,7 @@ impl Parser {
             via: self.via(source),
         };
         while let Some(current) = self.same_line() {
-            if !current.token.quoted && matches!(current.token.text.as_str(), "{" | "}") {
+            if !current.token.quoted && matches!(current.token.text.as_ref(), "{" | "}") {
                 break;
             }
             let Some((token, _)) = self.advance() else {
@@ -501,7 +509,7 @@ impl Parser {
     }
 
     /// The lines of a directive's block, after its `{`, through the matching `}`.
-    fn block(&mut self, depth: usize, open: Position) -> Result<Vec<Directive>, ParseError> {
+    fn block(&mut self, depth: usize, open: Position) -> Result<Vec<Directive<'a>>, ParseError> {
         let mut lines = Vec::new();
         loop {
             let Some(current) = self.peek() else {
@@ -561,12 +569,12 @@ mod tests {
 }
 "#;
 
-    fn names(directives: &[Directive]) -> Vec<&str> {
-        directives.iter().map(|d| d.name.text.as_str()).collect()
+    fn names<'a>(directives: &'a [Directive<'_>]) -> Vec<&'a str> {
+        directives.iter().map(|d| d.name.text.as_ref()).collect()
     }
 
-    fn keys(block: &ServerBlock) -> Vec<&str> {
-        block.keys.iter().map(|k| k.text.as_str()).collect()
+    fn keys<'a>(block: &'a ServerBlock<'_>) -> Vec<&'a str> {
+        block.keys.iter().map(|k| k.text.as_ref()).collect()
     }
 
     fn error(input: &str) -> ParseError {
@@ -662,7 +670,7 @@ mod tests {
         let found: Vec<_> = file
             .placeholders
             .iter()
-            .map(|p| (p.text.as_str(), p.position.line))
+            .map(|p| (p.text.as_ref(), p.position.line))
             .collect();
         assert_eq!(found, [("{$UPSTREAM}", 5), ("{%DNS%}", 5)]);
     }
