@@ -67,6 +67,17 @@ pub const REGISTRY_BINARY: &str = "/usr/bin/docker-registry";
 
 impl Registry {
     pub fn start() -> Registry {
+        Registry::start_with("")
+    }
+
+    /// A registry that serves reads and refuses every push (Distribution's read-only
+    /// maintenance mode), as a registry without write permission does.
+    pub fn start_read_only() -> Registry {
+        Registry::start_with("  maintenance: {readonly: {enabled: true}}\n")
+    }
+
+    /// `storage` is YAML appended to the `storage:` section of the configuration.
+    fn start_with(storage: &str) -> Registry {
         let binary = std::env::var_os("NETSEC_REGISTRY_BINARY")
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from(REGISTRY_BINARY));
@@ -99,6 +110,7 @@ impl Registry {
                 "version: 0.1\n\
                  log: {{level: warn}}\n\
                  storage:\n  filesystem: {{rootdirectory: {}}}\n  delete: {{enabled: true}}\n\
+                 {storage}\
                  http: {{addr: \"{addr}\"}}\n",
                 dir.join("storage").display()
             ),

@@ -45,10 +45,16 @@ pub struct Tree {
     pub depends_on: BTreeSet<(usize, usize)>,
 }
 
-/// Parses `cargo tree --prefix depth --format '{p}|{l}|{r}'` for one or more roots.
+/// Parses `cargo tree --prefix depth --format '{p}|{l}|{r}'` for one or more roots, one tree per
+/// root. cargo prints a crate's dependencies once per invocation and marks its later appearances
+/// `(*)`, also across roots, so the edges are gathered over the whole output and each root's
+/// tree is what it reaches. Features are resolved once for all the roots, so a crate has the
+/// same dependencies wherever it appears.
 pub fn parse_cargo_tree(output: &str, workspace: &Path) -> Result<Vec<Tree>> {
-    let mut trees: Vec<Tree> = Vec::new();
+    let mut crates: Vec<Crate> = Vec::new();
     let mut index: HashMap<(String, String), usize> = HashMap::new();
+    let mut edges: BTreeSet<(usize, usize)> = BTreeSet::new();
+    let mut roots: Vec<usize> = Vec::new();
     // The crate at each depth on the path from the root to the current line.
     let mut path: Vec<usize> = Vec::new();
     for line in output.lines().filter(|l| !l.trim().is_empty()) {
@@ -75,36 +81,53 @@ pub fn parse_cargo_tree(output: &str, workspace: &Path) -> Result<Vec<Tree>> {
                 .map(|p| p.to_string_lossy().into_owned())
                 .unwrap_or_else(|_| s.to_string())
         });
-        let krate = Crate {
-            name: name.to_string(),
-            version: version.to_string(),
-            path: path_dep,
-            license,
-            repository,
-        };
-        if depth == 0 {
-            trees.push(Tree::default());
-            index.clear();
-            path.clear();
-        }
-        let tree = trees
-            .last_mut()
-            .ok_or_else(|| anyhow!("cargo tree output does not start with a root: {line:?}"))?;
-        let key = (krate.name.clone(), krate.version.clone());
+        let key = (name.to_string(), version.to_string());
         let id = *index.entry(key).or_insert_with(|| {
-            tree.crates.push(krate);
-            tree.crates.len() - 1
+            crates.push(Crate {
+                name: name.to_string(),
+                version: version.to_string(),
+                path: path_dep,
+                license,
+                repository,
+            });
+            crates.len() - 1
         });
         if depth > path.len() {
             bail!("cargo tree skips a level at {line:?}");
         }
         path.truncate(depth);
-        if let Some(&parent) = path.last() {
-            tree.depends_on.insert((parent, id));
+        match path.last() {
+            Some(&parent) => {
+                edges.insert((parent, id));
+            }
+            None => roots.push(id),
         }
         path.push(id);
     }
-    Ok(trees)
+    Ok(roots
+        .into_iter()
+        .map(|root| {
+            // Renumbered from 0 (the root) in the order first reached.
+            let mut local: BTreeMap<usize, usize> = BTreeMap::from([(root, 0)]);
+            let mut tree = Tree {
+                crates: vec![crates[root].clone()],
+                depends_on: BTreeSet::new(),
+            };
+            let mut queue = vec![root];
+            while let Some(from) = queue.pop() {
+                for &(_, to) in edges.range((from, 0)..=(from, usize::MAX)) {
+                    let next = local.len();
+                    let to_local = *local.entry(to).or_insert_with(|| {
+                        tree.crates.push(crates[to].clone());
+                        queue.push(to);
+                        next
+                    });
+                    tree.depends_on.insert((local[&from], to_local));
+                }
+            }
+            tree
+        })
+        .collect())
 }
 
 /// The module graphs of `policies`, built together as `make wasm` builds them.
@@ -398,8 +421,7 @@ mod tests {
 1odd v0.2.0+build.1||
 
 0other v0.3.0 (/ws/policies/other)|Apache-2.0|https://github.com/o/r
-1serde v1.0.0|MIT OR Apache-2.0|https://github.com/serde-rs/serde
-2serde_core v1.0.0|MIT/Apache-2.0|
+1serde v1.0.0|MIT OR Apache-2.0|https://github.com/serde-rs/serde (*)
 ";
 
     const LOCK: &str = r#"
@@ -431,15 +453,41 @@ version = "0.1.0"
     fn trees_are_split_per_root_and_edges_kept() {
         let trees = parse_cargo_tree(TREE, Path::new("/ws")).unwrap();
         assert_eq!(trees.len(), 2);
-        let names: Vec<&str> = trees[0].crates.iter().map(|c| c.name.as_str()).collect();
+        let mut names: Vec<&str> = trees[0].crates.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names[0], "netsec-policy");
+        names.sort();
         assert_eq!(
             names,
-            ["netsec-policy", "netsec-shared", "serde", "serde_core", "odd"]
+            ["netsec-policy", "netsec-shared", "odd", "serde", "serde_core"]
         );
-        assert_eq!(trees[0].crates[1].path.as_deref(), Some("shared"));
-        let edges: Vec<(usize, usize)> = trees[0].depends_on.iter().copied().collect();
-        assert_eq!(edges, [(0, 1), (0, 2), (0, 4), (1, 2), (2, 3)]);
-        assert_eq!(trees[1].crates.len(), 3);
+        let shared = trees[0].crates.iter().find(|c| c.name == "netsec-shared");
+        assert_eq!(shared.unwrap().path.as_deref(), Some("shared"));
+        let edge_names = |t: &Tree| -> Vec<(String, String)> {
+            t.depends_on
+                .iter()
+                .map(|&(a, b)| (t.crates[a].name.clone(), t.crates[b].name.clone()))
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect()
+        };
+        let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
+        assert_eq!(
+            edge_names(&trees[0]),
+            [
+                pair("netsec-policy", "netsec-shared"),
+                pair("netsec-policy", "odd"),
+                pair("netsec-policy", "serde"),
+                pair("netsec-shared", "serde"),
+                pair("serde", "serde_core"),
+            ]
+        );
+        // serde's dependencies were printed under the first root only, marked (*) after.
+        let names: Vec<&str> = trees[1].crates.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["other", "serde", "serde_core"]);
+        assert_eq!(
+            edge_names(&trees[1]),
+            [pair("other", "serde"), pair("serde", "serde_core")]
+        );
         assert!(parse_cargo_tree("1orphan v1.0.0||", Path::new("/ws")).is_err());
         assert!(parse_cargo_tree("0a v1.0.0||\n2b v1.0.0||", Path::new("/ws")).is_err());
     }
