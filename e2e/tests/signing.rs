@@ -22,10 +22,8 @@ impl Drop for Scratch {
 }
 
 fn scratch(name: &str) -> Scratch {
-    let dir = std::env::temp_dir().join(format!(
-        "netsec-e2e-signing-{}-{name}",
-        std::process::id()
-    ));
+    let dir =
+        std::env::temp_dir().join(format!("netsec-e2e-signing-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     Scratch(dir)
@@ -58,14 +56,20 @@ fn netsec_fails(args: &[&str], want: &[&str]) -> String {
     let (code, stdout, stderr) = netsec_with(PASSWORD, args);
     assert_eq!(code, 1, "netsec {args:?} should fail:\n{stdout}\n{stderr}");
     for w in want {
-        assert!(stderr.contains(w), "netsec {args:?}: {w:?} not in\n{stderr}");
+        assert!(
+            stderr.contains(w),
+            "netsec {args:?}: {w:?} not in\n{stderr}"
+        );
     }
     stderr
 }
 
 fn keygen(dir: &Path) -> (String, String) {
     let out = netsec_ok(&["keygen", "-o", dir.to_str().unwrap()]);
-    assert!(out.contains("cosign.key") && out.contains("cosign.pub"), "{out}");
+    assert!(
+        out.contains("cosign.key") && out.contains("cosign.pub"),
+        "{out}"
+    );
     (
         dir.join("cosign.key").display().to_string(),
         dir.join("cosign.pub").display().to_string(),
@@ -83,7 +87,10 @@ fn manifest(registry: &Registry, repository: &str, reference: &str) -> Option<(V
     if response.status == 404 {
         return None;
     }
-    assert_eq!(response.status, 200, "{repository}:{reference}: {response:?}");
+    assert_eq!(
+        response.status, 200,
+        "{repository}:{reference}: {response:?}"
+    );
     let digest = sha256_digest(&response.body);
     Some((serde_json::from_slice(&response.body).unwrap(), digest))
 }
@@ -114,7 +121,10 @@ fn put_manifest(registry: &Registry, repository: &str, tag: &str, body: &[u8]) {
     stream.write_all(body).unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
-    assert!(response.starts_with("HTTP/1.0 201") || response.starts_with("HTTP/1.1 201"), "{response}");
+    assert!(
+        response.starts_with("HTTP/1.0 201") || response.starts_with("HTTP/1.1 201"),
+        "{response}"
+    );
 }
 
 fn raw_manifest(registry: &Registry, repository: &str, reference: &str) -> Vec<u8> {
@@ -164,7 +174,10 @@ fn push_sign_verify_in_cosign_layout() {
     let digest = sha256_digest(&raw_manifest(&registry, repository, "v1.0.0"));
     let hex = digest.strip_prefix("sha256:").unwrap();
     let immutable = format!("{}/{repository}@{digest}", registry.addr);
-    assert!(out.contains(&format!("Policy successfully pushed: {immutable}\n")), "{out}");
+    assert!(
+        out.contains(&format!("Policy successfully pushed: {immutable}\n")),
+        "{out}"
+    );
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), 4, "{out}");
     assert!(lines[3].ends_with(&format!(":sha256-{hex}.sig")), "{out}");
@@ -198,9 +211,18 @@ fn push_sign_verify_in_cosign_layout() {
     // with an annotation the signature lacks.
     for reference in [tag_ref.clone(), format!("registry://{immutable}")] {
         let out = netsec_ok(&["verify", "--insecure", "--key", &alice_pub, &reference]);
-        assert!(out.contains(&format!("Policy successfully verified: {immutable}")), "{out}");
+        assert!(
+            out.contains(&format!("Policy successfully verified: {immutable}")),
+            "{out}"
+        );
         netsec_ok(&[
-            "verify", "--insecure", "--key", &alice_pub, "-a", "env=prod", &reference,
+            "verify",
+            "--insecure",
+            "--key",
+            &alice_pub,
+            "-a",
+            "env=prod",
+            &reference,
         ]);
     }
     netsec_fails(
@@ -208,7 +230,15 @@ fn push_sign_verify_in_cosign_layout() {
         &["is not signed by", "made with another key"],
     );
     netsec_fails(
-        &["verify", "--insecure", "--key", &alice_pub, "-a", "env=dev", &tag_ref],
+        &[
+            "verify",
+            "--insecure",
+            "--key",
+            &alice_pub,
+            "-a",
+            "env=dev",
+            &tag_ref,
+        ],
         &["with the annotations env=dev", "lack some expected"],
     );
 
@@ -238,9 +268,18 @@ fn push_sign_verify_in_cosign_layout() {
         sbom_signature["layers"][0]["digest"].as_str().unwrap(),
     ))
     .unwrap();
-    assert_eq!(payload["critical"]["image"]["docker-manifest-digest"], sbom_digest);
+    assert_eq!(
+        payload["critical"]["image"]["docker-manifest-digest"],
+        sbom_digest
+    );
     let out = netsec_ok(&[
-        "verify", "--insecure", "--key", &alice_pub, "--attachment", "sbom", &tag_ref,
+        "verify",
+        "--insecure",
+        "--key",
+        &alice_pub,
+        "--attachment",
+        "sbom",
+        &tag_ref,
     ]);
     assert!(out.contains(&sbom_digest), "{out}");
     netsec_ok(&[
@@ -251,7 +290,15 @@ fn push_sign_verify_in_cosign_layout() {
         &format!("registry://{}/{repository}@{sbom_digest}", registry.addr),
     ]);
     netsec_fails(
-        &["verify", "--insecure", "--key", &bob_pub, "--attachment", "sbom", &tag_ref],
+        &[
+            "verify",
+            "--insecure",
+            "--key",
+            &bob_pub,
+            "--attachment",
+            "sbom",
+            &tag_ref,
+        ],
         &["made with another key"],
     );
 
@@ -261,7 +308,15 @@ fn push_sign_verify_in_cosign_layout() {
     let (signature, _) = manifest(&registry, repository, &format!("sha256-{hex}.sig")).unwrap();
     assert_eq!(signature["layers"].as_array().unwrap().len(), 2);
     netsec_ok(&["verify", "--insecure", "--key", &bob_pub, &tag_ref]);
-    netsec_ok(&["verify", "--insecure", "--key", &alice_pub, "-a", "env=prod", &tag_ref]);
+    netsec_ok(&[
+        "verify",
+        "--insecure",
+        "--key",
+        &alice_pub,
+        "-a",
+        "env=prod",
+        &tag_ref,
+    ]);
     // The same signature again is not duplicated (ECDSA here is deterministic).
     netsec_ok(&["sign", "--insecure", "--key", &bob_key, &tag_ref]);
     let (signature, _) = manifest(&registry, repository, &format!("sha256-{hex}.sig")).unwrap();
@@ -357,11 +412,27 @@ fn bad_inputs_fail_before_anything_looks_signed() {
         &["is not signed: there is no sha256-"],
     );
     netsec_fails(
-        &["sign", "--insecure", "--key", &key, "--attachment", "sbom", &reference],
+        &[
+            "sign",
+            "--insecure",
+            "--key",
+            &key,
+            "--attachment",
+            "sbom",
+            &reference,
+        ],
         &["has no SBOM attached"],
     );
     netsec_fails(
-        &["sign", "--insecure", "--key", &key, "-a", "novalue", &reference],
+        &[
+            "sign",
+            "--insecure",
+            "--key",
+            &key,
+            "-a",
+            "novalue",
+            &reference,
+        ],
         &["not KEY=VALUE"],
     );
 

@@ -11,12 +11,12 @@ use serde_json::Value;
 use netsec_runner::admission::{AdmissionResponse, read_request_file};
 use netsec_runner::bundle::{self, Generated};
 use netsec_runner::cluster::Cluster;
+use netsec_runner::cosign::registry::{self, Attachment};
+use netsec_runner::cosign::{keys, payload};
 use netsec_runner::host::{DEFAULT_DEADLINE, PolicyHost};
 use netsec_runner::manifests::GroupsFile;
 use netsec_runner::metadata::Metadata;
 use netsec_runner::oci::{self, Transport};
-use netsec_runner::cosign::registry::{self, Attachment};
-use netsec_runner::cosign::{keys, payload};
 use netsec_runner::{annotate, artifacthub, inspect, manifests, sbom, scenario};
 
 #[derive(Parser)]
@@ -385,9 +385,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))
                 })
                 .transpose()?;
-            let signer = key
-                .map(|key| load_signer(&key, &annotation))
-                .transpose()?;
+            let signer = key.map(|key| load_signer(&key, &annotation)).transpose()?;
             let transport = Transport { insecure };
             let pushed = oci::push(&module, &reference, force, transport)?;
             let extras = if sbom.is_some() || signer.is_some() {
@@ -469,8 +467,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             insecure,
             reference,
         } => {
-            let text = std::fs::read(&key)
-                .with_context(|| format!("cannot read {}", key.display()))?;
+            let text =
+                std::fs::read(&key).with_context(|| format!("cannot read {}", key.display()))?;
             let key_name = key.display().to_string();
             let expect = registry::Expectation {
                 key: keys::parse_public_key(&text, &key_name)?,

@@ -171,7 +171,10 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
-pub(crate) fn connect(reference: &Reference, transport: Transport) -> Result<(Client, RegistryAuth)> {
+pub(crate) fn connect(
+    reference: &Reference,
+    transport: Transport,
+) -> Result<(Client, RegistryAuth)> {
     // reqwest is built without a default crypto provider; a second install is a no-op error.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let registry = reference.resolve_registry().to_string();

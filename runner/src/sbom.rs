@@ -458,7 +458,13 @@ version = "0.1.0"
         names.sort();
         assert_eq!(
             names,
-            ["netsec-policy", "netsec-shared", "odd", "serde", "serde_core"]
+            [
+                "netsec-policy",
+                "netsec-shared",
+                "odd",
+                "serde",
+                "serde_core"
+            ]
         );
         let shared = trees[0].crates.iter().find(|c| c.name == "netsec-shared");
         assert_eq!(shared.unwrap().path.as_deref(), Some("shared"));
@@ -513,7 +519,10 @@ version = "0.1.0"
         );
         let packages = doc["packages"].as_array().unwrap();
         let by_name = |n: &str| packages.iter().find(|p| p["name"] == n).unwrap();
-        assert_eq!(packages[0]["name"], "netsec-policy", "the module comes first");
+        assert_eq!(
+            packages[0]["name"], "netsec-policy",
+            "the module comes first"
+        );
         assert_eq!(packages[0]["checksums"][0]["checksumValue"], module_hash);
         assert_eq!(packages[0]["packageFileName"], "netsec-policy.wasm");
         assert_eq!(packages[0]["primaryPackagePurpose"], "APPLICATION");
@@ -531,7 +540,10 @@ version = "0.1.0"
             serde["externalRefs"][0]["referenceLocator"],
             "pkg:cargo/serde@1.0.0"
         );
-        assert_eq!(by_name("serde_core")["licenseDeclared"], "MIT OR Apache-2.0");
+        assert_eq!(
+            by_name("serde_core")["licenseDeclared"],
+            "MIT OR Apache-2.0"
+        );
         let odd = by_name("odd");
         assert_eq!(odd["SPDXID"], "SPDXRef-Package-odd-0.2.0-build.1");
         assert_eq!(odd["licenseDeclared"], "NOASSERTION");
@@ -560,7 +572,10 @@ version = "0.1.0"
         assert_eq!(ids.len(), packages.len(), "identifiers are unique");
         for r in &relationships[1..] {
             assert!(ids.contains(r["spdxElementId"].as_str().unwrap()), "{r}");
-            assert!(ids.contains(r["relatedSpdxElement"].as_str().unwrap()), "{r}");
+            assert!(
+                ids.contains(r["relatedSpdxElement"].as_str().unwrap()),
+                "{r}"
+            );
         }
     }
 
@@ -569,8 +584,14 @@ version = "0.1.0"
         for (field, want) in [
             (Some("MIT OR Apache-2.0"), "MIT OR Apache-2.0"),
             (Some("MIT/Apache-2.0"), "MIT OR Apache-2.0"),
-            (Some("(MIT OR Apache-2.0) AND Unicode-3.0"), "(MIT OR Apache-2.0) AND Unicode-3.0"),
-            (Some("Apache-2.0 WITH LLVM-exception"), "Apache-2.0 WITH LLVM-exception"),
+            (
+                Some("(MIT OR Apache-2.0) AND Unicode-3.0"),
+                "(MIT OR Apache-2.0) AND Unicode-3.0",
+            ),
+            (
+                Some("Apache-2.0 WITH LLVM-exception"),
+                "Apache-2.0 WITH LLVM-exception",
+            ),
             (Some("see LICENSE, it's custom"), "NOASSERTION"),
             (Some(""), "NOASSERTION"),
             (None, "NOASSERTION"),

@@ -179,7 +179,10 @@ pub fn decrypt_private_key(pem_text: &[u8], password: &[u8], name: &str) -> Resu
         );
     }
     if envelope.cipher.nonce.len() != NONCE_LEN {
-        bail!("{name}: the secretbox nonce has {} bytes, not {NONCE_LEN}", envelope.cipher.nonce.len());
+        bail!(
+            "{name}: the secretbox nonce has {} bytes, not {NONCE_LEN}",
+            envelope.cipher.nonce.len()
+        );
     }
     let sealing = scrypt_key(password, &envelope.kdf.salt, n.trailing_zeros() as u8)?;
     let der = XSalsa20Poly1305::new(Key::from_slice(&sealing))
@@ -337,7 +340,10 @@ N0ZSd2syZzY1cFZnSGMwVWV1L1N1OUs0Zmc9PSJ9
         let err = decrypt_private_key(COSIGN_GENERATED.as_bytes(), b"x", "cosign.key")
             .unwrap_err()
             .to_string();
-        assert!(err.contains("cannot decrypt cosign.key: wrong password"), "{err}");
+        assert!(
+            err.contains("cannot decrypt cosign.key: wrong password"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -358,7 +364,10 @@ N0ZSd2syZzY1cFZnSGMwVWV1L1N1OUs0Zmc9PSJ9
         assert_eq!(b64(&envelope["cipher"]["nonce"]).len(), 24);
         // PKCS#8 of a P-256 key (138 bytes with the public key) plus the 16-byte Poly1305 tag.
         let pkcs8 = key.to_pkcs8_der().unwrap();
-        assert_eq!(b64(&envelope["ciphertext"]).len(), pkcs8.as_bytes().len() + 16);
+        assert_eq!(
+            b64(&envelope["ciphertext"]).len(),
+            pkcs8.as_bytes().len() + 16
+        );
 
         let back = decrypt_private_key(pem_text.as_bytes(), b"s3cret", "k").unwrap();
         assert_eq!(back.to_bytes(), key.to_bytes());
@@ -367,7 +376,10 @@ N0ZSd2syZzY1cFZnSGMwVWV1L1N1OUs0Zmc9PSJ9
 
         let public = public_key_pem(key.verifying_key()).unwrap();
         assert!(public.starts_with("-----BEGIN PUBLIC KEY-----\n"));
-        assert_eq!(&parse_public_key(public.as_bytes(), "p").unwrap(), key.verifying_key());
+        assert_eq!(
+            &parse_public_key(public.as_bytes(), "p").unwrap(),
+            key.verifying_key()
+        );
     }
 
     /// A cosign envelope around any plaintext, as another tool would seal another kind of key.
@@ -413,14 +425,15 @@ N0ZSd2syZzY1cFZnSGMwVWV1L1N1OUs0Zmc9PSJ9
 
         let mut ed25519_spki = hex::decode("302a300506032b6570032100").unwrap();
         ed25519_spki.extend([2u8; 32]);
-        let p384_spki = hex::decode("3017301006072a8648ce3d020106052b810400220303000400")
-            .unwrap();
+        let p384_spki = hex::decode("3017301006072a8648ce3d020106052b810400220303000400").unwrap();
         for (der, want) in [
             (ed25519_spki, "an Ed25519 public key"),
             (p384_spki, "an ECDSA P-384 public key"),
         ] {
             let text = pem::encode_string(PUBLIC_KEY_LABEL, LineEnding::LF, &der).unwrap();
-            let err = parse_public_key(text.as_bytes(), "k.pub").unwrap_err().to_string();
+            let err = parse_public_key(text.as_bytes(), "k.pub")
+                .unwrap_err()
+                .to_string();
             assert!(err.contains(want), "{err}");
         }
     }
@@ -440,7 +453,11 @@ N0ZSd2syZzY1cFZnSGMwVWV1L1N1OUs0Zmc9PSJ9
             .unwrap_err()
             .to_string();
         assert!(err.contains("not a \"PUBLIC KEY\""), "{err}");
-        for bad in ["", "hello", "-----BEGIN PUBLIC KEY-----\n!!\n-----END PUBLIC KEY-----\n"] {
+        for bad in [
+            "",
+            "hello",
+            "-----BEGIN PUBLIC KEY-----\n!!\n-----END PUBLIC KEY-----\n",
+        ] {
             assert!(parse_public_key(bad.as_bytes(), "x").is_err());
             assert!(decrypt_private_key(bad.as_bytes(), b"", "x").is_err());
         }
@@ -448,10 +465,17 @@ N0ZSd2syZzY1cFZnSGMwVWV1L1N1OUs0Zmc9PSJ9
         // A crafted envelope cannot make us spend more than cosign's scrypt cost.
         let sealed = seal(b"x", b"", 10);
         let err = decrypt_private_key(sealed.as_bytes(), b"", "k").unwrap_err();
-        assert!(err.to_string().contains("unexpected scrypt parameters N=1024"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("unexpected scrypt parameters N=1024"),
+            "{err}"
+        );
         let text = pem::encode_string(SIGSTORE_PRIVATE_KEY_LABEL, LineEnding::LF, b"{}").unwrap();
         let err = decrypt_private_key(text.as_bytes(), b"", "k").unwrap_err();
-        assert!(format!("{err:#}").contains("envelope is malformed"), "{err:#}");
+        assert!(
+            format!("{err:#}").contains("envelope is malformed"),
+            "{err:#}"
+        );
     }
 
     #[test]
@@ -464,6 +488,10 @@ N0ZSd2syZzY1cFZnSGMwVWV1L1N1OUs0Zmc9PSJ9
         assert!(verify(key.verifying_key(), b"payload", &signature));
         assert!(!verify(other.verifying_key(), b"payload", &signature));
         assert!(!verify(key.verifying_key(), b"payload", "not base64"));
-        assert!(!verify(key.verifying_key(), b"payload", &BASE64.encode(b"junk")));
+        assert!(!verify(
+            key.verifying_key(),
+            b"payload",
+            &BASE64.encode(b"junk")
+        ));
     }
 }

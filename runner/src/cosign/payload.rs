@@ -147,7 +147,10 @@ mod tests {
         let annotations = parse_annotations(&["z=1".into(), "a=b=c".into()]).unwrap();
         let payload = SimpleSigning::new("ghcr.io/o/p", &digest(), &annotations);
         let text = String::from_utf8(payload.to_bytes()).unwrap();
-        assert!(text.ends_with(r#""optional":{"a":"b=c","z":"1"}}"#), "{text}");
+        assert!(
+            text.ends_with(r#""optional":{"a":"b=c","z":"1"}}"#),
+            "{text}"
+        );
         assert_eq!(SimpleSigning::parse(text.as_bytes()).unwrap(), payload);
     }
 
@@ -192,11 +195,10 @@ mod tests {
 
     #[test]
     fn annotation_arguments() {
-        for (bad, why) in [
-            ("novalue", "not KEY=VALUE"),
-            ("=v", "empty key"),
-        ] {
-            let err = parse_annotations(&[bad.to_string()]).unwrap_err().to_string();
+        for (bad, why) in [("novalue", "not KEY=VALUE"), ("=v", "empty key")] {
+            let err = parse_annotations(&[bad.to_string()])
+                .unwrap_err()
+                .to_string();
             assert!(err.contains(why), "{err}");
         }
         let err = parse_annotations(&["a=1".into(), "a=2".into()]).unwrap_err();

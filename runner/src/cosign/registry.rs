@@ -91,14 +91,12 @@ fn is_not_found(err: &OciDistributionError) -> bool {
     match err {
         OciDistributionError::ImageManifestNotFoundError(_) => true,
         OciDistributionError::ServerError { code, .. } => *code == 404,
-        OciDistributionError::RegistryError { envelope, .. } => {
-            envelope.errors.iter().any(|e| {
-                matches!(
-                    e.code,
-                    OciErrorCode::ManifestUnknown | OciErrorCode::NameUnknown
-                )
-            })
-        }
+        OciDistributionError::RegistryError { envelope, .. } => envelope.errors.iter().any(|e| {
+            matches!(
+                e.code,
+                OciErrorCode::ManifestUnknown | OciErrorCode::NameUnknown
+            )
+        }),
         _ => false,
     }
 }
@@ -106,7 +104,11 @@ fn is_not_found(err: &OciDistributionError) -> bool {
 impl Session {
     /// The digest a reference names: a tag is resolved, a digest must exist.
     async fn resolve(&self, reference: &Reference) -> Result<String> {
-        match self.client.fetch_manifest_digest(reference, &self.auth).await {
+        match self
+            .client
+            .fetch_manifest_digest(reference, &self.auth)
+            .await
+        {
             Ok(digest) => {
                 if let Some(named) = reference.digest()
                     && named != digest
@@ -137,7 +139,10 @@ impl Session {
             Some(Attachment::Sbom) => {
                 let sbom = with_tag(reference, attached_tag(&digest, SBOM_SUFFIX));
                 self.resolve(&sbom).await.with_context(|| {
-                    format!("{} has no SBOM attached", immutable_reference(reference, &digest))
+                    format!(
+                        "{} has no SBOM attached",
+                        immutable_reference(reference, &digest)
+                    )
                 })
             }
         }
@@ -190,8 +195,7 @@ impl Session {
     /// Signs `digest` of `reference`'s repository; returns the signature image's reference.
     async fn sign(&self, reference: &Reference, digest: &str, signer: &Signer) -> Result<String> {
         let payload =
-            SimpleSigning::new(&repository_name(reference), digest, &signer.annotations)
-                .to_bytes();
+            SimpleSigning::new(&repository_name(reference), digest, &signer.annotations).to_bytes();
         let signature = keys::sign(&signer.key, &payload);
         let layer = ImageLayer::new(
             payload,
@@ -213,7 +217,12 @@ impl Session {
         Ok(format!("{}:{tag}", repository_name(reference)))
     }
 
-    async fn attach_sbom(&self, reference: &Reference, digest: &str, sbom: &[u8]) -> Result<String> {
+    async fn attach_sbom(
+        &self,
+        reference: &Reference,
+        digest: &str,
+        sbom: &[u8],
+    ) -> Result<String> {
         let image = with_tag(reference, attached_tag(digest, SBOM_SUFFIX));
         let layer = ImageLayer::new(sbom.to_vec(), SPDX_JSON_MEDIA_TYPE.to_string(), None);
         self.push_image(&image, &[layer]).await
@@ -294,7 +303,10 @@ fn check_layer(
     expect: &Expectation,
 ) -> std::result::Result<SimpleSigning, String> {
     if layer.media_type != SIMPLE_SIGNING_MEDIA_TYPE {
-        return Err(format!("media type {:?} is not a signature", layer.media_type));
+        return Err(format!(
+            "media type {:?} is not a signature",
+            layer.media_type
+        ));
     }
     let payload = SimpleSigning::parse(&layer.data).map_err(|e| format!("{e:#}"))?;
     if payload.critical.image.docker_manifest_digest != digest {
@@ -452,12 +464,16 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        let payload = SimpleSigning::new("127.0.0.1:5000/netsec/p", digest, &annotations).to_bytes();
+        let payload =
+            SimpleSigning::new("127.0.0.1:5000/netsec/p", digest, &annotations).to_bytes();
         let signature = keys::sign(key, &payload);
         ImageLayer::new(
             payload,
             SIMPLE_SIGNING_MEDIA_TYPE.to_string(),
-            Some(BTreeMap::from([(SIGNATURE_ANNOTATION.to_string(), signature)])),
+            Some(BTreeMap::from([(
+                SIGNATURE_ANNOTATION.to_string(),
+                signature,
+            )])),
         )
     }
 
@@ -508,7 +524,10 @@ mod tests {
         let config: serde_json::Value = serde_json::from_slice(&image_config(&layers)).unwrap();
         assert_eq!(
             config["rootfs"]["diff_ids"],
-            serde_json::json!([sha256_digest(&layers[0].data), sha256_digest(&layers[1].data)])
+            serde_json::json!([
+                sha256_digest(&layers[0].data),
+                sha256_digest(&layers[1].data)
+            ])
         );
     }
 }
