@@ -452,3 +452,49 @@ fn bad_inputs_fail_before_anything_looks_signed() {
         &["cannot resolve"],
     );
 }
+
+#[test]
+fn make_publish_signs_with_signing_key() {
+    let registry = Registry::start();
+    let keys = scratch("make");
+    let (key, public) = keygen(&keys.0.join("k"));
+    let target = format!("{}/netsec", registry.addr);
+    // A make of its own, not a sub-make of the `make test` that runs this suite.
+    let out = Command::new("make")
+        .current_dir(root())
+        .env_remove("MAKEFLAGS")
+        .env_remove("MFLAGS")
+        .env_remove("MAKELEVEL")
+        .env_remove("COSIGN_PASSWORD")
+        .env("NETSEC_PASSWORD", PASSWORD)
+        .args([
+            "--no-print-directory",
+            "-s",
+            "publish",
+            "POLICIES=ingress-tls",
+        ])
+        .arg(format!("REGISTRY={target}"))
+        .arg(format!("SIGNING_KEY={key}"))
+        .arg("SIGNING_ANNOTATIONS=env=prod release=v1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "make publish failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("SBOM attached: "), "{stdout}");
+    assert_eq!(stdout.matches("Signature pushed: ").count(), 2, "{stdout}");
+    let version = netsec_runner::bundle::PolicyDir::load(&root().join("policies/ingress-tls"))
+        .unwrap()
+        .version;
+    let reference = format!("registry://{target}/ingress-tls:v{version}");
+    for attachment in [&[][..], &["--attachment", "sbom"][..]] {
+        let mut args = vec!["verify", "--insecure", "--key", public.as_str()];
+        args.extend(["-a", "env=prod", "-a", "release=v1"]);
+        args.extend(attachment);
+        args.push(&reference);
+        netsec_ok(&args);
+    }
+}
