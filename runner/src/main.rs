@@ -118,15 +118,10 @@ enum Command {
         /// KEY=VALUE to record in the signature; repeatable.
         #[arg(short, long = "annotation")]
         annotation: Vec<String>,
-        /// Sign the policy's attached SBOM instead of the policy.
-        #[arg(long, value_enum)]
-        attachment: Option<AttachmentKind>,
-        #[arg(long)]
-        insecure: bool,
-        /// registry://host/path:tag or registry://host/path@sha256:...
-        reference: String,
+        #[command(flatten)]
+        target: SignatureTarget,
     },
-    /// Verify a pushed policy's signature as `kwctl verify --key` does: exit 1 unless some
+    /// Verify a pushed policy's signature as `kwctl verify --verification-key` does: exit 1 unless some
     /// signature of its digest is made by the key and carries every --annotation.
     Verify {
         /// A cosign public key (cosign.pub).
@@ -135,12 +130,8 @@ enum Command {
         /// KEY=VALUE the signature must carry; repeatable.
         #[arg(short, long = "annotation")]
         annotation: Vec<String>,
-        /// Verify the policy's attached SBOM instead of the policy.
-        #[arg(long, value_enum)]
-        attachment: Option<AttachmentKind>,
-        #[arg(long)]
-        insecure: bool,
-        reference: String,
+        #[command(flatten)]
+        target: SignatureTarget,
     },
     /// Write dist/<policy>.spdx.json, the SPDX 2.3 SBOM of each built module: the crates
     /// compiled into it for wasm32-wasip1, from cargo and Cargo.lock.
@@ -238,6 +229,19 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+}
+
+/// What `sign` and `verify` work on.
+#[derive(clap::Args)]
+struct SignatureTarget {
+    /// The policy's attached SBOM instead of the policy.
+    #[arg(long, value_enum)]
+    attachment: Option<AttachmentKind>,
+    /// Plain HTTP: only for a registry on this machine.
+    #[arg(long)]
+    insecure: bool,
+    /// registry://host/path:tag or registry://host/path@sha256:...
+    reference: String,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -391,7 +395,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let extras = if sbom.is_some() || signer.is_some() {
                 registry::attach_and_sign(&pushed, sbom.as_deref(), signer.as_ref(), transport)
                     .with_context(|| {
-                        format!("{pushed} was pushed, but is not signed (push it again)")
+                        if signer.is_some() {
+                            format!("{pushed} was pushed, but is not signed (push it again)")
+                        } else {
+                            format!("{pushed} was pushed without its SBOM (push it again)")
+                        }
                     })?
             } else {
                 registry::Extras::default()
@@ -446,16 +454,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Sign {
             key,
             annotation,
-            attachment,
-            insecure,
-            reference,
+            target,
         } => {
             let signer = load_signer(&key, &annotation)?;
             let (signed, signature) = registry::sign(
-                &reference,
-                attachment.map(Into::into),
+                &target.reference,
+                target.attachment.map(Into::into),
                 &signer,
-                Transport { insecure },
+                Transport {
+                    insecure: target.insecure,
+                },
             )?;
             println!("Signed {signed}: {signature}");
             Ok(ExitCode::SUCCESS)
@@ -463,9 +471,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Verify {
             key,
             annotation,
-            attachment,
-            insecure,
-            reference,
+            target,
         } => {
             let text =
                 std::fs::read(&key).with_context(|| format!("cannot read {}", key.display()))?;
@@ -476,10 +482,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 annotations: payload::parse_annotations(&annotation)?,
             };
             let verified = registry::verify(
-                &reference,
-                attachment.map(Into::into),
+                &target.reference,
+                target.attachment.map(Into::into),
                 &expect,
-                Transport { insecure },
+                Transport {
+                    insecure: target.insecure,
+                },
             )?;
             println!(
                 "Policy successfully verified: {} (signature in {})",
