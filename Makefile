@@ -105,7 +105,7 @@ publish:
 
 INSECURE = $(if $(filter 127.% localhost localhost:% localhost/% [::1]%,$(REGISTRY)),--insecure)
 # `make push SIGNING_KEY=cosign.key`: each SBOM, then each module, signed as `cosign sign --key`
-# does (password from COSIGN_PASSWORD or NETSEC_PASSWORD); SIGNING_ANNOTATIONS="k=v ..." are
+# does (password from NETSEC_PASSWORD or COSIGN_PASSWORD); SIGNING_ANNOTATIONS="k=v ..." are
 # recorded in the signatures, for `kwctl verify --annotation`.
 SIGN = $(if $(SIGNING_KEY),--key $(SIGNING_KEY) $(addprefix --annotation ,$(SIGNING_ANNOTATIONS)))
 

@@ -93,7 +93,7 @@ enum Command {
         #[arg(long)]
         sbom: Option<PathBuf>,
         /// Sign the SBOM and then the module with this cosign private key (password from
-        /// COSIGN_PASSWORD or NETSEC_PASSWORD, or asked on the terminal).
+        /// NETSEC_PASSWORD or COSIGN_PASSWORD, or asked on the terminal).
         #[arg(long)]
         key: Option<PathBuf>,
         /// KEY=VALUE to record in the signatures; repeatable; needs --key.
@@ -104,7 +104,7 @@ enum Command {
         reference: String,
     },
     /// Create a cosign key pair (ECDSA P-256): DIR/cosign.key, encrypted with the password from
-    /// COSIGN_PASSWORD or NETSEC_PASSWORD (or asked twice), and DIR/cosign.pub.
+    /// NETSEC_PASSWORD or COSIGN_PASSWORD (or asked twice), and DIR/cosign.pub.
     Keygen {
         #[arg(short, long, default_value = ".")]
         output: PathBuf,

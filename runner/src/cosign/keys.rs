@@ -192,7 +192,7 @@ pub fn decrypt_private_key(pem_text: &[u8], password: &[u8], name: &str) -> Resu
         )
         .map_err(|_| {
             anyhow!(
-                "cannot decrypt {name}: wrong password (set COSIGN_PASSWORD or NETSEC_PASSWORD \
+                "cannot decrypt {name}: wrong password (set NETSEC_PASSWORD or COSIGN_PASSWORD \
                  to the password the key was created with)"
             )
         })?;
@@ -251,10 +251,11 @@ fn check_algorithm(
     )
 }
 
-/// The password of a private key: `COSIGN_PASSWORD` (as cosign reads it), else
-/// `NETSEC_PASSWORD`, else a prompt on the terminal (twice when `confirm`, for a new key).
+/// The password of a private key: `NETSEC_PASSWORD`, else `COSIGN_PASSWORD` (as cosign reads
+/// it), else a prompt on the terminal (twice when `confirm`, for a new key). A variable set to
+/// the empty string is an empty password, as for cosign.
 pub fn password(confirm: bool) -> Result<Vec<u8>> {
-    for var in ["COSIGN_PASSWORD", "NETSEC_PASSWORD"] {
+    for var in ["NETSEC_PASSWORD", "COSIGN_PASSWORD"] {
         if let Some(value) = std::env::var_os(var) {
             return value
                 .into_string()
@@ -264,7 +265,7 @@ pub fn password(confirm: bool) -> Result<Vec<u8>> {
     }
     let first = rpassword::prompt_password("Enter password for private key: ").map_err(|e| {
         anyhow!(
-            "no password: set COSIGN_PASSWORD or NETSEC_PASSWORD, or run on a terminal to be \
+            "no password: set NETSEC_PASSWORD or COSIGN_PASSWORD, or run on a terminal to be \
              asked ({e})"
         )
     })?;
