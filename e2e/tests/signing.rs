@@ -444,6 +444,21 @@ fn bad_inputs_fail_before_anything_looks_signed() {
         &["cannot push to"],
     );
     assert!(manifest(&read_only, "netsec/bad", "v1.0.0").is_none());
+    // A registry that holds the module but refuses the signature: it stays unsigned.
+    let refusing = registry.read_only_copy();
+    let held = format!("registry://{}/netsec/bad:v1.0.0", refusing.addr);
+    netsec_fails(
+        &["sign", "--insecure", "--key", &key, &held],
+        &["the registry refused", ".sig"],
+    );
+    netsec_fails(
+        &["verify", "--insecure", "--key", &public, &held],
+        &["is not signed: there is no sha256-"],
+    );
+    netsec_fails(
+        &["push", "--insecure", "--key", &key, module, &held],
+        &["cannot push to"],
+    );
     // Nor does a registry that is gone.
     let gone = format!("registry://{}/netsec/bad:v1.0.0", registry.addr);
     drop(registry);
