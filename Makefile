@@ -63,7 +63,8 @@ dist: wasm netsec
 	    --output dist/$$p.wasm $(TARGET_DIR)/wasm-opt/$$p.wasm; \
 	done
 	@cd dist && sha256sum $(notdir $(DIST_WASM)) > SHA256SUMS
-	@echo "dist/: $(words $(POLICIES)) annotated policies and SHA256SUMS"
+	@$(NETSEC) sbom --dist dist $(POLICIES) >/dev/null
+	@echo "dist/: $(words $(POLICIES)) annotated policies, their SBOMs (<policy>.spdx.json) and SHA256SUMS"
 
 # Runs every policy's scenarios against dist/ and prints the bundle table.
 scenarios: dist
@@ -88,8 +89,8 @@ clippy:
 test: setup registry fmt-check clippy dist
 	$(CARGO) test --locked --workspace
 
-# Every policy as <REGISTRY>/<policy>:v<version of its Cargo.toml>. A registry on this machine
-# (127.*, localhost, [::1]) is spoken to over plain HTTP.
+# Every policy as <REGISTRY>/<policy>:v<version of its Cargo.toml>, its SBOM attached. A registry
+# on this machine (127.*, localhost, [::1]) is spoken to over plain HTTP.
 push: dist
 	@$(MAKE) --no-print-directory publish
 
@@ -98,10 +99,15 @@ publish:
 	@test -n "$(REGISTRY)" || { echo "usage: make push REGISTRY=host/path" >&2; exit 2; }
 	@for p in $(POLICIES); do \
 	  version=$$(sed -n 's/^version *= *"\(.*\)"$$/\1/p' policies/$$p/Cargo.toml | head -n1); \
-	  $(NETSEC) push $(INSECURE) dist/$$p.wasm registry://$(REGISTRY)/$$p:v$$version; \
+	  $(NETSEC) push $(INSECURE) --sbom dist/$$p.spdx.json $(SIGN) dist/$$p.wasm \
+	    registry://$(REGISTRY)/$$p:v$$version; \
 	done
 
 INSECURE = $(if $(filter 127.% localhost localhost:% localhost/% [::1]%,$(REGISTRY)),--insecure)
+# `make push SIGNING_KEY=cosign.key`: each SBOM, then each module, signed as `cosign sign --key`
+# does (password from NETSEC_PASSWORD or COSIGN_PASSWORD); SIGNING_ANNOTATIONS="k=v ..." are
+# recorded in the signatures, for `kwctl verify --annotation`.
+SIGN = $(if $(SIGNING_KEY),--key $(SIGNING_KEY) $(addprefix --annotation ,$(SIGNING_ANNOTATIONS)))
 
 # Generated, committed, and checked by the e2e suite: run after changing a policy's metadata,
 # questions-ui.yml, README, scenarios or version.

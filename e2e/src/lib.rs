@@ -67,6 +67,36 @@ pub const REGISTRY_BINARY: &str = "/usr/bin/docker-registry";
 
 impl Registry {
     pub fn start() -> Registry {
+        Registry::start_with("")
+    }
+
+    /// A registry that serves reads and refuses every push (Distribution's read-only
+    /// maintenance mode), as a registry without write permission does.
+    pub fn start_read_only() -> Registry {
+        Registry::start_with("  maintenance: {readonly: {enabled: true}}\n")
+    }
+
+    /// A read-only registry serving a copy of what this one holds now: what a client sees
+    /// when the registry accepts reads but refuses its pushes.
+    pub fn read_only_copy(&self) -> Registry {
+        Registry::start_with_content("  maintenance: {readonly: {enabled: true}}\n", |storage| {
+            let status = std::process::Command::new("cp")
+                .arg("-a")
+                .arg(self.dir.join("storage/."))
+                .arg(storage)
+                .status()
+                .unwrap();
+            assert!(status.success(), "cannot copy the registry's storage");
+        })
+    }
+
+    /// `storage` is YAML appended to the `storage:` section of the configuration.
+    fn start_with(storage: &str) -> Registry {
+        Registry::start_with_content(storage, |_| {})
+    }
+
+    /// `fill` puts content in the storage directory before the registry starts.
+    fn start_with_content(storage: &str, fill: impl FnOnce(&Path)) -> Registry {
         let binary = std::env::var_os("NETSEC_REGISTRY_BINARY")
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from(REGISTRY_BINARY));
@@ -85,6 +115,7 @@ impl Registry {
                 .as_nanos()
         ));
         std::fs::create_dir_all(dir.join("storage")).unwrap();
+        fill(&dir.join("storage"));
         // The port is free when asked; the registry binds it a moment later.
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -99,6 +130,7 @@ impl Registry {
                 "version: 0.1\n\
                  log: {{level: warn}}\n\
                  storage:\n  filesystem: {{rootdirectory: {}}}\n  delete: {{enabled: true}}\n\
+                 {storage}\
                  http: {{addr: \"{addr}\"}}\n",
                 dir.join("storage").display()
             ),

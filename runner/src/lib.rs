@@ -6,12 +6,14 @@ pub mod annotate;
 pub mod artifacthub;
 pub mod bundle;
 pub mod cluster;
+pub mod cosign;
 pub mod host;
 pub mod inspect;
 pub mod manifests;
 pub mod metadata;
 pub mod oci;
 pub mod questions;
+pub mod sbom;
 pub mod scan;
 pub mod scenario;
 

@@ -11,11 +11,13 @@ use serde_json::Value;
 use netsec_runner::admission::{AdmissionResponse, read_request_file};
 use netsec_runner::bundle::{self, Generated};
 use netsec_runner::cluster::Cluster;
+use netsec_runner::cosign::registry::{self, Attachment};
+use netsec_runner::cosign::{keys, payload};
 use netsec_runner::host::{DEFAULT_DEADLINE, PolicyHost};
 use netsec_runner::manifests::GroupsFile;
 use netsec_runner::metadata::Metadata;
 use netsec_runner::oci::{self, Transport};
-use netsec_runner::{annotate, artifacthub, inspect, manifests, scenario};
+use netsec_runner::{annotate, artifacthub, inspect, manifests, sbom, scenario};
 
 #[derive(Parser)]
 #[command(
@@ -87,9 +89,62 @@ enum Command {
         insecure: bool,
         #[arg(short, long, value_enum, default_value_t = PushFormat::Text)]
         output: PushFormat,
+        /// An SPDX JSON SBOM to attach as cosign does (the `sha256-<digest>.sbom` tag).
+        #[arg(long)]
+        sbom: Option<PathBuf>,
+        /// Sign the SBOM and then the module with this cosign private key (password from
+        /// NETSEC_PASSWORD or COSIGN_PASSWORD, or asked on the terminal).
+        #[arg(long)]
+        key: Option<PathBuf>,
+        /// KEY=VALUE to record in the signatures; repeatable; needs --key.
+        #[arg(short, long = "annotation", requires = "key")]
+        annotation: Vec<String>,
         policy: PathBuf,
         /// registry://host/path:tag (the scheme may be left out).
         reference: String,
+    },
+    /// Create a cosign key pair (ECDSA P-256): DIR/cosign.key, encrypted with the password from
+    /// NETSEC_PASSWORD or COSIGN_PASSWORD (or asked twice), and DIR/cosign.pub.
+    Keygen {
+        #[arg(short, long, default_value = ".")]
+        output: PathBuf,
+    },
+    /// Sign a pushed policy (or its attached SBOM) as `cosign sign --key` does: a tag is
+    /// resolved to its digest first, and the digest is what is signed.
+    Sign {
+        /// A cosign private key (cosign.key).
+        #[arg(short, long)]
+        key: PathBuf,
+        /// KEY=VALUE to record in the signature; repeatable.
+        #[arg(short, long = "annotation")]
+        annotation: Vec<String>,
+        #[command(flatten)]
+        target: SignatureTarget,
+    },
+    /// Verify a pushed policy's signature as `kwctl verify --verification-key` does: exit 1 unless some
+    /// signature of its digest is made by the key and carries every --annotation.
+    Verify {
+        /// A cosign public key (cosign.pub).
+        #[arg(short, long)]
+        key: PathBuf,
+        /// KEY=VALUE the signature must carry; repeatable.
+        #[arg(short, long = "annotation")]
+        annotation: Vec<String>,
+        #[command(flatten)]
+        target: SignatureTarget,
+    },
+    /// Write dist/<policy>.spdx.json, the SPDX 2.3 SBOM of each built module: the crates
+    /// compiled into it for wasm32-wasip1, from cargo and Cargo.lock.
+    Sbom {
+        /// The workspace root, which holds Cargo.lock.
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// Where the modules are and the SBOMs go.
+        #[arg(long, default_value = "dist")]
+        dist: PathBuf,
+        /// The policies, resolved together as `make wasm` builds them.
+        #[arg(required = true)]
+        policies: Vec<String>,
     },
     /// Pull a policy from an OCI registry, checking its layer against the manifest's digest.
     Pull {
@@ -174,6 +229,32 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+}
+
+/// What `sign` and `verify` work on.
+#[derive(clap::Args)]
+struct SignatureTarget {
+    /// The policy's attached SBOM instead of the policy.
+    #[arg(long, value_enum)]
+    attachment: Option<AttachmentKind>,
+    /// Plain HTTP: only for a registry on this machine.
+    #[arg(long)]
+    insecure: bool,
+    /// registry://host/path:tag or registry://host/path@sha256:...
+    reference: String,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum AttachmentKind {
+    Sbom,
+}
+
+impl From<AttachmentKind> for Attachment {
+    fn from(kind: AttachmentKind) -> Attachment {
+        match kind {
+            AttachmentKind::Sbom => Attachment::Sbom,
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -290,6 +371,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             force,
             insecure,
             output,
+            sbom,
+            key,
+            annotation,
             policy,
             reference,
         } => {
@@ -298,13 +382,132 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if force && netsec_runner::metadata::Metadata::from_wasm(&module)?.is_none() {
                 eprintln!("Warning: pushing a non-annotated policy!");
             }
-            let pushed = oci::push(&module, &reference, force, Transport { insecure })?;
+            // Everything that can fail locally (the SBOM file, the key and its password) fails
+            // before anything is pushed.
+            let sbom = sbom
+                .map(|path| {
+                    std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))
+                })
+                .transpose()?;
+            let signer = key.map(|key| load_signer(&key, &annotation)).transpose()?;
+            let transport = Transport { insecure };
+            let pushed = oci::push(&module, &reference, force, transport)?;
+            let extras = if sbom.is_some() || signer.is_some() {
+                registry::attach_and_sign(&pushed, sbom.as_deref(), signer.as_ref(), transport)
+                    .with_context(|| {
+                        if signer.is_some() {
+                            format!("{pushed} was pushed, but is not signed (push it again)")
+                        } else {
+                            format!("{pushed} was pushed without its SBOM (push it again)")
+                        }
+                    })?
+            } else {
+                registry::Extras::default()
+            };
             match output {
-                PushFormat::Text => println!("Policy successfully pushed: {pushed}"),
+                PushFormat::Text => {
+                    println!("Policy successfully pushed: {pushed}");
+                    if let Some(sbom) = &extras.sbom {
+                        println!("SBOM attached: {sbom}");
+                    }
+                    for signature in &extras.signatures {
+                        println!("Signature pushed: {signature}");
+                    }
+                }
                 PushFormat::Json => {
-                    println!("{}", serde_json::json!({ "immutable_ref": pushed }))
+                    let mut out = serde_json::json!({ "immutable_ref": pushed });
+                    if let Some(sbom) = &extras.sbom {
+                        out["sbom"] = sbom.as_str().into();
+                    }
+                    if !extras.signatures.is_empty() {
+                        out["signatures"] = extras.signatures.clone().into();
+                    }
+                    println!("{out}")
                 }
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Keygen { output } => {
+            let private = output.join("cosign.key");
+            let public = output.join("cosign.pub");
+            for path in [&private, &public] {
+                if path.exists() {
+                    bail!(
+                        "{} already exists: remove it, or write the new pair elsewhere with -o",
+                        path.display()
+                    );
+                }
+            }
+            let password = keys::password(true)?;
+            let key = keys::generate()?;
+            let private_pem = keys::encrypt_private_key(&key, &password)?;
+            let public_pem = keys::public_key_pem(key.verifying_key())?;
+            std::fs::create_dir_all(&output)
+                .with_context(|| format!("cannot create {}", output.display()))?;
+            write_private(&private, private_pem.as_bytes())?;
+            std::fs::write(&public, public_pem)
+                .with_context(|| format!("cannot write {}", public.display()))?;
+            println!("Private key written to {}", private.display());
+            println!("Public key written to {}", public.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Sign {
+            key,
+            annotation,
+            target,
+        } => {
+            let signer = load_signer(&key, &annotation)?;
+            let (signed, signature) = registry::sign(
+                &target.reference,
+                target.attachment.map(Into::into),
+                &signer,
+                Transport {
+                    insecure: target.insecure,
+                },
+            )?;
+            println!("Signed {signed}: {signature}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Verify {
+            key,
+            annotation,
+            target,
+        } => {
+            let text =
+                std::fs::read(&key).with_context(|| format!("cannot read {}", key.display()))?;
+            let key_name = key.display().to_string();
+            let expect = registry::Expectation {
+                key: keys::parse_public_key(&text, &key_name)?,
+                key_name,
+                annotations: payload::parse_annotations(&annotation)?,
+            };
+            let verified = registry::verify(
+                &target.reference,
+                target.attachment.map(Into::into),
+                &expect,
+                Transport {
+                    insecure: target.insecure,
+                },
+            )?;
+            println!(
+                "Policy successfully verified: {} (signature in {})",
+                verified.reference, verified.signature
+            );
+            if !verified.annotations.is_empty() {
+                println!(
+                    "Annotations: {}",
+                    serde_json::to_string(&verified.annotations)?
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Sbom {
+            root,
+            dist,
+            policies,
+        } => {
+            let written = sbom::write_all(&root, &dist, &policies)?;
+            println!("{} SBOMs written: {}", written.len(), written.join(", "));
             Ok(ExitCode::SUCCESS)
         }
         Command::Pull {
@@ -406,6 +609,31 @@ fn finish(dir: &Path, files: &[Generated], check: bool, exclusive: bool) -> Resu
     bundle::write_all(dir, files)?;
     println!("{}: {} files", dir.display(), files.len());
     Ok(ExitCode::SUCCESS)
+}
+
+/// A private key and the annotations its signatures carry; asks for the password.
+fn load_signer(key: &Path, annotations: &[String]) -> Result<registry::Signer> {
+    let annotations = payload::parse_annotations(annotations)?;
+    let text = std::fs::read(key).with_context(|| format!("cannot read {}", key.display()))?;
+    let password = keys::password(false)?;
+    Ok(registry::Signer {
+        key: keys::decrypt_private_key(&text, &password, &key.display().to_string())?,
+        annotations,
+    })
+}
+
+/// Writes a private key readable by its owner only.
+fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    file.write_all(bytes)
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 fn read_settings(json: Option<&str>, path: Option<&Path>) -> Result<Value> {

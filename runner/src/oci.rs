@@ -164,14 +164,17 @@ pub fn check_layer(bytes: &[u8], digest: &str, size: i64) -> Result<()> {
     Ok(())
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")
 }
 
-fn connect(reference: &Reference, transport: Transport) -> Result<(Client, RegistryAuth)> {
+pub(crate) fn connect(
+    reference: &Reference,
+    transport: Transport,
+) -> Result<(Client, RegistryAuth)> {
     // reqwest is built without a default crypto provider; a second install is a no-op error.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let registry = reference.resolve_registry().to_string();
