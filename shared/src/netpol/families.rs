@@ -31,7 +31,6 @@
 //!   `Pass` rules isolate nothing, and rules towards some peers only leave the rest open.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use serde::de::IgnoredAny;
@@ -317,21 +316,91 @@ pub struct CalicoSpec<'a> {
     pub egress: Vec<CalicoRule<'a>>,
 }
 
-/// A Calico rule, read for whether it allows everything: the fields that narrow it are counted.
+/// A Calico rule, read for whether it allows everything: each field that narrows it is only
+/// noted as present (`Rule` and `EntityRule` of projectcalico.org/v3).
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CalicoRule<'a> {
     #[serde(default, borrow)]
     pub action: Cow<'a, str>,
-    #[serde(flatten, borrow)]
-    pub other: BTreeMap<Cow<'a, str>, IgnoredAny>,
+    #[serde(default)]
+    protocol: Option<IgnoredAny>,
+    #[serde(default)]
+    not_protocol: Option<IgnoredAny>,
+    #[serde(default)]
+    icmp: Option<IgnoredAny>,
+    #[serde(default, rename = "notICMP")]
+    not_icmp: Option<IgnoredAny>,
+    #[serde(default)]
+    ip_version: Option<IgnoredAny>,
+    #[serde(default)]
+    http: Option<IgnoredAny>,
+    #[serde(default)]
+    source: Option<CalicoEntity>,
+    #[serde(default)]
+    destination: Option<CalicoEntity>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CalicoEntity {
+    #[serde(default)]
+    nets: Option<IgnoredAny>,
+    #[serde(default)]
+    not_nets: Option<IgnoredAny>,
+    #[serde(default)]
+    selector: Option<IgnoredAny>,
+    #[serde(default)]
+    not_selector: Option<IgnoredAny>,
+    #[serde(default)]
+    namespace_selector: Option<IgnoredAny>,
+    #[serde(default)]
+    ports: Option<IgnoredAny>,
+    #[serde(default)]
+    not_ports: Option<IgnoredAny>,
+    #[serde(default)]
+    service_accounts: Option<IgnoredAny>,
+    #[serde(default)]
+    services: Option<IgnoredAny>,
+    #[serde(default)]
+    domains: Option<IgnoredAny>,
+}
+
+impl CalicoEntity {
+    fn is_open(&self) -> bool {
+        [
+            &self.nets,
+            &self.not_nets,
+            &self.selector,
+            &self.not_selector,
+            &self.namespace_selector,
+            &self.ports,
+            &self.not_ports,
+            &self.service_accounts,
+            &self.services,
+            &self.domains,
+        ]
+        .iter()
+        .all(|f| f.is_none())
+    }
 }
 
 impl CalicoRule<'_> {
-    /// `action: Allow` and nothing else: no protocol, ICMP, IP version, HTTP match, and empty
-    /// `source` and `destination`.
+    /// `action: Allow` and nothing that narrows it: no protocol, ICMP, IP version or HTTP
+    /// match, and `source` and `destination` without any field.
     fn allows_all(&self) -> bool {
-        self.action == "Allow" && self.other.keys().all(|k| k == "metadata")
+        let narrowed = [
+            &self.protocol,
+            &self.not_protocol,
+            &self.icmp,
+            &self.not_icmp,
+            &self.ip_version,
+            &self.http,
+        ]
+        .iter()
+        .any(|f| f.is_some());
+        let open = |e: &Option<CalicoEntity>| e.as_ref().is_none_or(CalicoEntity::is_open);
+        self.action == "Allow" && !narrowed && open(&self.source) && open(&self.destination)
     }
 }
 
