@@ -64,7 +64,21 @@ pub fn evaluate(
         Ok(policies) => policies,
         Err(error) => return unreadable(error),
     };
-    let others = match other_families(namespace, labels, settings, cluster) {
+    // The other APIs are read only when NetworkPolicies leave a direction uncovered: most
+    // requests then cost one host call, as before.
+    let covered = settings.required_directions.iter().all(|&d| {
+        policies.iter().any(|p| {
+            let spec = p.spec();
+            spec.covers(d)
+                && spec.selects(labels)
+                && !(settings.ignore_allow_all && spec.allows_all(d))
+        })
+    });
+    let others = match covered {
+        true => Ok(Vec::new()),
+        false => other_families(namespace, labels, settings, cluster),
+    };
+    let others = match others {
         Ok(others) => others,
         Err(why) => {
             return Verdict::reject(format!(
