@@ -3,10 +3,10 @@
 
 use netsec_shared::cluster::{Cluster, Resource, is_unknown_resource, list_items, unreadable};
 use netsec_shared::netpol::families::{
-    ADMIN_FIELDS, ADMIN_NETWORK_POLICY, AdminPolicy, BASELINE_ADMIN_NETWORK_POLICY,
+    ADMIN_FIELDS, ADMIN_NETWORK_POLICY, Api, BASELINE_ADMIN_NETWORK_POLICY,
     CALICO_CRD_GLOBAL_NETWORK_POLICY, CALICO_CRD_NETWORK_POLICY, CALICO_FIELDS,
     CALICO_GLOBAL_NETWORK_POLICY, CALICO_NETWORK_POLICY, CILIUM_CLUSTERWIDE_NETWORK_POLICY,
-    CILIUM_FIELDS, CILIUM_NETWORK_POLICY, CalicoPolicy, CiliumPolicy, Isolation, Pod,
+    CILIUM_FIELDS, CILIUM_NETWORK_POLICY, Isolation, Pod, PolicyObject,
 };
 use netsec_shared::request::StringMap;
 use netsec_shared::review::{WorkloadUnderReview, workload_under_review};
@@ -94,36 +94,92 @@ pub fn evaluate(
 /// ones all.
 struct Read {
     resource: Resource<'static>,
+    api: Api,
+    /// How messages name the kind (`Calico NetworkPolicy`, not to be taken for Kubernetes').
+    kind: &'static str,
     clusterwide: bool,
     fields: &'static [&'static str],
 }
 
 const fn read(
     resource: Resource<'static>,
+    api: Api,
+    kind: &'static str,
     clusterwide: bool,
     fields: &'static [&'static str],
 ) -> Read {
     Read {
         resource,
+        api,
+        kind,
         clusterwide,
         fields,
     }
 }
 
 fn reads(family: PolicyFamily) -> &'static [Read] {
+    use Api::{Admin, Calico, Cilium};
     const CILIUM: &[Read] = &[
-        read(CILIUM_NETWORK_POLICY, false, CILIUM_FIELDS),
-        read(CILIUM_CLUSTERWIDE_NETWORK_POLICY, true, CILIUM_FIELDS),
+        read(
+            CILIUM_NETWORK_POLICY,
+            Cilium,
+            "CiliumNetworkPolicy",
+            false,
+            CILIUM_FIELDS,
+        ),
+        read(
+            CILIUM_CLUSTERWIDE_NETWORK_POLICY,
+            Cilium,
+            "CiliumClusterwideNetworkPolicy",
+            true,
+            CILIUM_FIELDS,
+        ),
     ];
     const CALICO: &[Read] = &[
-        read(CALICO_NETWORK_POLICY, false, CALICO_FIELDS),
-        read(CALICO_GLOBAL_NETWORK_POLICY, true, CALICO_FIELDS),
-        read(CALICO_CRD_NETWORK_POLICY, false, CALICO_FIELDS),
-        read(CALICO_CRD_GLOBAL_NETWORK_POLICY, true, CALICO_FIELDS),
+        read(
+            CALICO_NETWORK_POLICY,
+            Calico,
+            "Calico NetworkPolicy",
+            false,
+            CALICO_FIELDS,
+        ),
+        read(
+            CALICO_GLOBAL_NETWORK_POLICY,
+            Calico,
+            "Calico GlobalNetworkPolicy",
+            true,
+            CALICO_FIELDS,
+        ),
+        read(
+            CALICO_CRD_NETWORK_POLICY,
+            Calico,
+            "Calico NetworkPolicy",
+            false,
+            CALICO_FIELDS,
+        ),
+        read(
+            CALICO_CRD_GLOBAL_NETWORK_POLICY,
+            Calico,
+            "Calico GlobalNetworkPolicy",
+            true,
+            CALICO_FIELDS,
+        ),
     ];
     const ADMIN: &[Read] = &[
-        read(ADMIN_NETWORK_POLICY, true, ADMIN_FIELDS),
-        read(BASELINE_ADMIN_NETWORK_POLICY, true, ADMIN_FIELDS),
+        read(
+            ADMIN_NETWORK_POLICY,
+            Admin,
+            "AdminNetworkPolicy",
+            true,
+            ADMIN_FIELDS,
+        ),
+        read(
+            BASELINE_ADMIN_NETWORK_POLICY,
+            Admin,
+            "BaselineAdminNetworkPolicy",
+            true,
+            ADMIN_FIELDS,
+        ),
     ];
     match family {
         PolicyFamily::Kubernetes => &[],
@@ -162,10 +218,15 @@ fn other_families(
             }
         }
     }
-    let empty = |bytes: &[u8]| {
-        list_items::<serde::de::IgnoredAny>(bytes).is_ok_and(|items| items.is_empty())
-    };
-    if answers.iter().all(|(_, bytes)| empty(bytes)) {
+    let mut lists: Vec<(&Read, Vec<PolicyObject>)> = Vec::new();
+    for (r, bytes) in &answers {
+        let items: Vec<PolicyObject> =
+            list_items(bytes).map_err(|why| unreadable_kind(r, namespace, &why))?;
+        if !items.is_empty() {
+            lists.push((r, items));
+        }
+    }
+    if lists.is_empty() {
         return Ok(Vec::new());
     }
     // Namespace labels are read once, only when some policy exists; unreadable, the selectors
@@ -173,56 +234,23 @@ fn other_families(
     let namespace_json = cluster
         .get(NAMESPACE, namespace, None, &["metadata.labels"])
         .ok();
-    let namespace_labels = namespace_json
+    let namespace_object = namespace_json
         .as_deref()
-        .and_then(|json| netsec_shared::json::from_slice::<NamespaceView>(json).ok())
-        .map(|ns| ns.metadata.labels);
+        .and_then(|json| netsec_shared::json::from_slice::<PolicyObject>(json).ok());
     let pod = Pod {
         labels,
         namespace,
-        namespace_labels: namespace_labels.as_ref(),
+        namespace_labels: namespace_object.as_ref().and_then(PolicyObject::labels),
     };
     let mut out = Vec::new();
-    for (r, bytes) in &answers {
-        let kind = r.resource.kind;
-        let fail = |why: String| unreadable_kind(r, namespace, &why);
-        match r.resource.api_version {
-            "cilium.io/v2" => {
-                let items: Vec<CiliumPolicy> = list_items(bytes).map_err(fail)?;
-                out.extend(items.iter().filter_map(|p| p.isolation(kind, &pod)));
-            }
-            "policy.networking.k8s.io/v1alpha1" => {
-                let items: Vec<AdminPolicy> = list_items(bytes).map_err(fail)?;
-                out.extend(items.iter().filter_map(|p| p.isolation(kind, &pod)));
-            }
-            _ => {
-                let items: Vec<CalicoPolicy> = list_items(bytes).map_err(fail)?;
-                let kind = format!("Calico {kind}");
-                out.extend(
-                    items
-                        .iter()
-                        .filter_map(|p| p.isolation(&kind, r.clusterwide, &pod)),
-                );
-            }
-        }
+    for (r, items) in &lists {
+        out.extend(
+            items
+                .iter()
+                .filter_map(|p| p.isolation(r.api, r.kind, r.clusterwide, &pod)),
+        );
     }
     Ok(out)
-}
-
-#[derive(serde::Deserialize)]
-struct NamespaceView<'a> {
-    #[serde(default, borrow)]
-    metadata: NamespaceMeta<'a>,
-}
-
-#[derive(Default, serde::Deserialize)]
-struct NamespaceMeta<'a> {
-    #[serde(
-        default,
-        borrow,
-        deserialize_with = "netsec_shared::request::string_map"
-    )]
-    labels: StringMap<'a>,
 }
 
 fn unreadable_kind(r: &Read, namespace: &str, why: &str) -> String {

@@ -69,7 +69,7 @@ impl Selector {
 
     /// Selects every endpoint whatever its labels (`all()`, or an empty selector).
     pub fn is_all(&self) -> bool {
-        self.root == Node::All
+        matches!(self.root, Node::All)
     }
 
     /// Mentions `global()`, which Calico allows only in a rule's `namespaceSelector`.
@@ -230,7 +230,7 @@ impl Parser<'_, '_> {
                     describe(self.at(j))
                 ));
             }
-            values.sort();
+            crate::sort::sort_by(&mut values, |a, b| a.cmp(b));
             values.dedup();
             let node = if *op == Token::In {
                 Node::In(label, values)
@@ -266,10 +266,13 @@ impl Parser<'_, '_> {
 }
 
 fn one_or(mut nodes: Vec<Node>, many: fn(Vec<Node>) -> Node) -> Node {
-    if nodes.len() == 1 {
-        nodes.remove(0)
-    } else {
-        many(nodes)
+    match nodes.pop() {
+        Some(node) if nodes.is_empty() => node,
+        Some(node) => {
+            nodes.push(node);
+            many(nodes)
+        }
+        None => many(nodes),
     }
 }
 

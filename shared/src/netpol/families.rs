@@ -34,11 +34,12 @@ use std::borrow::Cow;
 
 use serde::Deserialize;
 use serde::de::IgnoredAny;
+use serde_json::value::RawValue;
 
 use crate::calico::Selector;
 use crate::cluster::Resource;
 use crate::netpol::Direction;
-use crate::request::{StringMap, null_as_empty};
+use crate::request::StringMap;
 use crate::selector::LabelSelector;
 
 /// The pod being judged, as the policy engines see it.
@@ -78,20 +79,125 @@ impl Isolation {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
-pub struct Meta<'a> {
-    #[serde(default, borrow)]
-    pub name: Option<Cow<'a, str>>,
+/// The policy API an object was listed from, which says how its fields are read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Api {
+    Cilium,
+    Calico,
+    Admin,
 }
 
-fn name<'m>(meta: &'m Option<Meta<'_>>) -> &'m str {
-    meta.as_ref()
-        .and_then(|m| m.name.as_deref())
-        .unwrap_or("<unnamed>")
+// The views. Each struct type costs a few KB of wasm (its Deserialize impl and the generic code
+// it instantiates), so every family shares two: [`PolicyObject`] for the object-like levels
+// (object, metadata, a Cilium rule, a Calico or AdminNetworkPolicy spec, a Namespace's
+// metadata) and [`PolicyRule`] for the rule-like ones (a Cilium, Calico or AdminNetworkPolicy
+// rule, an AdminNetworkPolicy subject, peer or `pods`, Cilium's `enableDefaultDeny`). Each level
+// fills only its own fields; no two levels give one name different types. Fields only tested for
+// presence or content stay raw JSON.
+
+/// An object of any of the families, or one of its object-like levels.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PolicyObject<'a> {
+    #[serde(default, borrow)]
+    metadata: Option<Box<PolicyObject<'a>>>,
+    #[serde(default, borrow)]
+    spec: Option<Box<PolicyObject<'a>>>,
+    /// Cilium's list of rules besides `spec`.
+    #[serde(default, borrow)]
+    specs: Option<Vec<PolicyObject<'a>>>,
+    /// In `metadata`.
+    #[serde(default, borrow)]
+    name: Option<Cow<'a, str>>,
+    /// In a Namespace's `metadata`.
+    #[serde(default, borrow, deserialize_with = "crate::request::string_map")]
+    labels: StringMap<'a>,
+    /// A Cilium rule.
+    #[serde(default, borrow)]
+    endpoint_selector: Option<LabelSelector<'a>>,
+    #[serde(default, borrow)]
+    node_selector: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    enable_default_deny: Option<Box<PolicyRule<'a>>>,
+    #[serde(default)]
+    ingress_deny: Option<Vec<IgnoredAny>>,
+    #[serde(default)]
+    egress_deny: Option<Vec<IgnoredAny>>,
+    /// Rules of every family.
+    #[serde(default, borrow)]
+    ingress: Option<Vec<PolicyRule<'a>>>,
+    #[serde(default, borrow)]
+    egress: Option<Vec<PolicyRule<'a>>>,
+    /// A Calico spec.
+    #[serde(default, borrow)]
+    selector: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    namespace_selector: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    service_account_selector: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    types: Option<Vec<Cow<'a, str>>>,
+    /// An AdminNetworkPolicy spec.
+    #[serde(default, borrow)]
+    subject: Option<Box<PolicyRule<'a>>>,
+}
+
+/// A rule of any of the families, or one of its rule-like levels.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PolicyRule<'a> {
+    /// Cilium's `enableDefaultDeny`.
+    #[serde(default)]
+    ingress: Option<bool>,
+    #[serde(default)]
+    egress: Option<bool>,
+    /// A Cilium rule, read for whether it allows everything.
+    #[serde(default, borrow)]
+    from_entities: Option<Vec<Cow<'a, str>>>,
+    #[serde(default, borrow)]
+    to_entities: Option<Vec<Cow<'a, str>>>,
+    #[serde(default)]
+    to_ports: Option<Vec<IgnoredAny>>,
+    /// A Calico or AdminNetworkPolicy rule.
+    #[serde(default, borrow)]
+    action: Option<Cow<'a, str>>,
+    /// What narrows a Calico rule (`Rule` of projectcalico.org/v3); `source` and `destination`
+    /// are `EntityRule`s, every field of which narrows.
+    #[serde(default, borrow)]
+    protocol: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    not_protocol: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    icmp: Option<&'a RawValue>,
+    #[serde(default, borrow, rename = "notICMP")]
+    not_icmp: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    ip_version: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    http: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    source: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    destination: Option<&'a RawValue>,
+    /// An AdminNetworkPolicy rule's peers (`from`, `to`).
+    #[serde(default, borrow, alias = "to")]
+    from: Option<Vec<PolicyRule<'a>>>,
+    /// An AdminNetworkPolicy subject or peer.
+    #[serde(default, borrow)]
+    namespaces: Option<LabelSelector<'a>>,
+    #[serde(default, borrow)]
+    pods: Option<Box<PolicyRule<'a>>>,
+    #[serde(default, borrow)]
+    networks: Option<Vec<Cow<'a, str>>>,
+    /// An AdminNetworkPolicy `pods`.
+    #[serde(default, borrow)]
+    namespace_selector: Option<LabelSelector<'a>>,
+    #[serde(default, borrow)]
+    pod_selector: Option<LabelSelector<'a>>,
 }
 
 // ---------------------------------------------------------------------------------------------
-// Cilium
+// What is listed
 
 pub const CILIUM_NETWORK_POLICY: Resource<'static> = Resource {
     api_version: "cilium.io/v2",
@@ -126,144 +232,6 @@ pub const CILIUM_FIELDS: &[&str] = &[
     "specs.egressDeny.toPorts",
 ];
 
-#[derive(Debug, Default, Deserialize)]
-pub struct CiliumPolicy<'a> {
-    #[serde(default, borrow)]
-    pub metadata: Option<Meta<'a>>,
-    #[serde(default, borrow)]
-    pub spec: Option<CiliumRule<'a>>,
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
-    pub specs: Vec<CiliumRule<'a>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CiliumRule<'a> {
-    #[serde(default, borrow)]
-    pub endpoint_selector: Option<LabelSelector<'a>>,
-    #[serde(default)]
-    pub node_selector: Option<IgnoredAny>,
-    #[serde(default)]
-    pub enable_default_deny: Option<DefaultDeny>,
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
-    pub ingress: Vec<CiliumPeers<'a>>,
-    #[serde(default, deserialize_with = "null_as_empty")]
-    pub ingress_deny: Vec<IgnoredAny>,
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
-    pub egress: Vec<CiliumPeers<'a>>,
-    #[serde(default, deserialize_with = "null_as_empty")]
-    pub egress_deny: Vec<IgnoredAny>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct DefaultDeny {
-    #[serde(default)]
-    pub ingress: Option<bool>,
-    #[serde(default)]
-    pub egress: Option<bool>,
-}
-
-/// One allow rule, read for whether it allows everything.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CiliumPeers<'a> {
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
-    pub from_entities: Vec<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
-    pub to_entities: Vec<Cow<'a, str>>,
-    #[serde(default, deserialize_with = "null_as_empty")]
-    pub to_ports: Vec<IgnoredAny>,
-}
-
-impl CiliumPeers<'_> {
-    /// The entity `all` on every port. Peers of a rule are ORed, ports ANDed with them.
-    fn allows_all(&self) -> bool {
-        self.to_ports.is_empty()
-            && self
-                .from_entities
-                .iter()
-                .chain(&self.to_entities)
-                .any(|e| e == "all")
-    }
-}
-
-/// A selector key's label on the pod: `k8s:` and `any:` (and no prefix) read the pod's
-/// Kubernetes labels and the ones Cilium derives from them; any other source is not a pod's.
-fn cilium_label<'p>(pod: &Pod<'p>, key: &str) -> Option<&'p str> {
-    let key = match key.split_once(':') {
-        Some(("k8s" | "any", key)) => key,
-        Some(_) => return None,
-        None => key,
-    };
-    if key == "io.kubernetes.pod.namespace" {
-        return Some(pod.namespace);
-    }
-    if let Some(ns_key) = key.strip_prefix("io.cilium.k8s.namespace.labels.") {
-        return pod.namespace_labels?.get(ns_key).map(|v| v.as_ref());
-    }
-    pod.labels.get(key).map(|v| v.as_ref())
-}
-
-impl<'a> CiliumPolicy<'a> {
-    pub fn name(&self) -> &str {
-        name(&self.metadata)
-    }
-
-    pub fn rules(&self) -> impl Iterator<Item = &CiliumRule<'a>> {
-        self.spec.iter().chain(&self.specs)
-    }
-
-    /// What the rules that select `pod` do to it; `None` when none selects it. `kind` names the
-    /// policy in messages. A namespaced policy is only listed for its own namespace.
-    pub fn isolation(&self, kind: &str, pod: &Pod<'_>) -> Option<Isolation> {
-        let mut out: Option<Isolation> = None;
-        for rule in self.rules().filter(|r| r.selects(pod)) {
-            let o = out.get_or_insert_with(|| Isolation {
-                policy: format!("{kind} {:?}", self.name()),
-                ingress: false,
-                egress: false,
-                allows_all_ingress: false,
-                allows_all_egress: false,
-            });
-            o.ingress |= rule.isolates(Direction::Ingress);
-            o.egress |= rule.isolates(Direction::Egress);
-            o.allows_all_ingress |= rule.ingress.iter().any(CiliumPeers::allows_all);
-            o.allows_all_egress |= rule.egress.iter().any(CiliumPeers::allows_all);
-        }
-        out
-    }
-}
-
-impl CiliumRule<'_> {
-    fn selects(&self, pod: &Pod<'_>) -> bool {
-        if self.node_selector.is_some() {
-            return false;
-        }
-        // A rule needs an endpoint or a node selector; without either Cilium refuses it.
-        self.endpoint_selector
-            .as_ref()
-            .is_some_and(|s| s.matches_by(&|k| cilium_label(pod, k)))
-    }
-
-    pub fn isolates(&self, direction: Direction) -> bool {
-        let deny = self.enable_default_deny.as_ref();
-        let (sections, flag) = match direction {
-            Direction::Ingress => (
-                self.ingress.len() + self.ingress_deny.len(),
-                deny.and_then(|d| d.ingress),
-            ),
-            Direction::Egress => (
-                self.egress.len() + self.egress_deny.len(),
-                deny.and_then(|d| d.egress),
-            ),
-        };
-        sections > 0 && flag != Some(false)
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Calico
-
 pub const CALICO_NETWORK_POLICY: Resource<'static> = Resource {
     api_version: "projectcalico.org/v3",
     kind: "NetworkPolicy",
@@ -291,163 +259,168 @@ pub const CALICO_FIELDS: &[&str] = &[
     "spec.egress",
 ];
 
-#[derive(Debug, Default, Deserialize)]
-pub struct CalicoPolicy<'a> {
-    #[serde(default, borrow)]
-    pub metadata: Option<Meta<'a>>,
-    #[serde(default, borrow)]
-    pub spec: Option<CalicoSpec<'a>>,
+pub const ADMIN_NETWORK_POLICY: Resource<'static> = Resource {
+    api_version: "policy.networking.k8s.io/v1alpha1",
+    kind: "AdminNetworkPolicy",
+};
+pub const BASELINE_ADMIN_NETWORK_POLICY: Resource<'static> = Resource {
+    api_version: "policy.networking.k8s.io/v1alpha1",
+    kind: "BaselineAdminNetworkPolicy",
+};
+
+pub const ADMIN_FIELDS: &[&str] = &[
+    "metadata.name",
+    "spec.subject",
+    "spec.ingress.action",
+    "spec.ingress.from",
+    "spec.egress.action",
+    "spec.egress.to",
+];
+
+fn items<T>(list: &Option<Vec<T>>) -> &[T] {
+    list.as_deref().unwrap_or_default()
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CalicoSpec<'a> {
-    #[serde(default, borrow)]
-    pub selector: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    pub namespace_selector: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    pub service_account_selector: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
-    pub types: Vec<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
-    pub ingress: Vec<CalicoRule<'a>>,
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
-    pub egress: Vec<CalicoRule<'a>>,
-}
-
-/// A Calico rule, read for whether it allows everything: each field that narrows it is only
-/// noted as present (`Rule` and `EntityRule` of projectcalico.org/v3).
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CalicoRule<'a> {
-    #[serde(default, borrow)]
-    pub action: Cow<'a, str>,
-    #[serde(default)]
-    protocol: Option<IgnoredAny>,
-    #[serde(default)]
-    not_protocol: Option<IgnoredAny>,
-    #[serde(default)]
-    icmp: Option<IgnoredAny>,
-    #[serde(default, rename = "notICMP")]
-    not_icmp: Option<IgnoredAny>,
-    #[serde(default)]
-    ip_version: Option<IgnoredAny>,
-    #[serde(default)]
-    http: Option<IgnoredAny>,
-    #[serde(default)]
-    source: Option<CalicoEntity>,
-    #[serde(default)]
-    destination: Option<CalicoEntity>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct CalicoEntity {
-    #[serde(default)]
-    nets: Option<IgnoredAny>,
-    #[serde(default)]
-    not_nets: Option<IgnoredAny>,
-    #[serde(default)]
-    selector: Option<IgnoredAny>,
-    #[serde(default)]
-    not_selector: Option<IgnoredAny>,
-    #[serde(default)]
-    namespace_selector: Option<IgnoredAny>,
-    #[serde(default)]
-    ports: Option<IgnoredAny>,
-    #[serde(default)]
-    not_ports: Option<IgnoredAny>,
-    #[serde(default)]
-    service_accounts: Option<IgnoredAny>,
-    #[serde(default)]
-    services: Option<IgnoredAny>,
-    #[serde(default)]
-    domains: Option<IgnoredAny>,
-}
-
-impl CalicoEntity {
-    fn is_open(&self) -> bool {
-        [
-            &self.nets,
-            &self.not_nets,
-            &self.selector,
-            &self.not_selector,
-            &self.namespace_selector,
-            &self.ports,
-            &self.not_ports,
-            &self.service_accounts,
-            &self.services,
-            &self.domains,
-        ]
-        .iter()
-        .all(|f| f.is_none())
-    }
-}
-
-impl CalicoRule<'_> {
-    /// `action: Allow` and nothing that narrows it: no protocol, ICMP, IP version or HTTP
-    /// match, and `source` and `destination` without any field.
-    fn allows_all(&self) -> bool {
-        let narrowed = [
-            &self.protocol,
-            &self.not_protocol,
-            &self.icmp,
-            &self.not_icmp,
-            &self.ip_version,
-            &self.http,
-        ]
-        .iter()
-        .any(|f| f.is_some());
-        let open = |e: &Option<CalicoEntity>| e.as_ref().is_none_or(CalicoEntity::is_open);
-        self.action == "Allow" && !narrowed && open(&self.source) && open(&self.destination)
-    }
-}
-
-/// The labels Calico gives a Kubernetes pod's workload endpoint on top of its own
-/// (libcalico-go `conversion` of pods: `projectcalico.org/namespace`, `.../orchestrator`).
-fn calico_label<'p>(pod: &Pod<'p>, key: &str) -> Option<&'p str> {
-    match key {
-        "projectcalico.org/namespace" => Some(pod.namespace),
-        "projectcalico.org/orchestrator" => Some("k8s"),
-        _ => pod.labels.get(key).map(|v| v.as_ref()),
-    }
-}
-
-/// A Calico selector field: absent or empty is `all()`; `None` for one that cannot be counted.
-fn calico_selector(text: Option<&str>) -> Option<Selector> {
-    let selector = Selector::parse(text.unwrap_or_default()).ok()?;
-    (!selector.uses_global()).then_some(selector)
-}
-
-impl<'a> CalicoPolicy<'a> {
-    pub fn name(&self) -> &str {
-        name(&self.metadata)
-    }
-
-    pub fn spec(&self) -> Option<&CalicoSpec<'a>> {
-        self.spec.as_ref()
-    }
-
-    /// What the policy does to `pod`; `None` when it does not select it. `global` policies also
-    /// read `namespaceSelector`; a namespaced one is only listed for its own namespace.
-    pub fn isolation(&self, kind: &str, global: bool, pod: &Pod<'_>) -> Option<Isolation> {
-        let spec = self.spec()?;
-        if !spec.selects(global, pod) {
-            return None;
+/// Whether a JSON value says anything: not null, and not only empty strings, lists and objects.
+/// `text` is valid JSON (serde read it), so a string is a key exactly when a `:` follows it.
+fn has_content(raw: Option<&RawValue>) -> bool {
+    let Some(raw) = raw else { return false };
+    let bytes = raw.get().as_bytes();
+    let mut i = 0;
+    while let Some(&c) = bytes.get(i) {
+        i += 1;
+        match c {
+            b'"' => {
+                let start = i;
+                while let Some(&c) = bytes.get(i) {
+                    i += if c == b'\\' { 2 } else { 1 };
+                    if c == b'"' {
+                        break;
+                    }
+                }
+                let empty = i == start + 1;
+                let rest = bytes.get(i..).unwrap_or_default();
+                let key = rest.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b':');
+                if !key && !empty {
+                    return true;
+                }
+            }
+            b'{' | b'}' | b'[' | b']' | b',' | b':' | b' ' | b'\t' | b'\n' | b'\r' => {}
+            b'n' => i += 3,
+            _ => return true,
         }
-        Some(Isolation {
+    }
+    false
+}
+
+impl<'a> PolicyObject<'a> {
+    pub fn name(&self) -> &str {
+        self.metadata
+            .as_ref()
+            .and_then(|m| m.name.as_deref())
+            .unwrap_or("<unnamed>")
+    }
+
+    /// A Namespace's labels.
+    pub fn labels(&self) -> Option<&StringMap<'a>> {
+        self.metadata.as_ref().map(|m| &m.labels)
+    }
+
+    /// What the policy does to `pod`; `None` when it does not select it. `kind` names the
+    /// policy in messages. A namespaced policy is only listed for its own namespace;
+    /// `clusterwide` policies of Calico also read `namespaceSelector`.
+    pub fn isolation(
+        &self,
+        api: Api,
+        kind: &str,
+        clusterwide: bool,
+        pod: &Pod<'_>,
+    ) -> Option<Isolation> {
+        let mut out = [false; 4];
+        let mut selected = false;
+        match api {
+            Api::Cilium => {
+                let rules = self.spec.as_deref().into_iter().chain(items(&self.specs));
+                for rule in rules.filter(|r| r.cilium_selects(pod)) {
+                    selected = true;
+                    let allows_all = |rules: &Option<Vec<PolicyRule>>| {
+                        items(rules).iter().any(PolicyRule::cilium_allows_all)
+                    };
+                    out[0] |= rule.cilium_isolates(Direction::Ingress);
+                    out[1] |= rule.cilium_isolates(Direction::Egress);
+                    out[2] |= allows_all(&rule.ingress);
+                    out[3] |= allows_all(&rule.egress);
+                }
+            }
+            Api::Calico => {
+                let spec = self.spec.as_deref()?;
+                selected = spec.calico_selects(clusterwide, pod);
+                let allows_all = |rules: &Option<Vec<PolicyRule>>| {
+                    items(rules).iter().any(PolicyRule::calico_allows_all)
+                };
+                out = [
+                    spec.calico_isolates(Direction::Ingress),
+                    spec.calico_isolates(Direction::Egress),
+                    allows_all(&spec.ingress),
+                    allows_all(&spec.egress),
+                ];
+            }
+            Api::Admin => {
+                let spec = self.spec.as_deref()?;
+                selected = spec.subject.as_ref().is_some_and(|s| s.admin_selects(pod));
+                // A Deny-all is judged here; Allow rules never make a Deny-all count less.
+                out = [
+                    spec.admin_isolates(Direction::Ingress),
+                    spec.admin_isolates(Direction::Egress),
+                    false,
+                    false,
+                ];
+            }
+        }
+        let [ingress, egress, allows_all_ingress, allows_all_egress] = out;
+        selected.then(|| Isolation {
             policy: format!("{kind} {:?}", self.name()),
-            ingress: spec.isolates(Direction::Ingress),
-            egress: spec.isolates(Direction::Egress),
-            allows_all_ingress: spec.ingress.iter().any(CalicoRule::allows_all),
-            allows_all_egress: spec.egress.iter().any(CalicoRule::allows_all),
+            ingress,
+            egress,
+            allows_all_ingress,
+            allows_all_egress,
         })
     }
-}
 
-impl CalicoSpec<'_> {
-    pub fn selects(&self, global: bool, pod: &Pod<'_>) -> bool {
+    fn rules(&self, direction: Direction) -> &[PolicyRule<'a>] {
+        match direction {
+            Direction::Ingress => items(&self.ingress),
+            Direction::Egress => items(&self.egress),
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Cilium: a rule (`spec` or an item of `specs`)
+
+    fn cilium_selects(&self, pod: &Pod<'_>) -> bool {
+        // Rules with a node selector select nodes; a rule needs an endpoint or a node selector,
+        // without either Cilium refuses it.
+        self.node_selector.is_none()
+            && self
+                .endpoint_selector
+                .as_ref()
+                .is_some_and(|s| s.matches_by(&|k| cilium_label(pod, k)))
+    }
+
+    pub fn cilium_isolates(&self, direction: Direction) -> bool {
+        let deny = self.enable_default_deny.as_deref();
+        let (denies, flag) = match direction {
+            Direction::Ingress => (&self.ingress_deny, deny.and_then(|d| d.ingress)),
+            Direction::Egress => (&self.egress_deny, deny.and_then(|d| d.egress)),
+        };
+        let sections = self.rules(direction).len() + items(denies).len();
+        sections > 0 && flag != Some(false)
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Calico: the spec
+
+    fn calico_selects(&self, global: bool, pod: &Pod<'_>) -> bool {
         let Some(selector) = calico_selector(self.selector.as_deref()) else {
             return false;
         };
@@ -478,127 +451,73 @@ impl CalicoSpec<'_> {
     }
 
     /// `types`, or what `defaultPolicyTypesField` makes of an empty one.
-    pub fn isolates(&self, direction: Direction) -> bool {
-        if !self.types.is_empty() {
-            return self.types.iter().any(|t| t == direction.name());
+    pub fn calico_isolates(&self, direction: Direction) -> bool {
+        let types = items(&self.types);
+        if !types.is_empty() {
+            return types.iter().any(|t| t == direction.name());
         }
+        let egress = !items(&self.egress).is_empty();
         match direction {
-            Direction::Ingress => self.egress.is_empty() || !self.ingress.is_empty(),
-            Direction::Egress => !self.egress.is_empty(),
+            Direction::Ingress => !egress || !items(&self.ingress).is_empty(),
+            Direction::Egress => egress,
         }
     }
-}
 
-// ---------------------------------------------------------------------------------------------
-// AdminNetworkPolicy
+    // -----------------------------------------------------------------------------------------
+    // AdminNetworkPolicy: the spec
 
-pub const ADMIN_NETWORK_POLICY: Resource<'static> = Resource {
-    api_version: "policy.networking.k8s.io/v1alpha1",
-    kind: "AdminNetworkPolicy",
-};
-pub const BASELINE_ADMIN_NETWORK_POLICY: Resource<'static> = Resource {
-    api_version: "policy.networking.k8s.io/v1alpha1",
-    kind: "BaselineAdminNetworkPolicy",
-};
-
-pub const ADMIN_FIELDS: &[&str] = &[
-    "metadata.name",
-    "spec.subject",
-    "spec.ingress.action",
-    "spec.ingress.from",
-    "spec.egress.action",
-    "spec.egress.to",
-];
-
-#[derive(Debug, Default, Deserialize)]
-pub struct AdminPolicy<'a> {
-    #[serde(default, borrow)]
-    pub metadata: Option<Meta<'a>>,
-    #[serde(default, borrow)]
-    pub spec: Option<AdminSpec<'a>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct AdminSpec<'a> {
-    #[serde(default, borrow)]
-    pub subject: Option<AdminSubject<'a>>,
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
-    pub ingress: Vec<AdminRule<'a>>,
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
-    pub egress: Vec<AdminRule<'a>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct AdminSubject<'a> {
-    #[serde(default, borrow)]
-    pub namespaces: Option<LabelSelector<'a>>,
-    #[serde(default, borrow)]
-    pub pods: Option<NamespacedPods<'a>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct NamespacedPods<'a> {
-    #[serde(default, borrow)]
-    pub namespace_selector: Option<LabelSelector<'a>>,
-    #[serde(default, borrow)]
-    pub pod_selector: Option<LabelSelector<'a>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct AdminRule<'a> {
-    #[serde(default, borrow)]
-    pub action: Cow<'a, str>,
-    #[serde(default, borrow, alias = "to", deserialize_with = "null_as_empty")]
-    pub from: Vec<AdminPeer<'a>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct AdminPeer<'a> {
-    #[serde(default, borrow)]
-    pub namespaces: Option<LabelSelector<'a>>,
-    #[serde(default, borrow)]
-    pub pods: Option<NamespacedPods<'a>>,
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
-    pub networks: Vec<Cow<'a, str>>,
-}
-
-impl AdminPeer<'_> {
-    fn every_pod(&self) -> bool {
-        let empty = |s: &Option<LabelSelector<'_>>| s.as_ref().is_some_and(LabelSelector::is_empty);
-        empty(&self.namespaces)
-            || self
-                .pods
-                .as_ref()
-                .is_some_and(|p| empty(&p.namespace_selector) && empty(&p.pod_selector))
-    }
-}
-
-impl<'a> AdminPolicy<'a> {
-    pub fn name(&self) -> &str {
-        name(&self.metadata)
-    }
-
-    pub fn isolation(&self, kind: &str, pod: &Pod<'_>) -> Option<Isolation> {
-        let spec = self.spec.as_ref()?;
-        if !spec.subject.as_ref().is_some_and(|s| s.selects(pod)) {
-            return None;
+    pub fn admin_isolates(&self, direction: Direction) -> bool {
+        let deny = || {
+            self.rules(direction)
+                .iter()
+                .filter(|r| r.action.as_deref() == Some("Deny"))
+                .flat_map(|r| items(&r.from))
+        };
+        let pods = deny().any(PolicyRule::every_pod);
+        if direction == Direction::Ingress {
+            return pods;
         }
-        Some(Isolation {
-            policy: format!("{kind} {:?}", self.name()),
-            ingress: spec.isolates(Direction::Ingress),
-            egress: spec.isolates(Direction::Egress),
-            // A Deny-all is judged above; Allow rules never make a Deny-all count less.
-            allows_all_ingress: false,
-            allows_all_egress: false,
-        })
+        let networks: Vec<_> = deny()
+            .flat_map(|p| items(&p.networks))
+            .filter_map(|n| crate::net::parse_cidr(n).ok())
+            .collect();
+        pods && !networks.is_empty()
+            && crate::net::first_uncovered(&crate::net::any_v4(), &networks).is_none()
     }
 }
 
-impl AdminSubject<'_> {
-    /// Exactly one of `namespaces` and `pods` is set (the API's validation); a subject with
-    /// neither or both selects nothing here.
-    fn selects(&self, pod: &Pod<'_>) -> bool {
+impl PolicyRule<'_> {
+    /// Cilium: the entity `all` on every port. Peers of a rule are ORed, ports ANDed with them.
+    fn cilium_allows_all(&self) -> bool {
+        items(&self.to_ports).is_empty()
+            && items(&self.from_entities)
+                .iter()
+                .chain(items(&self.to_entities))
+                .any(|e| e == "all")
+    }
+
+    /// Calico: `action: Allow` and nothing that narrows it: no protocol, ICMP, IP version or
+    /// HTTP match, and `source` and `destination` without any field. Empty values narrow
+    /// nothing (`nets: []`), as in libcalico-go's conversion to the dataplane's rules.
+    fn calico_allows_all(&self) -> bool {
+        let narrowed = [
+            self.protocol,
+            self.not_protocol,
+            self.icmp,
+            self.not_icmp,
+            self.ip_version,
+            self.http,
+            self.source,
+            self.destination,
+        ]
+        .into_iter()
+        .any(has_content);
+        self.action.as_deref() == Some("Allow") && !narrowed
+    }
+
+    /// AdminNetworkPolicy: exactly one of `namespaces` and `pods` is set (the API's
+    /// validation); a subject with neither or both selects nothing here.
+    fn admin_selects(&self, pod: &Pod<'_>) -> bool {
         let namespace = |s: &LabelSelector<'_>| {
             s.is_empty() || pod.namespace_labels.is_some_and(|l| s.matches(l))
         };
@@ -614,25 +533,47 @@ impl AdminSubject<'_> {
             _ => false,
         }
     }
+
+    /// An AdminNetworkPolicy peer naming every pod of the cluster.
+    fn every_pod(&self) -> bool {
+        let empty = |s: &Option<LabelSelector<'_>>| s.as_ref().is_some_and(LabelSelector::is_empty);
+        empty(&self.namespaces)
+            || self
+                .pods
+                .as_ref()
+                .is_some_and(|p| empty(&p.namespace_selector) && empty(&p.pod_selector))
+    }
 }
 
-impl AdminSpec<'_> {
-    pub fn isolates(&self, direction: Direction) -> bool {
-        let rules = match direction {
-            Direction::Ingress => &self.ingress,
-            Direction::Egress => &self.egress,
-        };
-        let deny = || rules.iter().filter(|r| r.action == "Deny");
-        let pods = deny().any(|r| r.from.iter().any(AdminPeer::every_pod));
-        if direction == Direction::Ingress {
-            return pods;
-        }
-        let networks: Vec<_> = deny()
-            .flat_map(|r| &r.from)
-            .flat_map(|p| &p.networks)
-            .filter_map(|n| crate::net::parse_cidr(n).ok())
-            .collect();
-        pods && !networks.is_empty()
-            && crate::net::first_uncovered(&crate::net::any_v4(), &networks).is_none()
+/// A selector key's label on the pod: `k8s:` and `any:` (and no prefix) read the pod's
+/// Kubernetes labels and the ones Cilium derives from them; any other source is not a pod's.
+fn cilium_label<'p>(pod: &Pod<'p>, key: &str) -> Option<&'p str> {
+    let key = match key.split_once(':') {
+        Some(("k8s" | "any", key)) => key,
+        Some(_) => return None,
+        None => key,
+    };
+    if key == "io.kubernetes.pod.namespace" {
+        return Some(pod.namespace);
     }
+    if let Some(ns_key) = key.strip_prefix("io.cilium.k8s.namespace.labels.") {
+        return pod.namespace_labels?.get(ns_key).map(|v| v.as_ref());
+    }
+    pod.labels.get(key).map(|v| v.as_ref())
+}
+
+/// The labels Calico gives a Kubernetes pod's workload endpoint on top of its own
+/// (libcalico-go `conversion` of pods: `projectcalico.org/namespace`, `.../orchestrator`).
+fn calico_label<'p>(pod: &Pod<'p>, key: &str) -> Option<&'p str> {
+    match key {
+        "projectcalico.org/namespace" => Some(pod.namespace),
+        "projectcalico.org/orchestrator" => Some("k8s"),
+        _ => pod.labels.get(key).map(|v| v.as_ref()),
+    }
+}
+
+/// A Calico selector field: absent or empty is `all()`; `None` for one that cannot be counted.
+fn calico_selector(text: Option<&str>) -> Option<Selector> {
+    let selector = Selector::parse(text.unwrap_or_default()).ok()?;
+    (!selector.uses_global()).then_some(selector)
 }
