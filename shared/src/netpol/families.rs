@@ -32,14 +32,17 @@
 
 use std::borrow::Cow;
 
-use serde::Deserialize;
-use serde::de::IgnoredAny;
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::{IgnoredAny, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
 use crate::calico::Selector;
 use crate::cluster::Resource;
 use crate::netpol::Direction;
-use crate::request::StringMap;
+use crate::request::{Borrowed, StringMap};
 use crate::selector::LabelSelector;
 
 /// The pod being judged, as the policy engines see it.
@@ -87,113 +90,171 @@ pub enum Api {
     Admin,
 }
 
-// The views. Each struct type costs a few KB of wasm (its Deserialize impl and the generic code
-// it instantiates), so every family shares two: [`PolicyObject`] for the object-like levels
+// The views. Each type read costs a few KB of wasm (its Deserialize impl and the generic code it
+// instantiates), so every family shares two: [`PolicyObject`] for the object-like levels
 // (object, metadata, a Cilium rule, a Calico or AdminNetworkPolicy spec, a Namespace's
 // metadata) and [`PolicyRule`] for the rule-like ones (a Cilium, Calico or AdminNetworkPolicy
 // rule, an AdminNetworkPolicy subject, peer or `pods`, Cilium's `enableDefaultDeny`). Each level
-// fills only its own fields; no two levels give one name different types. Fields only tested for
-// presence or content stay raw JSON.
+// fills only its own fields, and no two levels give one name different types. Their readers are
+// written out, as `shared::request`'s are: serde's derive would add a field enum, duplicate-field
+// errors and readers of arrays per type. A key given twice keeps its last value, as Go's
+// `encoding/json` (which Cilium and Calico decode with) does; unknown keys are skipped.
 
 /// An object of any of the families, or one of its object-like levels.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Default)]
 pub struct PolicyObject<'a> {
-    #[serde(default, borrow)]
     metadata: Option<Box<PolicyObject<'a>>>,
-    #[serde(default, borrow)]
     spec: Option<Box<PolicyObject<'a>>>,
     /// Cilium's list of rules besides `spec`.
-    #[serde(default, borrow)]
     specs: Option<Vec<PolicyObject<'a>>>,
     /// In `metadata`.
-    #[serde(default, borrow)]
     name: Option<Cow<'a, str>>,
     /// In a Namespace's `metadata`.
-    #[serde(default, borrow, deserialize_with = "crate::request::string_map")]
     labels: StringMap<'a>,
     /// A Cilium rule.
-    #[serde(default, borrow)]
     endpoint_selector: Option<LabelSelector<'a>>,
-    #[serde(default, borrow)]
-    node_selector: Option<&'a RawValue>,
-    #[serde(default, borrow)]
+    node_selector: bool,
     enable_default_deny: Option<Box<PolicyRule<'a>>>,
-    #[serde(default)]
-    ingress_deny: Option<Vec<IgnoredAny>>,
-    #[serde(default)]
-    egress_deny: Option<Vec<IgnoredAny>>,
+    ingress_deny: usize,
+    egress_deny: usize,
     /// Rules of every family.
-    #[serde(default, borrow)]
     ingress: Option<Vec<PolicyRule<'a>>>,
-    #[serde(default, borrow)]
     egress: Option<Vec<PolicyRule<'a>>>,
     /// A Calico spec.
-    #[serde(default, borrow)]
     selector: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
     namespace_selector: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
     service_account_selector: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    types: Option<Vec<Cow<'a, str>>>,
+    types: Option<Vec<Borrowed<'a>>>,
     /// An AdminNetworkPolicy spec.
-    #[serde(default, borrow)]
     subject: Option<Box<PolicyRule<'a>>>,
 }
 
 /// A rule of any of the families, or one of its rule-like levels.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Default)]
 pub struct PolicyRule<'a> {
     /// Cilium's `enableDefaultDeny`.
-    #[serde(default)]
     ingress: Option<bool>,
-    #[serde(default)]
     egress: Option<bool>,
-    /// A Cilium rule, read for whether it allows everything.
-    #[serde(default, borrow)]
-    from_entities: Option<Vec<Cow<'a, str>>>,
-    #[serde(default, borrow)]
-    to_entities: Option<Vec<Cow<'a, str>>>,
-    #[serde(default)]
-    to_ports: Option<Vec<IgnoredAny>>,
+    /// A Cilium rule, read for whether it allows everything: `fromEntities` of an ingress
+    /// rule, `toEntities` of an egress one.
+    entities: Option<Vec<Borrowed<'a>>>,
+    to_ports: usize,
     /// A Calico or AdminNetworkPolicy rule.
-    #[serde(default, borrow)]
     action: Option<Cow<'a, str>>,
-    /// What narrows a Calico rule (`Rule` of projectcalico.org/v3); `source` and `destination`
-    /// are `EntityRule`s, every field of which narrows.
-    #[serde(default, borrow)]
-    protocol: Option<&'a RawValue>,
-    #[serde(default, borrow)]
-    not_protocol: Option<&'a RawValue>,
-    #[serde(default, borrow)]
-    icmp: Option<&'a RawValue>,
-    #[serde(default, borrow, rename = "notICMP")]
-    not_icmp: Option<&'a RawValue>,
-    #[serde(default, borrow)]
-    ip_version: Option<&'a RawValue>,
-    #[serde(default, borrow)]
-    http: Option<&'a RawValue>,
-    #[serde(default, borrow)]
-    source: Option<&'a RawValue>,
-    #[serde(default, borrow)]
-    destination: Option<&'a RawValue>,
+    /// A Calico rule: some field other than `action` and `metadata` says something. Every
+    /// other field of its `Rule` (projectcalico.org/v3) narrows it: `protocol`,
+    /// `notProtocol`, `icmp`, `notICMP`, `ipVersion`, `http`, and `source` and `destination`
+    /// (`EntityRule`s, every field of which narrows). Empty values narrow nothing
+    /// (`nets: []`), as in libcalico-go's conversion to the dataplane's rules.
+    narrowed: bool,
     /// An AdminNetworkPolicy rule's peers (`from`, `to`).
-    #[serde(default, borrow, alias = "to")]
-    from: Option<Vec<PolicyRule<'a>>>,
+    peers: Option<Vec<PolicyRule<'a>>>,
     /// An AdminNetworkPolicy subject or peer.
-    #[serde(default, borrow)]
     namespaces: Option<LabelSelector<'a>>,
-    #[serde(default, borrow)]
     pods: Option<Box<PolicyRule<'a>>>,
-    #[serde(default, borrow)]
-    networks: Option<Vec<Cow<'a, str>>>,
+    networks: Option<Vec<Borrowed<'a>>>,
     /// An AdminNetworkPolicy `pods`.
-    #[serde(default, borrow)]
     namespace_selector: Option<LabelSelector<'a>>,
-    #[serde(default, borrow)]
     pod_selector: Option<LabelSelector<'a>>,
+}
+
+/// A string of the JSON that can be borrowed; `None` for null.
+fn text<'de, A: MapAccess<'de>>(map: &mut A) -> Result<Option<Cow<'de, str>>, A::Error> {
+    Ok(map.next_value::<Option<Borrowed<'de>>>()?.map(|b| b.0))
+}
+
+/// The length of a list; null is empty.
+fn count<'de, A: MapAccess<'de>>(map: &mut A) -> Result<usize, A::Error> {
+    Ok(map
+        .next_value::<Option<Vec<IgnoredAny>>>()?
+        .map_or(0, |l| l.len()))
+}
+
+struct Labels<'a>(StringMap<'a>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Labels<'a> {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        crate::request::string_map(de).map(Labels)
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for PolicyObject<'a> {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        struct V<'a>(PhantomData<PolicyObject<'a>>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = PolicyObject<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut o = PolicyObject::default();
+                while let Some(key) = map.next_key::<Borrowed<'de>>()? {
+                    match &*key {
+                        "metadata" => o.metadata = map.next_value()?,
+                        "spec" => o.spec = map.next_value()?,
+                        "specs" => o.specs = map.next_value()?,
+                        "name" => o.name = text(&mut map)?,
+                        "labels" => o.labels = map.next_value::<Labels>()?.0,
+                        "endpointSelector" => o.endpoint_selector = map.next_value()?,
+                        "nodeSelector" => {
+                            o.node_selector = map.next_value::<Option<IgnoredAny>>()?.is_some()
+                        }
+                        "enableDefaultDeny" => o.enable_default_deny = map.next_value()?,
+                        "ingressDeny" => o.ingress_deny = count(&mut map)?,
+                        "egressDeny" => o.egress_deny = count(&mut map)?,
+                        "ingress" => o.ingress = map.next_value()?,
+                        "egress" => o.egress = map.next_value()?,
+                        "selector" => o.selector = text(&mut map)?,
+                        "namespaceSelector" => o.namespace_selector = text(&mut map)?,
+                        "serviceAccountSelector" => o.service_account_selector = text(&mut map)?,
+                        "types" => o.types = map.next_value()?,
+                        "subject" => o.subject = map.next_value()?,
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(o)
+            }
+        }
+        de.deserialize_map(V(PhantomData))
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for PolicyRule<'a> {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        struct V<'a>(PhantomData<PolicyRule<'a>>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = PolicyRule<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut r = PolicyRule::default();
+                while let Some(key) = map.next_key::<Borrowed<'de>>()? {
+                    match &*key {
+                        "ingress" => r.ingress = map.next_value()?,
+                        "egress" => r.egress = map.next_value()?,
+                        "fromEntities" | "toEntities" => r.entities = map.next_value()?,
+                        "toPorts" => r.to_ports = count(&mut map)?,
+                        "action" => r.action = text(&mut map)?,
+                        "from" | "to" => r.peers = map.next_value()?,
+                        "namespaces" => r.namespaces = map.next_value()?,
+                        "pods" => r.pods = map.next_value()?,
+                        "networks" => r.networks = map.next_value()?,
+                        "namespaceSelector" => r.namespace_selector = map.next_value()?,
+                        "podSelector" => r.pod_selector = map.next_value()?,
+                        "metadata" => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                        _ => r.narrowed |= has_content(map.next_value()?),
+                    }
+                }
+                Ok(r)
+            }
+        }
+        de.deserialize_map(V(PhantomData))
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -400,7 +461,7 @@ impl<'a> PolicyObject<'a> {
     fn cilium_selects(&self, pod: &Pod<'_>) -> bool {
         // Rules with a node selector select nodes; a rule needs an endpoint or a node selector,
         // without either Cilium refuses it.
-        self.node_selector.is_none()
+        !self.node_selector
             && self
                 .endpoint_selector
                 .as_ref()
@@ -410,10 +471,10 @@ impl<'a> PolicyObject<'a> {
     pub fn cilium_isolates(&self, direction: Direction) -> bool {
         let deny = self.enable_default_deny.as_deref();
         let (denies, flag) = match direction {
-            Direction::Ingress => (&self.ingress_deny, deny.and_then(|d| d.ingress)),
-            Direction::Egress => (&self.egress_deny, deny.and_then(|d| d.egress)),
+            Direction::Ingress => (self.ingress_deny, deny.and_then(|d| d.ingress)),
+            Direction::Egress => (self.egress_deny, deny.and_then(|d| d.egress)),
         };
-        let sections = self.rules(direction).len() + items(denies).len();
+        let sections = self.rules(direction).len() + denies;
         sections > 0 && flag != Some(false)
     }
 
@@ -454,7 +515,7 @@ impl<'a> PolicyObject<'a> {
     pub fn calico_isolates(&self, direction: Direction) -> bool {
         let types = items(&self.types);
         if !types.is_empty() {
-            return types.iter().any(|t| t == direction.name());
+            return types.iter().any(|t| &**t == direction.name());
         }
         let egress = !items(&self.egress).is_empty();
         match direction {
@@ -471,7 +532,7 @@ impl<'a> PolicyObject<'a> {
             self.rules(direction)
                 .iter()
                 .filter(|r| r.action.as_deref() == Some("Deny"))
-                .flat_map(|r| items(&r.from))
+                .flat_map(|r| items(&r.peers))
         };
         let pods = deny().any(PolicyRule::every_pod);
         if direction == Direction::Ingress {
@@ -489,30 +550,12 @@ impl<'a> PolicyObject<'a> {
 impl PolicyRule<'_> {
     /// Cilium: the entity `all` on every port. Peers of a rule are ORed, ports ANDed with them.
     fn cilium_allows_all(&self) -> bool {
-        items(&self.to_ports).is_empty()
-            && items(&self.from_entities)
-                .iter()
-                .chain(items(&self.to_entities))
-                .any(|e| e == "all")
+        self.to_ports == 0 && items(&self.entities).iter().any(|e| &**e == "all")
     }
 
-    /// Calico: `action: Allow` and nothing that narrows it: no protocol, ICMP, IP version or
-    /// HTTP match, and `source` and `destination` without any field. Empty values narrow
-    /// nothing (`nets: []`), as in libcalico-go's conversion to the dataplane's rules.
+    /// Calico: `action: Allow` and nothing that narrows it.
     fn calico_allows_all(&self) -> bool {
-        let narrowed = [
-            self.protocol,
-            self.not_protocol,
-            self.icmp,
-            self.not_icmp,
-            self.ip_version,
-            self.http,
-            self.source,
-            self.destination,
-        ]
-        .into_iter()
-        .any(has_content);
-        self.action.as_deref() == Some("Allow") && !narrowed
+        self.action.as_deref() == Some("Allow") && !self.narrowed
     }
 
     /// AdminNetworkPolicy: exactly one of `namespaces` and `pods` is set (the API's
