@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use super::tokenizer::{Token, tokenize};
+use super::tokenizer::{SyntaxError, Token, tokenize};
 
 /// Parentheses nest at most this deep: upstream's recursion is bounded only by Go's growable
 /// stack, a wasm module's stack is not. No real selector comes near it.
@@ -46,7 +46,7 @@ impl Selector {
         Selector { root: Node::All }
     }
 
-    pub fn parse(text: &str) -> Result<Selector, String> {
+    pub fn parse(text: &str) -> Result<Selector, SyntaxError<'_>> {
         let tokens = tokenize(text)?;
         let parser = Parser { tokens: &tokens };
         if tokens.first() == Some(&Token::Eof) {
@@ -55,10 +55,7 @@ impl Selector {
         let (root, rest) = parser.or_expression(0, 0)?;
         match tokens.get(rest) {
             Some(Token::Eof) | None => Ok(Selector { root }),
-            Some(token) => Err(format!(
-                "unexpected {} after the end of the expression",
-                describe(token)
-            )),
+            Some(token) => Err(SyntaxError::AfterTheEnd(*token)),
         }
     }
 
@@ -108,45 +105,19 @@ impl Node {
     }
 }
 
-fn describe(token: &Token<'_>) -> String {
-    match token {
-        Token::Label(l) => format!("label {l:?}"),
-        Token::String(s) => format!("string {s:?}"),
-        Token::Has(l) => format!("has({l})"),
-        Token::Eof => "end of the selector".into(),
-        Token::LBrace => "'{'".into(),
-        Token::RBrace => "'}'".into(),
-        Token::Comma => "','".into(),
-        Token::Eq => "'=='".into(),
-        Token::Ne => "'!='".into(),
-        Token::In => "'in'".into(),
-        Token::Not => "'!'".into(),
-        Token::NotIn => "'not in'".into(),
-        Token::Contains => "'contains'".into(),
-        Token::StartsWith => "'starts with'".into(),
-        Token::EndsWith => "'ends with'".into(),
-        Token::All => "all()".into(),
-        Token::LParen => "'('".into(),
-        Token::RParen => "')'".into(),
-        Token::And => "'&&'".into(),
-        Token::Or => "'||'".into(),
-        Token::Global => "global()".into(),
-    }
-}
-
 /// A recursive-descent parser over the token list; positions are indices into it. The list
 /// always ends with [`Token::Eof`], and every function stops there.
 struct Parser<'t, 'a> {
     tokens: &'t [Token<'a>],
 }
 
-impl Parser<'_, '_> {
-    fn at(&self, i: usize) -> &Token<'_> {
+impl<'t, 'a> Parser<'t, 'a> {
+    fn at(&self, i: usize) -> &'t Token<'a> {
         self.tokens.get(i).unwrap_or(&Token::Eof)
     }
 
     /// `parseOrExpression`: and-expressions separated by `||`.
-    fn or_expression(&self, i: usize, depth: usize) -> Result<(Node, usize), String> {
+    fn or_expression(&self, i: usize, depth: usize) -> Result<(Node, usize), SyntaxError<'a>> {
         let (first, mut i) = self.and_expression(i, depth)?;
         let mut nodes = vec![first];
         while *self.at(i) == Token::Or {
@@ -158,7 +129,7 @@ impl Parser<'_, '_> {
     }
 
     /// `parseAndExpression`: operations separated by `&&`.
-    fn and_expression(&self, i: usize, depth: usize) -> Result<(Node, usize), String> {
+    fn and_expression(&self, i: usize, depth: usize) -> Result<(Node, usize), SyntaxError<'a>> {
         let (first, mut i) = self.operation(i, depth)?;
         let mut nodes = vec![first];
         while *self.at(i) == Token::And {
@@ -170,7 +141,7 @@ impl Parser<'_, '_> {
     }
 
     /// `parseOperation`.
-    fn operation(&self, mut i: usize, depth: usize) -> Result<(Node, usize), String> {
+    fn operation(&self, mut i: usize, depth: usize) -> Result<(Node, usize), SyntaxError<'a>> {
         let mut negated = false;
         while *self.at(i) == Token::Not {
             negated = !negated;
@@ -183,15 +154,15 @@ impl Parser<'_, '_> {
             Token::Label(label) => self.comparison(label, i + 1)?,
             Token::LParen => {
                 if depth >= MAX_DEPTH {
-                    return Err(format!("parentheses nest deeper than {MAX_DEPTH} levels"));
+                    return Err(SyntaxError::TooDeep);
                 }
                 let (node, next) = self.or_expression(i + 1, depth + 1)?;
                 if *self.at(next) != Token::RParen {
-                    return Err(format!("expected ')', found {}", describe(self.at(next))));
+                    return Err(SyntaxError::NoRParen(*self.at(next)));
                 }
                 (node, next + 1)
             }
-            token => return Err(format!("unexpected {}", describe(token))),
+            token => return Err(SyntaxError::Unexpected(*token)),
         };
         let node = if negated {
             Node::Not(Box::new(node))
@@ -202,16 +173,11 @@ impl Parser<'_, '_> {
     }
 
     /// `label op "value"` or `label [not] in {"a", "b"}`; `i` is just after the label.
-    fn comparison(&self, label: &str, i: usize) -> Result<(Node, usize), String> {
-        let label = label.to_string();
+    fn comparison(&self, label: &'a str, i: usize) -> Result<(Node, usize), SyntaxError<'a>> {
         let op = self.at(i);
         if matches!(op, Token::In | Token::NotIn) {
             if *self.at(i + 1) != Token::LBrace {
-                return Err(format!(
-                    "expected a set literal {{...}} after {} {}",
-                    label,
-                    describe(op)
-                ));
+                return Err(SyntaxError::NoSet(label, *op));
             }
             let mut j = i + 2;
             let mut values = Vec::new();
@@ -225,17 +191,14 @@ impl Parser<'_, '_> {
                 j += 1;
             }
             if *self.at(j) != Token::RBrace {
-                return Err(format!(
-                    "expected '}}' to close the set of {label}, found {}",
-                    describe(self.at(j))
-                ));
+                return Err(SyntaxError::UnclosedSet(label, *self.at(j)));
             }
             crate::sort::sort_by(&mut values, |a, b| a.cmp(b));
             values.dedup();
             let node = if *op == Token::In {
-                Node::In(label, values)
+                Node::In(label.to_string(), values)
             } else {
-                Node::NotIn(label, values)
+                Node::NotIn(label.to_string(), values)
             };
             return Ok((node, j + 1));
         }
@@ -245,22 +208,12 @@ impl Parser<'_, '_> {
             Token::Contains => Node::Contains,
             Token::StartsWith => Node::StartsWith,
             Token::EndsWith => Node::EndsWith,
-            Token::Eof => return Err(format!("unexpected end of selector after label {label:?}")),
-            other => {
-                return Err(format!(
-                    "expected an operator (==, !=, in, not in, contains, starts with, ends with) \
-                     after label {label:?}, found {}",
-                    describe(other)
-                ));
-            }
+            Token::Eof => return Err(SyntaxError::EndAfterLabel(label)),
+            other => return Err(SyntaxError::NoComparison(label, *other)),
         };
         match self.at(i + 1) {
-            Token::String(value) => Ok((make(label, value.to_string()), i + 2)),
-            other => Err(format!(
-                "expected a quoted string after {label} {}, found {}",
-                describe(op),
-                describe(other)
-            )),
+            Token::String(value) => Ok((make(label.to_string(), value.to_string()), i + 2)),
+            other => Err(SyntaxError::NoString(label, *op, *other)),
         }
     }
 }
@@ -466,7 +419,7 @@ mod tests {
             (deep.as_str(), "parentheses nest deeper than 64 levels"),
         ];
         for (selector, want) in cases {
-            let err = Selector::parse(selector).unwrap_err();
+            let err = Selector::parse(selector).unwrap_err().to_string();
             assert!(err.contains(want), "{selector:?}: {err}");
         }
         let deep_ok = format!("{}all(){}", "(".repeat(MAX_DEPTH), ")".repeat(MAX_DEPTH));
@@ -573,7 +526,8 @@ mod properties {
                 let parsed = Selector::parse(&printed);
                 prop_assert!(parsed.is_ok(), "{}: {:?}", printed, parsed);
                 let parsed = parsed.unwrap();
-                prop_assert_eq!(Selector::parse(&parsed.to_string()), Ok(parsed.clone()));
+                let again = parsed.to_string();
+                prop_assert_eq!(Selector::parse(&again), Ok(parsed.clone()));
                 let labels: [(&str, &str); 2] = [("a", "b"), ("app", "")];
                 let get = |k: &str| labels.iter().find(|(l, _)| *l == k).map(|(_, v)| *v);
                 prop_assert_eq!(parsed.matches(&get), s.matches(&get));

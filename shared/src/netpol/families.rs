@@ -493,7 +493,7 @@ impl<'a> PolicyObject<'a> {
             return false;
         }
         let namespaces = self.namespace_selector.as_deref().unwrap_or_default();
-        if !global || namespaces.trim_matches([' ', '\t']).is_empty() {
+        if !global || namespaces.bytes().all(|b| b == b' ' || b == b'\t') {
             return true;
         }
         let Some(selector) = calico_selector(Some(namespaces)) else {
