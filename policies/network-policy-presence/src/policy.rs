@@ -6,7 +6,7 @@ use netsec_shared::netpol::families::{
     ADMIN_FIELDS, ADMIN_NETWORK_POLICY, Api, BASELINE_ADMIN_NETWORK_POLICY,
     CALICO_CRD_GLOBAL_NETWORK_POLICY, CALICO_CRD_NETWORK_POLICY, CALICO_FIELDS,
     CALICO_GLOBAL_NETWORK_POLICY, CALICO_NETWORK_POLICY, CILIUM_CLUSTERWIDE_NETWORK_POLICY,
-    CILIUM_FIELDS, CILIUM_NETWORK_POLICY, Isolation, Pod, PolicyObject,
+    CILIUM_FIELDS, CILIUM_NETWORK_POLICY, Isolation, Pod, PolicyObject, read_list, read_namespace,
 };
 use netsec_shared::request::StringMap;
 use netsec_shared::review::{WorkloadUnderReview, workload_under_review};
@@ -220,8 +220,7 @@ fn other_families(
     }
     let mut lists: Vec<(&Read, Vec<PolicyObject>)> = Vec::new();
     for (r, bytes) in &answers {
-        let items: Vec<PolicyObject> =
-            list_items(bytes).map_err(|why| unreadable_kind(r, namespace, &why))?;
+        let items = read_list(bytes).map_err(|why| unreadable_kind(r, namespace, &why))?;
         if !items.is_empty() {
             lists.push((r, items));
         }
@@ -234,9 +233,7 @@ fn other_families(
     let namespace_json = cluster
         .get(NAMESPACE, namespace, None, &["metadata.labels"])
         .ok();
-    let namespace_object = namespace_json
-        .as_deref()
-        .and_then(|json| netsec_shared::json::from_slice::<PolicyObject>(json).ok());
+    let namespace_object = namespace_json.as_deref().and_then(read_namespace);
     let pod = Pod {
         labels,
         namespace,

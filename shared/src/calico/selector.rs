@@ -118,26 +118,35 @@ impl<'t, 'a> Parser<'t, 'a> {
 
     /// `parseOrExpression`: and-expressions separated by `||`.
     fn or_expression(&self, i: usize, depth: usize) -> Result<(Node, usize), SyntaxError<'a>> {
-        let (first, mut i) = self.and_expression(i, depth)?;
-        let mut nodes = vec![first];
-        while *self.at(i) == Token::Or {
-            let (node, next) = self.and_expression(i + 1, depth)?;
-            nodes.push(node);
-            i = next;
-        }
-        Ok((one_or(nodes, Node::Or), i))
+        self.separated(i, depth, true)
     }
 
-    /// `parseAndExpression`: operations separated by `&&`.
-    fn and_expression(&self, i: usize, depth: usize) -> Result<(Node, usize), SyntaxError<'a>> {
-        let (first, mut i) = self.operation(i, depth)?;
-        let mut nodes = vec![first];
-        while *self.at(i) == Token::And {
-            let (node, next) = self.operation(i + 1, depth)?;
+    /// `parseOrExpression` (`or`: and-expressions separated by `||`) and `parseAndExpression`
+    /// (operations separated by `&&`), as one function so that the module holds it once.
+    fn separated(
+        &self,
+        mut i: usize,
+        depth: usize,
+        or: bool,
+    ) -> Result<(Node, usize), SyntaxError<'a>> {
+        let (separator, many): (Token, fn(Vec<Node>) -> Node) = if or {
+            (Token::Or, Node::Or)
+        } else {
+            (Token::And, Node::And)
+        };
+        let mut nodes = Vec::new();
+        loop {
+            let (node, next) = if or {
+                self.separated(i, depth, false)?
+            } else {
+                self.operation(i, depth)?
+            };
             nodes.push(node);
-            i = next;
+            if *self.at(next) != separator {
+                return Ok((one_or(nodes, many), next));
+            }
+            i = next + 1;
         }
-        Ok((one_or(nodes, Node::And), i))
     }
 
     /// `parseOperation`.

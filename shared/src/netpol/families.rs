@@ -107,6 +107,8 @@ pub struct PolicyObject<'a> {
     spec: Option<Box<PolicyObject<'a>>>,
     /// Cilium's list of rules besides `spec`.
     specs: Option<Vec<PolicyObject<'a>>>,
+    /// The objects of a `List` answer.
+    items: Option<Vec<PolicyObject<'a>>>,
     /// In `metadata`.
     name: Option<Cow<'a, str>>,
     /// In a Namespace's `metadata`.
@@ -124,7 +126,7 @@ pub struct PolicyObject<'a> {
     selector: Option<Cow<'a, str>>,
     namespace_selector: Option<Cow<'a, str>>,
     service_account_selector: Option<Cow<'a, str>>,
-    types: Option<Vec<Borrowed<'a>>>,
+    types: Option<Vec<Cow<'a, str>>>,
     /// An AdminNetworkPolicy spec.
     subject: Option<Box<PolicyRule<'a>>>,
 }
@@ -137,7 +139,7 @@ pub struct PolicyRule<'a> {
     egress: Option<bool>,
     /// A Cilium rule, read for whether it allows everything: `fromEntities` of an ingress
     /// rule, `toEntities` of an egress one.
-    entities: Option<Vec<Borrowed<'a>>>,
+    entities: Option<Vec<Cow<'a, str>>>,
     to_ports: usize,
     /// A Calico or AdminNetworkPolicy rule.
     action: Option<Cow<'a, str>>,
@@ -152,7 +154,7 @@ pub struct PolicyRule<'a> {
     /// An AdminNetworkPolicy subject or peer.
     namespaces: Option<LabelSelector<'a>>,
     pods: Option<Box<PolicyRule<'a>>>,
-    networks: Option<Vec<Borrowed<'a>>>,
+    networks: Option<Vec<Cow<'a, str>>>,
     /// An AdminNetworkPolicy `pods`.
     namespace_selector: Option<LabelSelector<'a>>,
     pod_selector: Option<LabelSelector<'a>>,
@@ -193,6 +195,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for PolicyObject<'a> {
                         "metadata" => o.metadata = map.next_value()?,
                         "spec" => o.spec = map.next_value()?,
                         "specs" => o.specs = map.next_value()?,
+                        "items" => o.items = map.next_value()?,
                         "name" => o.name = text(&mut map)?,
                         "labels" => o.labels = map.next_value::<Labels>()?.0,
                         "endpointSelector" => o.endpoint_selector = map.next_value()?,
@@ -374,6 +377,18 @@ fn has_content(raw: Option<&RawValue>) -> bool {
     false
 }
 
+/// The objects of a `List` answer of the host.
+pub fn read_list(bytes: &[u8]) -> Result<Vec<PolicyObject<'_>>, String> {
+    crate::json::from_slice::<PolicyObject>(bytes)
+        .map(|list| list.items.unwrap_or_default())
+        .map_err(|e| format!("the answer is not a readable list: {e}"))
+}
+
+/// A Namespace's labels, from the host's answer; `None` when it cannot be read.
+pub fn read_namespace(bytes: &[u8]) -> Option<PolicyObject<'_>> {
+    crate::json::from_slice::<PolicyObject>(bytes).ok()
+}
+
 impl<'a> PolicyObject<'a> {
     pub fn name(&self) -> &str {
         self.metadata
@@ -515,7 +530,7 @@ impl<'a> PolicyObject<'a> {
     pub fn calico_isolates(&self, direction: Direction) -> bool {
         let types = items(&self.types);
         if !types.is_empty() {
-            return types.iter().any(|t| &**t == direction.name());
+            return types.iter().any(|t| t == direction.name());
         }
         let egress = !items(&self.egress).is_empty();
         match direction {
@@ -550,7 +565,7 @@ impl<'a> PolicyObject<'a> {
 impl PolicyRule<'_> {
     /// Cilium: the entity `all` on every port. Peers of a rule are ORed, ports ANDed with them.
     fn cilium_allows_all(&self) -> bool {
-        self.to_ports == 0 && items(&self.entities).iter().any(|e| &**e == "all")
+        self.to_ports == 0 && items(&self.entities).iter().any(|e| e == "all")
     }
 
     /// Calico: `action: Allow` and nothing that narrows it.
