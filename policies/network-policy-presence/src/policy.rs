@@ -66,28 +66,61 @@ pub fn evaluate(
     };
     // The other APIs are read only when NetworkPolicies leave a direction uncovered: most
     // requests then cost one host call, as before.
-    let covered = settings.required_directions.iter().all(|&d| {
-        policies.iter().any(|p| {
-            let spec = p.spec();
-            spec.covers(d)
-                && spec.selects(labels)
-                && !(settings.ignore_allow_all && spec.allows_all(d))
-        })
-    });
-    let others = match covered {
-        true => Ok(Vec::new()),
-        false => other_families(namespace, labels, settings, cluster),
-    };
-    let others = match others {
-        Ok(others) => others,
-        Err(why) => {
-            return Verdict::reject(format!(
-                "{why}; {} is rejected because its isolation cannot be verified",
-                workload.describe()
-            ));
+    let mut isolations = netpol_isolations(&policies, labels);
+    if !uncovered(&isolations, settings).0.is_empty() {
+        match other_families(namespace, labels, settings, cluster) {
+            Ok(others) => isolations.extend(others),
+            Err(why) => {
+                return Verdict::reject(format!(
+                    "{why}; {} is rejected because its isolation cannot be verified",
+                    workload.describe()
+                ));
+            }
         }
-    };
-    check(&workload, namespace, &policies, &others, settings)
+    }
+    check(&workload, namespace, &policies, &isolations, settings)
+}
+
+/// What the NetworkPolicies that select the pods do to them, told as the other APIs' policies
+/// are.
+fn netpol_isolations(policies: &[NetworkPolicy<'_>], labels: &StringMap<'_>) -> Vec<Isolation> {
+    let mut out = Vec::new();
+    for p in policies {
+        let spec = p.spec();
+        if spec.selects(labels) {
+            out.push(Isolation {
+                policy: format!("{:?}", p.name()),
+                ingress: spec.covers(Direction::Ingress),
+                egress: spec.covers(Direction::Egress),
+                allows_all_ingress: spec.allows_all(Direction::Ingress),
+                allows_all_egress: spec.allows_all(Direction::Egress),
+            });
+        }
+    }
+    out
+}
+
+/// The required directions that no counted policy isolates, and the policies not counted for
+/// them because they allow all its traffic (ignoreAllowAll).
+fn uncovered(isolations: &[Isolation], settings: &Settings) -> (Vec<Direction>, Vec<String>) {
+    let mut uncovered = Vec::new();
+    let mut allow_all = Vec::new();
+    for &direction in &settings.required_directions {
+        let mut counted = false;
+        let mut skipped = Vec::new();
+        for i in isolations.iter().filter(|i| i.covers(direction)) {
+            if settings.ignore_allow_all && i.allows_all(direction) {
+                skipped.push(format!("{} allows all {direction} traffic", i.policy));
+            } else {
+                counted = true;
+            }
+        }
+        if !counted {
+            uncovered.push(direction);
+            allow_all.append(&mut skipped);
+        }
+    }
+    (uncovered, allow_all)
 }
 
 /// One read of a family's policies: namespaced ones in the workload's namespace, cluster-wide
@@ -261,47 +294,19 @@ fn unreadable_kind(r: &Read, namespace: &str, why: &str) -> String {
     }
 }
 
-/// The rules over a parsed workload and the NetworkPolicies of its namespace.
+/// The rules over a parsed workload, the NetworkPolicies of its namespace and what the
+/// policies that select its pods (of every API read) do to them.
 pub fn check(
     workload: &Workload<'_>,
     namespace: &str,
     policies: &[NetworkPolicy<'_>],
-    others: &[Isolation],
+    isolations: &[Isolation],
     settings: &Settings,
 ) -> Verdict {
     let labels = workload.pod_labels();
     let mut problems = Vec::new();
 
-    let mut uncovered = Vec::new();
-    let mut allow_all = Vec::new();
-    for &direction in &settings.required_directions {
-        let selecting: Vec<&NetworkPolicy> = policies
-            .iter()
-            .filter(|p| p.spec().covers(direction) && p.spec().selects(labels))
-            .collect();
-        let counted = selecting
-            .iter()
-            .filter(|p| !(settings.ignore_allow_all && p.spec().allows_all(direction)))
-            .count();
-        let isolating: Vec<&Isolation> = others.iter().filter(|o| o.covers(direction)).collect();
-        let counted_others = isolating
-            .iter()
-            .filter(|o| !(settings.ignore_allow_all && o.allows_all(direction)))
-            .count();
-        if counted + counted_others == 0 {
-            uncovered.push(direction);
-            allow_all.extend(
-                selecting
-                    .iter()
-                    .map(|p| format!("{:?} allows all {direction} traffic", p.name())),
-            );
-            allow_all.extend(
-                isolating
-                    .iter()
-                    .map(|o| format!("{} allows all {direction} traffic", o.policy)),
-            );
-        }
-    }
+    let (uncovered, allow_all) = uncovered(isolations, settings);
     if !uncovered.is_empty() {
         problems.push(uncovered_message(
             workload,
