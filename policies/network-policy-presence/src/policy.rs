@@ -1,7 +1,7 @@
 //! The `network-policy-presence` rules: a pure function from the request, the settings and the
 //! NetworkPolicies the cluster holds to a verdict.
 
-use netsec_shared::cluster::{Cluster, Resource, is_unknown_resource, list_items, unreadable};
+use netsec_shared::cluster::{Cluster, Resource, is_unknown_resource, unreadable};
 use netsec_shared::netpol::families::{
     ADMIN_FIELDS, ADMIN_NETWORK_POLICY, Api, BASELINE_ADMIN_NETWORK_POLICY,
     CALICO_CRD_GLOBAL_NETWORK_POLICY, CALICO_CRD_NETWORK_POLICY, CALICO_FIELDS,
@@ -60,7 +60,7 @@ pub fn evaluate(
     } else {
         b"{}".to_vec()
     };
-    let policies: Vec<NetworkPolicy> = match list_items(&answer) {
+    let policies: Vec<NetworkPolicy> = match read_list(&answer) {
         Ok(policies) => policies,
         Err(error) => return unreadable(error),
     };
