@@ -25,10 +25,11 @@
 //!   counted: what it selects cannot be shown.
 //! - AdminNetworkPolicy / BaselineAdminNetworkPolicy (`policy.networking.k8s.io/v1alpha1`): the
 //!   `subject` (`namespaces`, or `pods` with a namespace and a pod selector) selects the pod; a
-//!   direction counts as isolated when a rule of it has `action: Deny` towards every pod of the
-//!   cluster (a peer `namespaces: {}` or `pods: {namespaceSelector: {}, podSelector: {}}`), and
-//!   for Egress also towards every address (Deny `networks` covering `0.0.0.0/0`). `Allow` and
-//!   `Pass` rules isolate nothing, and rules towards some peers only leave the rest open.
+//!   direction counts as isolated when a rule of it has `action: Deny` and no `ports` towards
+//!   every pod of the cluster (a peer `namespaces: {}` or `pods: {namespaceSelector: {},
+//!   podSelector: {}}`), and for Egress also towards every address (Deny `networks` covering
+//!   `0.0.0.0/0`). `Allow` and `Pass` rules isolate nothing, and rules towards some peers or
+//!   ports only leave the rest open.
 
 use std::borrow::Cow;
 
@@ -154,9 +155,9 @@ pub struct PolicyRule<'a> {
     /// (`nets: []`), as in libcalico-go's conversion to the dataplane's rules.
     narrowed: bool,
     /// A Kubernetes NetworkPolicy or AdminNetworkPolicy rule's peers (`from`, `to`) and the
-    /// number of its `ports`.
+    /// number of its `ports` (`None`: not given).
     peers: Option<Vec<PolicyRule<'a>>>,
-    ports: usize,
+    ports: Option<usize>,
     /// A Kubernetes NetworkPolicy peer's `ipBlock`, and in it `cidr` and `except`.
     ip_block: Option<Box<PolicyRule<'a>>>,
     cidr: Option<Cow<'a, str>>,
@@ -198,11 +199,11 @@ fn text<'de, A: MapAccess<'de>>(map: &mut A) -> Result<Option<Cow<'de, str>>, A:
     Ok(map.next_value::<Option<Borrowed<'de>>>()?.map(|b| b.0))
 }
 
-/// The length of a list; null is empty.
-fn count<'de, A: MapAccess<'de>>(map: &mut A) -> Result<usize, A::Error> {
+/// The length of a list; `None` for null.
+fn count<'de, A: MapAccess<'de>>(map: &mut A) -> Result<Option<usize>, A::Error> {
     Ok(map
         .next_value::<Option<Vec<IgnoredAny>>>()?
-        .map_or(0, |l| l.len()))
+        .map(|l| l.len()))
 }
 
 struct Labels<'a>(StringMap<'a>);
@@ -238,8 +239,8 @@ impl<'de: 'a, 'a> Deserialize<'de> for PolicyObject<'a> {
                             o.node_selector = map.next_value::<Option<IgnoredAny>>()?.is_some()
                         }
                         "enableDefaultDeny" => o.enable_default_deny = map.next_value()?,
-                        "ingressDeny" => o.ingress_deny = count(&mut map)?,
-                        "egressDeny" => o.egress_deny = count(&mut map)?,
+                        "ingressDeny" => o.ingress_deny = count(&mut map)?.unwrap_or(0),
+                        "egressDeny" => o.egress_deny = count(&mut map)?.unwrap_or(0),
                         "ingress" => o.ingress = map.next_value()?,
                         "egress" => o.egress = map.next_value()?,
                         "selector" => o.selector = text(&mut map)?,
@@ -274,7 +275,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for PolicyRule<'a> {
                         "ingress" => r.ingress = map.next_value()?,
                         "egress" => r.egress = map.next_value()?,
                         "fromEntities" | "toEntities" => r.entities = map.next_value()?,
-                        "toPorts" => r.to_ports = count(&mut map)?,
+                        "toPorts" => r.to_ports = count(&mut map)?.unwrap_or(0),
                         "action" => r.action = text(&mut map)?,
                         "from" | "to" => r.peers = map.next_value()?,
                         "ports" => r.ports = count(&mut map)?,
@@ -376,8 +377,10 @@ pub const ADMIN_FIELDS: &[&str] = &[
     "spec.subject",
     "spec.ingress.action",
     "spec.ingress.from",
+    "spec.ingress.ports",
     "spec.egress.action",
     "spec.egress.to",
+    "spec.egress.ports",
 ];
 
 fn items<T>(list: &Option<Vec<T>>) -> &[T] {
@@ -620,10 +623,12 @@ impl<'a> PolicyObject<'a> {
     // AdminNetworkPolicy: the spec
 
     pub fn admin_isolates(&self, direction: Direction) -> bool {
+        // A rule with `ports` given only matches those ports (kube-network-policies'
+        // `evaluateAdminEgress` filters by them whenever the field is set, even empty).
         let deny = || {
             self.rules(direction)
                 .iter()
-                .filter(|r| r.action.as_deref() == Some("Deny"))
+                .filter(|r| r.action.as_deref() == Some("Deny") && r.ports.is_none())
                 .flat_map(|r| items(&r.peers))
         };
         let pods = deny().any(PolicyRule::every_pod);
@@ -645,7 +650,7 @@ impl PolicyRule<'_> {
     /// (`0.0.0.0/0`, `::/0`, which reaches IPv4 too, or halves of it) lets everything through
     /// as well. A block with `except` holes is not counted: it leaves something out.
     pub fn allows_all(&self) -> bool {
-        if self.ports > 0 {
+        if self.ports.unwrap_or(0) > 0 {
             return false;
         }
         let peers = items(&self.peers);
