@@ -489,7 +489,40 @@ fn network_policy_presence() -> Vec<Input> {
                 .in_series("netpols"),
         );
     }
+    // No NetworkPolicy: the Cilium policies of the namespace are read, the last one selects.
+    for n in [10, 100] {
+        inputs.push(
+            Input::new(policy, format!("cilium-{n}"), deployment(2), json!({}))
+                .with_cluster(cilium_policies(n))
+                .in_series("cilium"),
+        );
+    }
     inputs
+}
+
+/// `n` CiliumNetworkPolicies of namespace "shop" as teams write them (toFQDNs egress, L4
+/// ingress); only the last selects `app: web`.
+fn cilium_policies(n: usize) -> Vec<Value> {
+    (0..n)
+        .map(|i| {
+            let app = if i + 1 == n {
+                "web".to_string()
+            } else {
+                format!("app-{i}")
+            };
+            json!({
+                "apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy",
+                "metadata": {"name": format!("cnp-{i}"), "namespace": "shop"},
+                "spec": {
+                    "endpointSelector": {"matchLabels": {"k8s:app": app}},
+                    "ingress": [{"fromEndpoints": [{"matchLabels": {"app": "gateway"}}],
+                                 "toPorts": [{"ports": [{"port": "8080", "protocol": "TCP"}]}]}],
+                    "egress": [{"toFQDNs": [{"matchName": "api.example.com"}],
+                                "toPorts": [{"ports": [{"port": "443", "protocol": "TCP"}]}]}]
+                }
+            })
+        })
+        .collect()
 }
 
 /// kubeadm's Corefile followed by stub zones up to about `lines` lines.

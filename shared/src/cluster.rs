@@ -192,6 +192,34 @@ fn keep(source: &Value, path: &[&str], into: &mut Value) {
     }
 }
 
+/// Whether a failed read failed because the cluster does not know the resource (its CRD is not
+/// installed), which for optional resources means "none of them". Hosts word it differently:
+/// the API server's 404 ("the server could not find the requested resource"), kube-rs
+/// discovery ("Cannot find resource ..."), kubectl's "no matches for kind" / "doesn't have a
+/// resource type"; each is recognised by its words, not its exact text. A refused capability
+/// ("has not been granted access") or a broken host is not one of them.
+pub fn is_unknown_resource(error: &str) -> bool {
+    let error = error.to_ascii_lowercase();
+    if error.contains("not been granted") || error.contains("forbidden") {
+        return false;
+    }
+    [
+        "could not find the requested resource",
+        "cannot find resource",
+        "can not find resource",
+        "unknown resource",
+        "resource not found",
+        "no matches for kind",
+        "doesn't have a resource type",
+        "does not have a resource type",
+        "notfound",
+        "not found",
+        "404",
+    ]
+    .iter()
+    .any(|words| error.contains(words))
+}
+
 /// The items of a `List` answer, read as `T` borrowing from `bytes`.
 pub fn list_items<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<Vec<T>, String> {
     #[derive(Deserialize)]
@@ -410,6 +438,8 @@ impl StoredObjects {
 pub struct MemoryCluster {
     stored: StoredObjects,
     failure: Option<String>,
+    /// Kinds whose CRD is not installed: reads fail as the API server's 404.
+    absent: Vec<(String, String)>,
 }
 
 impl MemoryCluster {
@@ -417,7 +447,16 @@ impl MemoryCluster {
         MemoryCluster {
             stored: StoredObjects::new(objects),
             failure: None,
+            absent: Vec::new(),
         }
+    }
+
+    /// The same cluster without the CRD of `resource`: its reads fail as the API server
+    /// answers a resource it does not serve.
+    pub fn without(mut self, resource: Resource<'_>) -> Self {
+        self.absent
+            .push((resource.api_version.into(), resource.kind.into()));
+        self
     }
 
     /// A cluster whose every read fails with `message`, as a refused or broken host call does.
@@ -425,38 +464,48 @@ impl MemoryCluster {
         MemoryCluster {
             stored: StoredObjects::default(),
             failure: Some(message.into()),
+            absent: Vec::new(),
         }
     }
 
-    fn check(&self) -> Result<(), String> {
-        match &self.failure {
-            Some(message) => Err(message.clone()),
-            None => Ok(()),
+    fn check(&self, resource: Resource<'_>) -> Result<(), String> {
+        if let Some(message) = &self.failure {
+            return Err(message.clone());
         }
+        let absent = self
+            .absent
+            .iter()
+            .any(|(v, k)| v == resource.api_version && k == resource.kind);
+        if absent {
+            return Err(format!(
+                "the server could not find the requested resource ({resource})"
+            ));
+        }
+        Ok(())
     }
 }
 
 impl Cluster for MemoryCluster {
+    fn list_all(&self, resource: Resource<'_>, fields: &[&str]) -> Result<Vec<u8>, String> {
+        self.check(resource)?;
+        let json = self.stored.encoded(fields);
+        let items = self.stored.of(resource, &json).map(|(_, json)| json);
+        Ok(list_json(resource, items))
+    }
+
     fn list_by_namespace(
         &self,
         resource: Resource<'_>,
         namespace: &str,
         fields: &[&str],
     ) -> Result<Vec<u8>, String> {
-        self.check()?;
+        self.check(resource)?;
         let json = self.stored.encoded(fields);
         let items = self
             .stored
             .of(resource, &json)
             .filter(|(o, _)| o["metadata"]["namespace"] == namespace)
             .map(|(_, json)| json);
-        Ok(list_json(resource, items))
-    }
-
-    fn list_all(&self, resource: Resource<'_>, fields: &[&str]) -> Result<Vec<u8>, String> {
-        self.check()?;
-        let json = self.stored.encoded(fields);
-        let items = self.stored.of(resource, &json).map(|(_, json)| json);
         Ok(list_json(resource, items))
     }
 
@@ -467,7 +516,7 @@ impl Cluster for MemoryCluster {
         namespace: Option<&str>,
         fields: &[&str],
     ) -> Result<Vec<u8>, String> {
-        self.check()?;
+        self.check(resource)?;
         let json = self.stored.encoded(fields);
         let found = self.stored.of(resource, &json).find(|(o, _)| {
             o["metadata"]["name"] == name
@@ -522,6 +571,32 @@ mod tests {
             .into_iter()
             .map(|n| n.metadata.name.into_owned())
             .collect()
+    }
+
+    #[test]
+    fn unknown_resources_are_recognised() {
+        let c = cluster().without(NP);
+        let err = c.list_by_namespace(NP, "shop", &[]).unwrap_err();
+        assert!(is_unknown_resource(&err), "{err}");
+        assert!(is_unknown_resource(&c.list_all(NP, &[]).unwrap_err()));
+        for unknown in [
+            "ApiError: the server could not find the requested resource: NotFound (ErrorResponse { code: 404 })",
+            "Cannot find resource cilium.io/v2/CiliumNetworkPolicy",
+            "no matches for kind \"CiliumNetworkPolicy\" in version \"cilium.io/v2\"",
+            "error: the server doesn't have a resource type \"ciliumnetworkpolicies\"",
+            "unknown resource cilium.io/v2, kind CiliumNetworkPolicy",
+        ] {
+            assert!(is_unknown_resource(unknown), "{unknown}");
+        }
+        for other in [
+            "Policy has not been granted access to Kubernetes cilium.io/v2/CiliumNetworkPolicy resources. The violation has been reported.",
+            "host call failed: connection refused",
+            "forbidden: User cannot list resource (not found in RBAC)",
+        ] {
+            assert!(!is_unknown_resource(other), "{other}");
+        }
+        let names = |b: Vec<u8>| names(&b);
+        assert_eq!(names(cluster().list_all(NP, &[]).unwrap()), ["a", "b"]);
     }
 
     #[test]

@@ -167,6 +167,33 @@ impl<'a> LabelSelector<'a> {
     }
 }
 
+impl LabelSelector<'_> {
+    /// Matching over labels answered by `get`, for selectors whose keys are not Kubernetes label
+    /// keys (Cilium's `k8s:app`, `any:app`): the operators and their values are judged as in
+    /// [`Self::matches`], the keys are left to `get`.
+    pub fn matches_by<'l>(&self, get: &dyn Fn(&str) -> Option<&'l str>) -> bool {
+        if self.is_empty() {
+            return true;
+        }
+        let equal = self
+            .match_labels
+            .iter()
+            .all(|(k, v)| get(k).is_some_and(|have| have == v.as_ref()));
+        equal
+            && self.match_expressions.iter().all(|req| {
+                let have = get(&req.key);
+                let listed = |v: &str| req.values.iter().any(|x| x == v);
+                match Operator::parse(&req.operator) {
+                    Some(Operator::In) if !req.values.is_empty() => have.is_some_and(listed),
+                    Some(Operator::NotIn) if !req.values.is_empty() => !have.is_some_and(listed),
+                    Some(Operator::Exists) if req.values.is_empty() => have.is_some(),
+                    Some(Operator::DoesNotExist) if req.values.is_empty() => have.is_none(),
+                    _ => false,
+                }
+            })
+    }
+}
+
 impl fmt::Display for LabelSelector<'_> {
     /// The string form kubectl accepts (`app=web,tier in (a,b),!legacy`); `{}` shows as such.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -2,10 +2,6 @@
 //! isolates: which pods (`podSelector`), in which directions (`policyTypes`), and whether its
 //! rules still let everything through.
 
-use std::borrow::Cow;
-
-use netsec_shared::net::{any_v4, first_uncovered, parse_cidr};
-use netsec_shared::netpol::isolates;
 pub use netsec_shared::netpol::{Direction, NETWORK_POLICY};
 
 /// What the policy reads of the NetworkPolicies it lists (the field masks of the list): their
@@ -21,153 +17,16 @@ pub const NETWORK_POLICY_FIELDS: &[&str] = &[
     "spec.egress.ports",
     "spec.egress.to.ipBlock",
 ];
-use netsec_shared::request::StringMap;
-use netsec_shared::selector::LabelSelector;
-use serde::Deserialize;
-use serde::de::IgnoredAny;
-
-// The list answer is the largest deserialiser of the module, and each struct type costs a few
-// KB of wasm. So the levels of a policy (object, metadata, spec) share one type, and so do the
-// levels of a rule (rule, peer, ipBlock): each level fills only its own fields. The fields are
-// plain `Option`s (absent and null read alike) and stay private behind the accessors below.
-
-/// A NetworkPolicy, its `metadata` or its `spec`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct NetworkPolicy<'a> {
-    #[serde(default, borrow)]
-    metadata: Option<Box<NetworkPolicy<'a>>>,
-    #[serde(default, borrow)]
-    spec: Option<Box<Spec<'a>>>,
-    /// In `metadata`.
-    #[serde(default, borrow)]
-    name: Option<Cow<'a, str>>,
-    /// In `spec`, and the rest below.
-    #[serde(default, borrow)]
-    pod_selector: Option<LabelSelector<'a>>,
-    #[serde(default, borrow)]
-    policy_types: Option<Vec<Cow<'a, str>>>,
-    #[serde(default, borrow)]
-    ingress: Option<Vec<Rule<'a>>>,
-    #[serde(default, borrow)]
-    egress: Option<Vec<Rule<'a>>>,
-}
-
-/// The `spec` level of a [`NetworkPolicy`].
-pub type Spec<'a> = NetworkPolicy<'a>;
-
-/// An ingress rule (`from`) or egress rule (`to`), one of its peers, or a peer's `ipBlock`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Rule<'a> {
-    #[serde(default, borrow, alias = "to")]
-    from: Option<Vec<Rule<'a>>>,
-    #[serde(default)]
-    ports: Option<Vec<IgnoredAny>>,
-    /// In a peer.
-    #[serde(default, borrow)]
-    ip_block: Option<Box<Rule<'a>>>,
-    /// In an `ipBlock`.
-    #[serde(default, borrow)]
-    cidr: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    except: Option<Vec<Cow<'a, str>>>,
-}
-
-const NO_SPEC: Spec<'static> = NetworkPolicy {
-    metadata: None,
-    spec: None,
-    name: None,
-    pod_selector: None,
-    policy_types: None,
-    ingress: None,
-    egress: None,
+/// A NetworkPolicy, its `spec`, a rule: read by the view every policy API shares, whose
+/// methods hold the API's rules.
+pub use netsec_shared::netpol::families::{
+    PolicyObject as NetworkPolicy, PolicyObject as Spec, PolicyRule as Rule,
 };
-
-fn items<T>(list: &Option<Vec<T>>) -> &[T] {
-    list.as_deref().unwrap_or_default()
-}
-
-impl<'a> NetworkPolicy<'a> {
-    pub fn name(&self) -> &str {
-        self.metadata
-            .as_ref()
-            .and_then(|m| m.name.as_deref())
-            .unwrap_or("<unnamed>")
-    }
-
-    pub fn spec(&self) -> &Spec<'a> {
-        self.spec.as_deref().unwrap_or(&NO_SPEC)
-    }
-}
-
-impl Spec<'_> {
-    /// `podSelector` is not a pointer in the API: absent or null is the empty selector, which
-    /// selects every pod of the namespace.
-    pub fn selects(&self, labels: &StringMap<'_>) -> bool {
-        self.pod_selector.as_ref().is_none_or(|s| s.matches(labels))
-    }
-
-    fn selects_every_pod(&self) -> bool {
-        self.pod_selector
-            .as_ref()
-            .is_none_or(LabelSelector::is_empty)
-    }
-
-    /// Whether the policy isolates its pods in `direction`, `policyTypes` defaulted as the API
-    /// server does.
-    pub fn covers(&self, direction: Direction) -> bool {
-        isolates(
-            items(&self.policy_types),
-            items(&self.egress).len(),
-            direction,
-        )
-    }
-
-    pub fn rules(&self, direction: Direction) -> &[Rule<'_>] {
-        match direction {
-            Direction::Ingress => items(&self.ingress),
-            Direction::Egress => items(&self.egress),
-        }
-    }
-
-    /// Some rule of `direction` lets every peer through on every port.
-    pub fn allows_all(&self, direction: Direction) -> bool {
-        self.rules(direction).iter().any(Rule::allows_all)
-    }
-
-    /// A namespace-wide default deny for `direction`: every pod, isolated, nothing allowed.
-    pub fn is_default_deny(&self, direction: Direction) -> bool {
-        self.selects_every_pod() && self.covers(direction) && self.rules(direction).is_empty()
-    }
-}
-
-impl Rule<'_> {
-    /// No ports means every port; no peers means every peer. Peers are ORed, so one set of
-    /// `ipBlock`s that together span the whole IPv4 space (`0.0.0.0/0`, `::/0`, which reaches
-    /// IPv4 too, or halves of it) lets everything through as well. A block with `except`
-    /// holes is not counted: it leaves something out.
-    pub fn allows_all(&self) -> bool {
-        if !items(&self.ports).is_empty() {
-            return false;
-        }
-        let peers = items(&self.from);
-        if peers.is_empty() {
-            return true;
-        }
-        let blocks: Vec<_> = peers
-            .iter()
-            .filter_map(|p| p.ip_block.as_deref())
-            .filter(|b| items(&b.except).is_empty())
-            .filter_map(|b| parse_cidr(b.cidr.as_deref()?).ok())
-            .collect();
-        !blocks.is_empty() && first_uncovered(&any_v4(), &blocks).is_none()
-    }
-}
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use netsec_shared::request::StringMap;
 
     fn spec(json: &str) -> Spec<'_> {
         serde_json::from_str(json).unwrap()

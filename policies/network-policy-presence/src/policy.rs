@@ -1,14 +1,20 @@
 //! The `network-policy-presence` rules: a pure function from the request, the settings and the
 //! NetworkPolicies the cluster holds to a verdict.
 
-use netsec_shared::cluster::{Cluster, list_items, unreadable};
+use netsec_shared::cluster::{Cluster, Resource, is_unknown_resource, unreadable};
+use netsec_shared::netpol::families::{
+    ADMIN_FIELDS, ADMIN_NETWORK_POLICY, Api, BASELINE_ADMIN_NETWORK_POLICY,
+    CALICO_CRD_GLOBAL_NETWORK_POLICY, CALICO_CRD_NETWORK_POLICY, CALICO_FIELDS,
+    CALICO_GLOBAL_NETWORK_POLICY, CALICO_NETWORK_POLICY, CILIUM_CLUSTERWIDE_NETWORK_POLICY,
+    CILIUM_FIELDS, CILIUM_NETWORK_POLICY, Isolation, Pod, PolicyObject, read_list, read_namespace,
+};
 use netsec_shared::request::StringMap;
 use netsec_shared::review::{WorkloadUnderReview, workload_under_review};
 use netsec_shared::workload::{Workload, describe_labels};
 use netsec_shared::{AdmissionRequest, Findings, Verdict};
 
 use crate::netpol::{Direction, NETWORK_POLICY, NETWORK_POLICY_FIELDS, NetworkPolicy};
-use crate::settings::{OnMissing, Settings};
+use crate::settings::{OnMissing, PolicyFamily, Settings};
 
 pub fn evaluate(
     request: &AdmissionRequest<'_>,
@@ -46,47 +52,261 @@ pub fn evaluate(
             &error,
         ))
     };
-    let answer = match cluster.list_by_namespace(NETWORK_POLICY, namespace, NETWORK_POLICY_FIELDS) {
-        Ok(answer) => answer,
-        Err(error) => return unreadable(error),
+    let answer = if settings.counts(PolicyFamily::Kubernetes) {
+        match cluster.list_by_namespace(NETWORK_POLICY, namespace, NETWORK_POLICY_FIELDS) {
+            Ok(answer) => answer,
+            Err(error) => return unreadable(error),
+        }
+    } else {
+        b"{}".to_vec()
     };
-    let policies: Vec<NetworkPolicy> = match list_items(&answer) {
+    let policies: Vec<NetworkPolicy> = match read_list(&answer) {
         Ok(policies) => policies,
         Err(error) => return unreadable(error),
     };
-    check(&workload, namespace, &policies, settings)
+    // The other APIs are read only when NetworkPolicies leave a direction uncovered: most
+    // requests then cost one host call, as before.
+    let mut isolations = netpol_isolations(&policies, labels);
+    if !uncovered(&isolations, settings).0.is_empty() {
+        match other_families(namespace, labels, settings, cluster) {
+            Ok(others) => isolations.extend(others),
+            Err(why) => {
+                return Verdict::reject(format!(
+                    "{why}; {} is rejected because its isolation cannot be verified",
+                    workload.describe()
+                ));
+            }
+        }
+    }
+    check(&workload, namespace, &policies, &isolations, settings)
 }
 
-/// The rules over a parsed workload and the NetworkPolicies of its namespace.
+/// What the NetworkPolicies that select the pods do to them, told as the other APIs' policies
+/// are.
+fn netpol_isolations(policies: &[NetworkPolicy<'_>], labels: &StringMap<'_>) -> Vec<Isolation> {
+    let mut out = Vec::new();
+    for p in policies {
+        let spec = p.spec();
+        if spec.selects(labels) {
+            out.push(Isolation {
+                policy: format!("{:?}", p.name()),
+                ingress: spec.covers(Direction::Ingress),
+                egress: spec.covers(Direction::Egress),
+                allows_all_ingress: spec.allows_all(Direction::Ingress),
+                allows_all_egress: spec.allows_all(Direction::Egress),
+            });
+        }
+    }
+    out
+}
+
+/// The required directions that no counted policy isolates, and the policies not counted for
+/// them because they allow all its traffic (ignoreAllowAll).
+fn uncovered(isolations: &[Isolation], settings: &Settings) -> (Vec<Direction>, Vec<String>) {
+    let mut uncovered = Vec::new();
+    let mut allow_all = Vec::new();
+    for &direction in &settings.required_directions {
+        let mut counted = false;
+        let mut skipped = Vec::new();
+        for i in isolations.iter().filter(|i| i.covers(direction)) {
+            if settings.ignore_allow_all && i.allows_all(direction) {
+                skipped.push(format!("{} allows all {direction} traffic", i.policy));
+            } else {
+                counted = true;
+            }
+        }
+        if !counted {
+            uncovered.push(direction);
+            allow_all.append(&mut skipped);
+        }
+    }
+    (uncovered, allow_all)
+}
+
+/// One read of a family's policies: namespaced ones in the workload's namespace, cluster-wide
+/// ones all.
+struct Read {
+    resource: Resource<'static>,
+    api: Api,
+    /// How messages name the kind (`Calico NetworkPolicy`, not to be taken for Kubernetes').
+    kind: &'static str,
+    clusterwide: bool,
+    fields: &'static [&'static str],
+}
+
+const fn read(
+    resource: Resource<'static>,
+    api: Api,
+    kind: &'static str,
+    clusterwide: bool,
+    fields: &'static [&'static str],
+) -> Read {
+    Read {
+        resource,
+        api,
+        kind,
+        clusterwide,
+        fields,
+    }
+}
+
+fn reads(family: PolicyFamily) -> &'static [Read] {
+    use Api::{Admin, Calico, Cilium};
+    const CILIUM: &[Read] = &[
+        read(
+            CILIUM_NETWORK_POLICY,
+            Cilium,
+            "CiliumNetworkPolicy",
+            false,
+            CILIUM_FIELDS,
+        ),
+        read(
+            CILIUM_CLUSTERWIDE_NETWORK_POLICY,
+            Cilium,
+            "CiliumClusterwideNetworkPolicy",
+            true,
+            CILIUM_FIELDS,
+        ),
+    ];
+    const CALICO: &[Read] = &[
+        read(
+            CALICO_NETWORK_POLICY,
+            Calico,
+            "Calico NetworkPolicy",
+            false,
+            CALICO_FIELDS,
+        ),
+        read(
+            CALICO_GLOBAL_NETWORK_POLICY,
+            Calico,
+            "Calico GlobalNetworkPolicy",
+            true,
+            CALICO_FIELDS,
+        ),
+        read(
+            CALICO_CRD_NETWORK_POLICY,
+            Calico,
+            "Calico NetworkPolicy",
+            false,
+            CALICO_FIELDS,
+        ),
+        read(
+            CALICO_CRD_GLOBAL_NETWORK_POLICY,
+            Calico,
+            "Calico GlobalNetworkPolicy",
+            true,
+            CALICO_FIELDS,
+        ),
+    ];
+    const ADMIN: &[Read] = &[
+        read(
+            ADMIN_NETWORK_POLICY,
+            Admin,
+            "AdminNetworkPolicy",
+            true,
+            ADMIN_FIELDS,
+        ),
+        read(
+            BASELINE_ADMIN_NETWORK_POLICY,
+            Admin,
+            "BaselineAdminNetworkPolicy",
+            true,
+            ADMIN_FIELDS,
+        ),
+    ];
+    match family {
+        PolicyFamily::Kubernetes => &[],
+        PolicyFamily::Cilium => CILIUM,
+        PolicyFamily::Calico => CALICO,
+        PolicyFamily::AdminNetworkPolicy => ADMIN,
+    }
+}
+
+pub const NAMESPACE: Resource<'static> = Resource {
+    api_version: "v1",
+    kind: "Namespace",
+};
+
+/// The Cilium, Calico and AdminNetworkPolicy policies that select the pods, with what they
+/// isolate. A kind whose CRD is not installed has no policies; any other failed read is an
+/// error naming the kind.
+fn other_families(
+    namespace: &str,
+    labels: &StringMap<'_>,
+    settings: &Settings,
+    cluster: &dyn Cluster,
+) -> Result<Vec<Isolation>, String> {
+    let mut answers: Vec<(&Read, Vec<u8>)> = Vec::new();
+    for family in &settings.count_policy_families {
+        for r in reads(*family) {
+            let answer = if r.clusterwide {
+                cluster.list_all(r.resource, r.fields)
+            } else {
+                cluster.list_by_namespace(r.resource, namespace, r.fields)
+            };
+            match answer {
+                Ok(bytes) => answers.push((r, bytes)),
+                Err(why) if is_unknown_resource(&why) => {}
+                Err(why) => return Err(unreadable_kind(r, namespace, &why)),
+            }
+        }
+    }
+    let mut lists: Vec<(&Read, Vec<PolicyObject>)> = Vec::new();
+    for (r, bytes) in &answers {
+        let items = read_list(bytes).map_err(|why| unreadable_kind(r, namespace, &why))?;
+        if !items.is_empty() {
+            lists.push((r, items));
+        }
+    }
+    if lists.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Namespace labels are read once, only when some policy exists; unreadable, the selectors
+    // that need them select nothing.
+    let namespace_json = cluster
+        .get(NAMESPACE, namespace, None, &["metadata.labels"])
+        .ok();
+    let namespace_object = namespace_json.as_deref().and_then(read_namespace);
+    let pod = Pod {
+        labels,
+        namespace,
+        namespace_labels: namespace_object.as_ref().and_then(PolicyObject::labels),
+    };
+    let mut out = Vec::new();
+    for (r, items) in &lists {
+        out.extend(
+            items
+                .iter()
+                .filter_map(|p| p.isolation(r.api, r.kind, r.clusterwide, &pod)),
+        );
+    }
+    Ok(out)
+}
+
+fn unreadable_kind(r: &Read, namespace: &str, why: &str) -> String {
+    if r.clusterwide {
+        format!("the {} objects could not be read: {why}", r.resource)
+    } else {
+        format!(
+            "the {} objects of namespace {namespace:?} could not be read: {why}",
+            r.resource
+        )
+    }
+}
+
+/// The rules over a parsed workload, the NetworkPolicies of its namespace and what the
+/// policies that select its pods (of every API read) do to them.
 pub fn check(
     workload: &Workload<'_>,
     namespace: &str,
     policies: &[NetworkPolicy<'_>],
+    isolations: &[Isolation],
     settings: &Settings,
 ) -> Verdict {
     let labels = workload.pod_labels();
     let mut problems = Vec::new();
 
-    let mut uncovered = Vec::new();
-    let mut allow_all = Vec::new();
-    for &direction in &settings.required_directions {
-        let selecting: Vec<&NetworkPolicy> = policies
-            .iter()
-            .filter(|p| p.spec().covers(direction) && p.spec().selects(labels))
-            .collect();
-        let counted = selecting
-            .iter()
-            .filter(|p| !(settings.ignore_allow_all && p.spec().allows_all(direction)))
-            .count();
-        if counted == 0 {
-            uncovered.push(direction);
-            allow_all.extend(
-                selecting
-                    .iter()
-                    .map(|p| format!("{:?} allows all {direction} traffic", p.name())),
-            );
-        }
-    }
+    let (uncovered, allow_all) = uncovered(isolations, settings);
     if !uncovered.is_empty() {
         problems.push(uncovered_message(
             workload,
@@ -95,6 +315,7 @@ pub fn check(
             policies.len(),
             &uncovered,
             &allow_all,
+            settings,
         ));
     }
 
@@ -137,12 +358,34 @@ fn uncovered_message(
     policy_count: usize,
     uncovered: &[Direction],
     allow_all: &[String],
+    settings: &Settings,
 ) -> String {
     let (directions, types) = (join(uncovered), policy_types(uncovered));
     let none = match policy_count {
+        _ if !settings.counts(PolicyFamily::Kubernetes) => {
+            "NetworkPolicies are not counted (countPolicyFamilies)".to_string()
+        }
         0 => format!("namespace {namespace:?} has no NetworkPolicy"),
         1 => format!("the 1 NetworkPolicy of namespace {namespace:?} does not select them"),
         n => format!("none of the {n} NetworkPolicies of namespace {namespace:?} selects them"),
+    };
+    let families: Vec<&str> = settings
+        .count_policy_families
+        .iter()
+        .filter_map(|f| match f {
+            PolicyFamily::Kubernetes => None,
+            PolicyFamily::Cilium => Some("Cilium"),
+            PolicyFamily::Calico => Some("Calico"),
+            PolicyFamily::AdminNetworkPolicy => Some("AdminNetworkPolicy"),
+        })
+        .collect();
+    let families = match families.as_slice() {
+        [] => String::new(),
+        [one] => format!(", and no {one} policy isolates them"),
+        [rest @ .., last] => format!(
+            ", and no {} or {last} policy isolates them",
+            rest.join(", ")
+        ),
     };
     let for_that = if uncovered.len() == 1 {
         "for that direction"
@@ -164,7 +407,7 @@ fn uncovered_message(
     };
     format!(
         "{} is not isolated for {directions}: its pods, with {labels} at {}, are not selected \
-         by a NetworkPolicy covering {directions}; {none} {for_that}{skipped}. Add a \
+         by a NetworkPolicy covering {directions}; {none} {for_that}{families}{skipped}. Add a \
          NetworkPolicy whose spec.podSelector matches these labels with policyTypes [{types}], \
          or a default deny for the namespace (podSelector: {{}}), which covers every pod",
         workload.describe(),
@@ -460,5 +703,154 @@ mod tests {
         let no_kind = json!({"metadata": {"name": "p", "namespace": "shop"}});
         let m = run(&no_kind, "{}", &cluster).message().unwrap();
         assert!(m.contains("names no kind"), "{m}");
+    }
+
+    fn obj(api: &str, kind: &str, name: &str, namespace: Option<&str>, spec: Value) -> Value {
+        let mut o =
+            json!({"apiVersion": api, "kind": kind, "metadata": {"name": name}, "spec": spec});
+        if let Some(ns) = namespace {
+            o["metadata"]["namespace"] = json!(ns);
+        }
+        o
+    }
+
+    fn shop_namespace() -> Value {
+        json!({"apiVersion": "v1", "kind": "Namespace",
+               "metadata": {"name": "shop", "labels": {"kubernetes.io/metadata.name": "shop", "env": "prod"}}})
+    }
+
+    /// (policy objects, pod labels, settings, accepted)
+    fn family_table() -> Vec<(&'static str, Vec<Value>, Value, &'static str, bool)> {
+        let cnp = |name, spec| {
+            obj(
+                "cilium.io/v2",
+                "CiliumNetworkPolicy",
+                name,
+                Some("shop"),
+                spec,
+            )
+        };
+        let ccnp = |name, spec| {
+            obj(
+                "cilium.io/v2",
+                "CiliumClusterwideNetworkPolicy",
+                name,
+                None,
+                spec,
+            )
+        };
+        let cal = |name, spec| {
+            obj(
+                "projectcalico.org/v3",
+                "NetworkPolicy",
+                name,
+                Some("shop"),
+                spec,
+            )
+        };
+        let gnp = |name, spec| {
+            obj(
+                "crd.projectcalico.org/v1",
+                "GlobalNetworkPolicy",
+                name,
+                None,
+                spec,
+            )
+        };
+        let anp = |name, spec| {
+            obj(
+                "policy.networking.k8s.io/v1alpha1",
+                "AdminNetworkPolicy",
+                name,
+                None,
+                spec,
+            )
+        };
+        let banp = |spec| {
+            obj(
+                "policy.networking.k8s.io/v1alpha1",
+                "BaselineAdminNetworkPolicy",
+                "default",
+                None,
+                spec,
+            )
+        };
+        let web = json!({"app": "web"});
+        vec![
+            ("cilium both sections", vec![cnp("d", json!({"endpointSelector": {}, "ingress": [{}], "egress": [{}]}))], web.clone(), "{}", true),
+            ("cilium ingress only", vec![cnp("d", json!({"endpointSelector": {}, "ingress": [{}]}))], web.clone(), "{}", false),
+            ("cilium empty sections isolate nothing", vec![cnp("d", json!({"endpointSelector": {}, "ingress": [], "egress": []}))], web.clone(), "{}", false),
+            ("cilium deny sections", vec![cnp("d", json!({"endpointSelector": {"matchLabels": {"k8s:app": "web"}}, "ingressDeny": [{}], "egressDeny": [{}]}))], web.clone(), "{}", true),
+            ("cilium selector misses", vec![cnp("d", json!({"endpointSelector": {"matchLabels": {"app": "db"}}, "ingress": [{}], "egress": [{}]}))], web.clone(), "{}", false),
+            ("cilium reserved source never a pod's", vec![cnp("d", json!({"endpointSelector": {"matchLabels": {"reserved:app": "web"}}, "ingress": [{}], "egress": [{}]}))], web.clone(), "{}", false),
+            ("cilium enableDefaultDeny false", vec![cnp("d", json!({"endpointSelector": {}, "enableDefaultDeny": {"egress": false}, "ingress": [{}], "egress": [{}]}))], web.clone(), "{}", false),
+            ("cilium specs list", vec![cnp("d", json!(null)), cnp("s", json!(null))].into_iter().take(0).chain([json!({"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy", "metadata": {"name": "s", "namespace": "shop"}, "specs": [{"endpointSelector": {}, "ingress": [{}]}, {"endpointSelector": {}, "egress": [{"toEntities": ["cluster"]}]}]})]).collect(), web.clone(), "{}", true),
+            ("cilium allow-all entity not counted", vec![cnp("d", json!({"endpointSelector": {}, "ingress": [{}], "egress": [{"toEntities": ["all"]}]}))], web.clone(), "{}", false),
+            ("cilium allow-all counted when told", vec![cnp("d", json!({"endpointSelector": {}, "ingress": [{}], "egress": [{"toEntities": ["all"]}]}))], web.clone(), r#"{"ignoreAllowAll":false}"#, true),
+            ("cilium policy of another namespace", vec![obj("cilium.io/v2", "CiliumNetworkPolicy", "d", Some("other"), json!({"endpointSelector": {}, "ingress": [{}], "egress": [{}]}))], web.clone(), "{}", false),
+            ("clusterwide by namespace label", vec![ccnp("d", json!({"endpointSelector": {"matchLabels": {"k8s:io.kubernetes.pod.namespace": "shop"}}, "ingress": [{}], "egress": [{}]}))], web.clone(), "{}", true),
+            ("clusterwide for another namespace", vec![ccnp("d", json!({"endpointSelector": {"matchLabels": {"k8s:io.kubernetes.pod.namespace": "kube-system"}}, "ingress": [{}], "egress": [{}]}))], web.clone(), "{}", false),
+            ("clusterwide by namespace labels", vec![ccnp("d", json!({"endpointSelector": {"matchExpressions": [{"key": "io.cilium.k8s.namespace.labels.env", "operator": "In", "values": ["prod"]}]}, "ingress": [{}], "egress": [{}]}))], web.clone(), "{}", true),
+            ("clusterwide node selector", vec![ccnp("d", json!({"nodeSelector": {}, "ingress": [{}], "egress": [{}]}))], web.clone(), "{}", false),
+            ("calico default types", vec![cal("i", json!({"selector": "app == 'web'"})), cal("e", json!({"selector": "all()", "egress": [{"action": "Allow", "destination": {"ports": [53]}}]}))], web.clone(), "{}", true),
+            ("calico ingress rules only", vec![cal("i", json!({"selector": "has(app)", "ingress": [{"action": "Deny"}]}))], web.clone(), "{}", false),
+            ("calico types both", vec![cal("d", json!({"selector": "app in {'web', 'api'} && !has(legacy)", "types": ["Ingress", "Egress"]}))], web.clone(), "{}", true),
+            ("calico selector misses", vec![cal("d", json!({"selector": "app starts with 'we' && tier == 'x'", "types": ["Ingress", "Egress"]}))], web.clone(), "{}", false),
+            ("calico unparsable selector", vec![cal("d", json!({"selector": "app = 'web'", "types": ["Ingress", "Egress"]}))], web.clone(), "{}", false),
+            ("calico allow-all not counted", vec![cal("d", json!({"types": ["Ingress", "Egress"], "ingress": [{"action": "Allow"}]}))], web.clone(), "{}", false),
+            ("calico global by namespace", vec![gnp("d", json!({"selector": "all()", "namespaceSelector": "env == 'prod'", "types": ["Ingress", "Egress"]}))], web.clone(), "{}", true),
+            ("calico global other namespaces", vec![gnp("d", json!({"namespaceSelector": "projectcalico.org/name != 'shop'", "types": ["Ingress", "Egress"]}))], web.clone(), "{}", false),
+            ("calico global service accounts", vec![gnp("d", json!({"serviceAccountSelector": "role == 'x'", "types": ["Ingress", "Egress"]}))], web.clone(), "{}", false),
+            ("anp deny all", vec![anp("d", json!({"priority": 10, "subject": {"namespaces": {}}, "ingress": [{"action": "Deny", "from": [{"namespaces": {}}]}], "egress": [{"action": "Deny", "to": [{"namespaces": {}}, {"networks": ["0.0.0.0/0", "::/0"]}]}]}))], web.clone(), "{}", true),
+            ("anp egress to pods only", vec![anp("d", json!({"subject": {"namespaces": {}}, "ingress": [{"action": "Deny", "from": [{"namespaces": {}}]}], "egress": [{"action": "Deny", "to": [{"namespaces": {}}]}]}))], web.clone(), "{}", false),
+            ("anp pass is not isolation", vec![anp("d", json!({"subject": {"namespaces": {}}, "ingress": [{"action": "Pass", "from": [{"namespaces": {}}]}]}))], web.clone(), r#"{"requiredDirections":["Ingress"]}"#, false),
+            ("banp by pod subject", vec![banp(json!({"subject": {"pods": {"namespaceSelector": {"matchLabels": {"env": "prod"}}, "podSelector": {"matchLabels": {"app": "web"}}}}, "ingress": [{"action": "Deny", "from": [{"pods": {"namespaceSelector": {}, "podSelector": {}}}]}]}))], web.clone(), r#"{"requiredDirections":["Ingress"]}"#, true),
+            ("banp subject misses", vec![banp(json!({"subject": {"namespaces": {"matchLabels": {"env": "dev"}}}, "ingress": [{"action": "Deny", "from": [{"namespaces": {}}]}]}))], web.clone(), r#"{"requiredDirections":["Ingress"]}"#, false),
+            ("family not counted", vec![cnp("d", json!({"endpointSelector": {}, "ingress": [{}], "egress": [{}]}))], web.clone(), r#"{"countPolicyFamilies":["Kubernetes","Calico"]}"#, false),
+        ]
+    }
+
+    #[test]
+    fn other_families_table() {
+        for (why, objects, labels, settings, accepted) in family_table() {
+            let mut objects = objects;
+            objects.push(shop_namespace());
+            let cluster = MemoryCluster::new(objects);
+            let v = run(&deployment(labels), settings, &cluster);
+            assert_eq!(v.is_accepted(), accepted, "{why}: {v:?}");
+        }
+    }
+
+    #[test]
+    fn clusters_without_the_crds() {
+        use netsec_shared::netpol::families::*;
+        let cluster = MemoryCluster::new(vec![np(
+            "all",
+            "shop",
+            json!({"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}),
+        )])
+        .without(CILIUM_NETWORK_POLICY)
+        .without(CILIUM_CLUSTERWIDE_NETWORK_POLICY)
+        .without(CALICO_NETWORK_POLICY)
+        .without(CALICO_GLOBAL_NETWORK_POLICY)
+        .without(CALICO_CRD_NETWORK_POLICY)
+        .without(CALICO_CRD_GLOBAL_NETWORK_POLICY)
+        .without(ADMIN_NETWORK_POLICY)
+        .without(BASELINE_ADMIN_NETWORK_POLICY);
+        let object = deployment(json!({"app": "web"}));
+        assert!(run(&object, "{}", &cluster).is_accepted());
+        let v = run(
+            &deployment(json!({"app": "web"})),
+            r#"{"requiredDirections":["Ingress"],"countPolicyFamilies":["Cilium"]}"#,
+            &cluster,
+        );
+        let m = v.message().unwrap();
+        assert!(m.contains("NetworkPolicies are not counted (countPolicyFamilies) for that direction, and no Cilium policy isolates them"), "{m}");
+        // A failure other than an unknown resource is not "none".
+        let broken = MemoryCluster::failing("host call failed: connection refused");
+        let m = run(&object, r#"{"countPolicyFamilies":["Calico"]}"#, &broken)
+            .message()
+            .unwrap();
+        assert!(m.contains("the projectcalico.org/v3/NetworkPolicy objects of namespace \"shop\" could not be read: host call failed"), "{m}");
     }
 }

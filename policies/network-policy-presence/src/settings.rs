@@ -16,6 +16,29 @@ pub enum OnMissing {
     Warn,
 }
 
+/// A network-policy API whose policies count as isolation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+pub enum PolicyFamily {
+    /// `networking.k8s.io/v1` NetworkPolicy.
+    Kubernetes,
+    /// `cilium.io/v2` CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy.
+    Cilium,
+    /// Calico NetworkPolicy and GlobalNetworkPolicy (`projectcalico.org/v3`,
+    /// `crd.projectcalico.org/v1`).
+    Calico,
+    /// `policy.networking.k8s.io/v1alpha1` AdminNetworkPolicy and BaselineAdminNetworkPolicy.
+    AdminNetworkPolicy,
+}
+
+impl PolicyFamily {
+    pub const ALL: [PolicyFamily; 4] = [
+        PolicyFamily::Kubernetes,
+        PolicyFamily::Cilium,
+        PolicyFamily::Calico,
+        PolicyFamily::AdminNetworkPolicy,
+    ];
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct Settings {
@@ -29,6 +52,14 @@ pub struct Settings {
     /// Workloads whose pod labels this selector matches are accepted.
     pub exempt_workloads: Option<SettingsSelector>,
     pub on_missing: OnMissing,
+    /// The policy APIs whose policies count; the others are not read.
+    pub count_policy_families: Vec<PolicyFamily>,
+}
+
+impl Settings {
+    pub fn counts(&self, family: PolicyFamily) -> bool {
+        self.count_policy_families.contains(&family)
+    }
 }
 
 impl Default for Settings {
@@ -44,6 +75,7 @@ impl Default for Settings {
             ]),
             exempt_workloads: None,
             on_missing: OnMissing::Reject,
+            count_policy_families: PolicyFamily::ALL.to_vec(),
         }
     }
 }
@@ -61,6 +93,20 @@ impl Validate for Settings {
                 errors.add(
                     format!("requiredDirections[{i}]"),
                     format!("{d} is listed twice"),
+                );
+            }
+        }
+        if self.count_policy_families.is_empty() {
+            errors.add(
+                "countPolicyFamilies",
+                "must list at least one of Kubernetes, Cilium, Calico, AdminNetworkPolicy",
+            );
+        }
+        for (i, f) in self.count_policy_families.iter().enumerate() {
+            if self.count_policy_families[..i].contains(f) {
+                errors.add(
+                    format!("countPolicyFamilies[{i}]"),
+                    format!("{f:?} is listed twice"),
                 );
             }
         }
@@ -100,6 +146,25 @@ mod tests {
                 None,
             ),
             (r#"{"exemptWorkloads": null}"#, None),
+            (r#"{"countPolicyFamilies": ["Cilium"]}"#, None),
+            (
+                r#"{"countPolicyFamilies": ["Kubernetes", "Calico", "AdminNetworkPolicy"]}"#,
+                None,
+            ),
+            (
+                r#"{"countPolicyFamilies": []}"#,
+                Some("countPolicyFamilies: must list at least one of"),
+            ),
+            (
+                r#"{"countPolicyFamilies": ["cilium"]}"#,
+                Some(
+                    "countPolicyFamilies[0]: unknown variant `cilium`, expected one of `Kubernetes`, `Cilium`, `Calico`, `AdminNetworkPolicy`",
+                ),
+            ),
+            (
+                r#"{"countPolicyFamilies": ["Calico", "Calico"]}"#,
+                Some("countPolicyFamilies[1]: Calico is listed twice"),
+            ),
             (
                 r#"{"exemptWorkloads": {"matchExpressions": [{"key": "app", "operator": "NotIn", "values": ["web"]}]}}"#,
                 None,

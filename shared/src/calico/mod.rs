@@ -4,3 +4,4 @@ pub mod selector;
 pub mod tokenizer;
 
 pub use selector::{Node, Selector};
+pub use tokenizer::SyntaxError;

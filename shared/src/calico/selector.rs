@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use super::tokenizer::{Token, tokenize};
+use super::tokenizer::{SyntaxError, Token, tokenize};
 
 /// Parentheses nest at most this deep: upstream's recursion is bounded only by Go's growable
 /// stack, a wasm module's stack is not. No real selector comes near it.
@@ -46,7 +46,7 @@ impl Selector {
         Selector { root: Node::All }
     }
 
-    pub fn parse(text: &str) -> Result<Selector, String> {
+    pub fn parse(text: &str) -> Result<Selector, SyntaxError<'_>> {
         let tokens = tokenize(text)?;
         let parser = Parser { tokens: &tokens };
         if tokens.first() == Some(&Token::Eof) {
@@ -55,10 +55,7 @@ impl Selector {
         let (root, rest) = parser.or_expression(0, 0)?;
         match tokens.get(rest) {
             Some(Token::Eof) | None => Ok(Selector { root }),
-            Some(token) => Err(format!(
-                "unexpected {} after the end of the expression",
-                describe(token)
-            )),
+            Some(token) => Err(SyntaxError::AfterTheEnd(*token)),
         }
     }
 
@@ -69,7 +66,7 @@ impl Selector {
 
     /// Selects every endpoint whatever its labels (`all()`, or an empty selector).
     pub fn is_all(&self) -> bool {
-        self.root == Node::All
+        matches!(self.root, Node::All)
     }
 
     /// Mentions `global()`, which Calico allows only in a rule's `namespaceSelector`.
@@ -108,69 +105,52 @@ impl Node {
     }
 }
 
-fn describe(token: &Token<'_>) -> String {
-    match token {
-        Token::Label(l) => format!("label {l:?}"),
-        Token::String(s) => format!("string {s:?}"),
-        Token::Has(l) => format!("has({l})"),
-        Token::Eof => "end of the selector".into(),
-        Token::LBrace => "'{'".into(),
-        Token::RBrace => "'}'".into(),
-        Token::Comma => "','".into(),
-        Token::Eq => "'=='".into(),
-        Token::Ne => "'!='".into(),
-        Token::In => "'in'".into(),
-        Token::Not => "'!'".into(),
-        Token::NotIn => "'not in'".into(),
-        Token::Contains => "'contains'".into(),
-        Token::StartsWith => "'starts with'".into(),
-        Token::EndsWith => "'ends with'".into(),
-        Token::All => "all()".into(),
-        Token::LParen => "'('".into(),
-        Token::RParen => "')'".into(),
-        Token::And => "'&&'".into(),
-        Token::Or => "'||'".into(),
-        Token::Global => "global()".into(),
-    }
-}
-
 /// A recursive-descent parser over the token list; positions are indices into it. The list
 /// always ends with [`Token::Eof`], and every function stops there.
 struct Parser<'t, 'a> {
     tokens: &'t [Token<'a>],
 }
 
-impl Parser<'_, '_> {
-    fn at(&self, i: usize) -> &Token<'_> {
+impl<'t, 'a> Parser<'t, 'a> {
+    fn at(&self, i: usize) -> &'t Token<'a> {
         self.tokens.get(i).unwrap_or(&Token::Eof)
     }
 
     /// `parseOrExpression`: and-expressions separated by `||`.
-    fn or_expression(&self, i: usize, depth: usize) -> Result<(Node, usize), String> {
-        let (first, mut i) = self.and_expression(i, depth)?;
-        let mut nodes = vec![first];
-        while *self.at(i) == Token::Or {
-            let (node, next) = self.and_expression(i + 1, depth)?;
-            nodes.push(node);
-            i = next;
-        }
-        Ok((one_or(nodes, Node::Or), i))
+    fn or_expression(&self, i: usize, depth: usize) -> Result<(Node, usize), SyntaxError<'a>> {
+        self.separated(i, depth, true)
     }
 
-    /// `parseAndExpression`: operations separated by `&&`.
-    fn and_expression(&self, i: usize, depth: usize) -> Result<(Node, usize), String> {
-        let (first, mut i) = self.operation(i, depth)?;
-        let mut nodes = vec![first];
-        while *self.at(i) == Token::And {
-            let (node, next) = self.operation(i + 1, depth)?;
+    /// `parseOrExpression` (`or`: and-expressions separated by `||`) and `parseAndExpression`
+    /// (operations separated by `&&`), as one function so that the module holds it once.
+    fn separated(
+        &self,
+        mut i: usize,
+        depth: usize,
+        or: bool,
+    ) -> Result<(Node, usize), SyntaxError<'a>> {
+        let (separator, many): (Token, fn(Vec<Node>) -> Node) = if or {
+            (Token::Or, Node::Or)
+        } else {
+            (Token::And, Node::And)
+        };
+        let mut nodes = Vec::new();
+        loop {
+            let (node, next) = if or {
+                self.separated(i, depth, false)?
+            } else {
+                self.operation(i, depth)?
+            };
             nodes.push(node);
-            i = next;
+            if *self.at(next) != separator {
+                return Ok((one_or(nodes, many), next));
+            }
+            i = next + 1;
         }
-        Ok((one_or(nodes, Node::And), i))
     }
 
     /// `parseOperation`.
-    fn operation(&self, mut i: usize, depth: usize) -> Result<(Node, usize), String> {
+    fn operation(&self, mut i: usize, depth: usize) -> Result<(Node, usize), SyntaxError<'a>> {
         let mut negated = false;
         while *self.at(i) == Token::Not {
             negated = !negated;
@@ -183,15 +163,15 @@ impl Parser<'_, '_> {
             Token::Label(label) => self.comparison(label, i + 1)?,
             Token::LParen => {
                 if depth >= MAX_DEPTH {
-                    return Err(format!("parentheses nest deeper than {MAX_DEPTH} levels"));
+                    return Err(SyntaxError::TooDeep);
                 }
                 let (node, next) = self.or_expression(i + 1, depth + 1)?;
                 if *self.at(next) != Token::RParen {
-                    return Err(format!("expected ')', found {}", describe(self.at(next))));
+                    return Err(SyntaxError::NoRParen(*self.at(next)));
                 }
                 (node, next + 1)
             }
-            token => return Err(format!("unexpected {}", describe(token))),
+            token => return Err(SyntaxError::Unexpected(*token)),
         };
         let node = if negated {
             Node::Not(Box::new(node))
@@ -202,16 +182,11 @@ impl Parser<'_, '_> {
     }
 
     /// `label op "value"` or `label [not] in {"a", "b"}`; `i` is just after the label.
-    fn comparison(&self, label: &str, i: usize) -> Result<(Node, usize), String> {
-        let label = label.to_string();
+    fn comparison(&self, label: &'a str, i: usize) -> Result<(Node, usize), SyntaxError<'a>> {
         let op = self.at(i);
         if matches!(op, Token::In | Token::NotIn) {
             if *self.at(i + 1) != Token::LBrace {
-                return Err(format!(
-                    "expected a set literal {{...}} after {} {}",
-                    label,
-                    describe(op)
-                ));
+                return Err(SyntaxError::NoSet(label, *op));
             }
             let mut j = i + 2;
             let mut values = Vec::new();
@@ -225,17 +200,14 @@ impl Parser<'_, '_> {
                 j += 1;
             }
             if *self.at(j) != Token::RBrace {
-                return Err(format!(
-                    "expected '}}' to close the set of {label}, found {}",
-                    describe(self.at(j))
-                ));
+                return Err(SyntaxError::UnclosedSet(label, *self.at(j)));
             }
-            values.sort();
+            crate::sort::sort_by(&mut values, |a, b| a.cmp(b));
             values.dedup();
             let node = if *op == Token::In {
-                Node::In(label, values)
+                Node::In(label.to_string(), values)
             } else {
-                Node::NotIn(label, values)
+                Node::NotIn(label.to_string(), values)
             };
             return Ok((node, j + 1));
         }
@@ -245,31 +217,24 @@ impl Parser<'_, '_> {
             Token::Contains => Node::Contains,
             Token::StartsWith => Node::StartsWith,
             Token::EndsWith => Node::EndsWith,
-            Token::Eof => return Err(format!("unexpected end of selector after label {label:?}")),
-            other => {
-                return Err(format!(
-                    "expected an operator (==, !=, in, not in, contains, starts with, ends with) \
-                     after label {label:?}, found {}",
-                    describe(other)
-                ));
-            }
+            Token::Eof => return Err(SyntaxError::EndAfterLabel(label)),
+            other => return Err(SyntaxError::NoComparison(label, *other)),
         };
         match self.at(i + 1) {
-            Token::String(value) => Ok((make(label, value.to_string()), i + 2)),
-            other => Err(format!(
-                "expected a quoted string after {label} {}, found {}",
-                describe(op),
-                describe(other)
-            )),
+            Token::String(value) => Ok((make(label.to_string(), value.to_string()), i + 2)),
+            other => Err(SyntaxError::NoString(label, *op, *other)),
         }
     }
 }
 
 fn one_or(mut nodes: Vec<Node>, many: fn(Vec<Node>) -> Node) -> Node {
-    if nodes.len() == 1 {
-        nodes.remove(0)
-    } else {
-        many(nodes)
+    match nodes.pop() {
+        Some(node) if nodes.is_empty() => node,
+        Some(node) => {
+            nodes.push(node);
+            many(nodes)
+        }
+        None => many(nodes),
     }
 }
 
@@ -463,7 +428,7 @@ mod tests {
             (deep.as_str(), "parentheses nest deeper than 64 levels"),
         ];
         for (selector, want) in cases {
-            let err = Selector::parse(selector).unwrap_err();
+            let err = Selector::parse(selector).unwrap_err().to_string();
             assert!(err.contains(want), "{selector:?}: {err}");
         }
         let deep_ok = format!("{}all(){}", "(".repeat(MAX_DEPTH), ")".repeat(MAX_DEPTH));
@@ -570,7 +535,8 @@ mod properties {
                 let parsed = Selector::parse(&printed);
                 prop_assert!(parsed.is_ok(), "{}: {:?}", printed, parsed);
                 let parsed = parsed.unwrap();
-                prop_assert_eq!(Selector::parse(&parsed.to_string()), Ok(parsed.clone()));
+                let again = parsed.to_string();
+                prop_assert_eq!(Selector::parse(&again), Ok(parsed.clone()));
                 let labels: [(&str, &str); 2] = [("a", "b"), ("app", "")];
                 let get = |k: &str| labels.iter().find(|(l, _)| *l == k).map(|(_, v)| *v);
                 prop_assert_eq!(parsed.matches(&get), s.matches(&get));

@@ -3,10 +3,12 @@
 //! the operator words (`contains`, `starts with`, `ends with`, `not in`, `in`) recognised only
 //! right after a label, and `has(`, `all(`, `global(` only where a label could start.
 
+use std::fmt;
+
 /// Labels longer than this are refused (upstream `MaxLabelLength`).
 pub const MAX_LABEL_LENGTH: usize = 512;
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Token<'a> {
     Label(&'a str),
     /// A quoted string, without its quotes. The language has no escapes: a string in `'...'`
@@ -31,6 +33,114 @@ pub enum Token<'a> {
     Or,
     Global,
     Eof,
+}
+
+/// Why a selector does not parse, with what the message names. The message is written only when
+/// shown (`Display`): a policy that only asks whether a selector parses carries none of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SyntaxError<'a> {
+    Plain(&'static str),
+    /// No label where one must start: the character found there, `None` at the end.
+    NoLabel(Option<char>),
+    TooLong(&'a str),
+    Unterminated(char),
+    NoOperatorAfter(&'a str),
+    NoClosingParen(&'static str),
+    TooDeep,
+    Unexpected(Token<'a>),
+    AfterTheEnd(Token<'a>),
+    NoRParen(Token<'a>),
+    /// The label, the operator.
+    NoSet(&'a str, Token<'a>),
+    /// The label, what was found.
+    UnclosedSet(&'a str, Token<'a>),
+    EndAfterLabel(&'a str),
+    NoComparison(&'a str, Token<'a>),
+    /// The label, the operator, what was found.
+    NoString(&'a str, Token<'a>, Token<'a>),
+}
+
+impl fmt::Display for SyntaxError<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            SyntaxError::Plain(message) => f.write_str(message),
+            SyntaxError::NoLabel(Some(c)) => write!(f, "expected a label, found {c:?}"),
+            SyntaxError::NoLabel(None) => {
+                f.write_str("expected a label, found the end of the selector")
+            }
+            SyntaxError::TooLong(label) => write!(
+                f,
+                "label {:?}... is longer than {MAX_LABEL_LENGTH} characters",
+                label.get(..32).unwrap_or(label)
+            ),
+            SyntaxError::Unterminated(quote) => write!(f, "unterminated string starting {quote}"),
+            SyntaxError::NoOperatorAfter(label) => {
+                write!(f, "expected an operator after label {label:?}")
+            }
+            SyntaxError::NoClosingParen(name) => write!(f, "no closing ')' after {name}"),
+            SyntaxError::TooDeep => write!(
+                f,
+                "parentheses nest deeper than {} levels",
+                super::selector::MAX_DEPTH
+            ),
+            SyntaxError::Unexpected(token) => write!(f, "unexpected {token}"),
+            SyntaxError::AfterTheEnd(token) => {
+                write!(f, "unexpected {token} after the end of the expression")
+            }
+            SyntaxError::NoRParen(token) => write!(f, "expected ')', found {token}"),
+            SyntaxError::NoSet(label, op) => {
+                write!(f, "expected a set literal {{...}} after {label} {op}")
+            }
+            SyntaxError::UnclosedSet(label, found) => {
+                write!(
+                    f,
+                    "expected '}}' to close the set of {label}, found {found}"
+                )
+            }
+            SyntaxError::EndAfterLabel(label) => {
+                write!(f, "unexpected end of selector after label {label:?}")
+            }
+            SyntaxError::NoComparison(label, found) => write!(
+                f,
+                "expected an operator (==, !=, in, not in, contains, starts with, ends with) \
+                 after label {label:?}, found {found}"
+            ),
+            SyntaxError::NoString(label, op, found) => write!(
+                f,
+                "expected a quoted string after {label} {op}, found {found}"
+            ),
+        }
+    }
+}
+
+/// A token as messages name it.
+impl fmt::Display for Token<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let fixed = match self {
+            Token::Label(l) => return write!(f, "label {l:?}"),
+            Token::String(s) => return write!(f, "string {s:?}"),
+            Token::Has(l) => return write!(f, "has({l})"),
+            Token::Eof => "end of the selector",
+            Token::LBrace => "'{'",
+            Token::RBrace => "'}'",
+            Token::Comma => "','",
+            Token::Eq => "'=='",
+            Token::Ne => "'!='",
+            Token::In => "'in'",
+            Token::Not => "'!'",
+            Token::NotIn => "'not in'",
+            Token::Contains => "'contains'",
+            Token::StartsWith => "'starts with'",
+            Token::EndsWith => "'ends with'",
+            Token::All => "all()",
+            Token::LParen => "'('",
+            Token::RParen => "')'",
+            Token::And => "'&&'",
+            Token::Or => "'||'",
+            Token::Global => "global()",
+        };
+        f.write_str(fixed)
+    }
 }
 
 /// The characters of a label (upstream `identifierChar`).
@@ -60,38 +170,32 @@ fn cut_words<'a>(input: &'a str, words: &[&str]) -> Option<&'a str> {
 }
 
 /// A label at the start of `input` and what follows it (upstream `cutIdentifier`).
-fn cut_identifier(input: &str) -> Result<(&str, &str), String> {
+fn cut_identifier(input: &str) -> Result<(&str, &str), SyntaxError<'_>> {
     let end = input
         .bytes()
         .position(|c| !identifier_char(c))
         .unwrap_or(input.len());
     let (ident, rest) = input.split_at(end);
     if ident.is_empty() {
-        return Err(match input.chars().next() {
-            Some(c) => format!("expected a label, found {c:?}"),
-            None => "expected a label, found the end of the selector".into(),
-        });
+        return Err(SyntaxError::NoLabel(input.chars().next()));
     }
     if ident.len() > MAX_LABEL_LENGTH {
-        return Err(format!(
-            "label {:?}... is longer than {MAX_LABEL_LENGTH} characters",
-            &ident[..32]
-        ));
+        return Err(SyntaxError::TooLong(ident));
     }
     Ok((ident, rest))
 }
 
 /// `name(` `)`: the closing parenthesis may follow spaces.
-fn cut_call<'a>(input: &'a str, name: &str) -> Option<Result<&'a str, String>> {
+fn cut_call<'a>(input: &'a str, name: &'static str) -> Option<Result<&'a str, SyntaxError<'a>>> {
     let rest = trim(input.strip_prefix(name)?);
     Some(
         rest.strip_prefix(')')
-            .ok_or_else(|| format!("no closing ')' after {name}")),
+            .ok_or(SyntaxError::NoClosingParen(name)),
     )
 }
 
 /// The tokens of `input`, ending with [`Token::Eof`].
-pub fn tokenize(mut input: &str) -> Result<Vec<Token<'_>>, String> {
+pub fn tokenize(mut input: &str) -> Result<Vec<Token<'_>>, SyntaxError<'_>> {
     let mut tokens = Vec::new();
     loop {
         input = trim(input);
@@ -116,16 +220,14 @@ pub fn tokenize(mut input: &str) -> Result<Vec<Token<'_>>, String> {
             b'"' | b'\'' => {
                 let quote = first as char;
                 let body = &input[1..];
-                let end = body
-                    .find(quote)
-                    .ok_or_else(|| format!("unterminated string starting {quote}"))?;
+                let end = body.find(quote).ok_or(SyntaxError::Unterminated(quote))?;
                 tokens.push(Token::String(&body[..end]));
                 input = &body[end + 1..];
             }
             b'=' => {
-                input = input
-                    .strip_prefix("==")
-                    .ok_or("expected == (a single = is not an operator)")?;
+                input = input.strip_prefix("==").ok_or(SyntaxError::Plain(
+                    "expected == (a single = is not an operator)",
+                ))?;
                 tokens.push(Token::Eq);
             }
             b'!' => match input.strip_prefix("!=") {
@@ -139,11 +241,15 @@ pub fn tokenize(mut input: &str) -> Result<Vec<Token<'_>>, String> {
                 }
             },
             b'&' => {
-                input = input.strip_prefix("&&").ok_or("expected &&")?;
+                input = input
+                    .strip_prefix("&&")
+                    .ok_or(SyntaxError::Plain("expected &&"))?;
                 tokens.push(Token::And);
             }
             b'|' => {
-                input = input.strip_prefix("||").ok_or("expected ||")?;
+                input = input
+                    .strip_prefix("||")
+                    .ok_or(SyntaxError::Plain("expected ||"))?;
                 tokens.push(Token::Or);
             }
             _ => {
@@ -160,7 +266,7 @@ pub fn tokenize(mut input: &str) -> Result<Vec<Token<'_>>, String> {
                         .into_iter()
                         .find_map(|(words, token)| Some((cut_words(input, words)?, token)));
                     let Some((rest, token)) = found else {
-                        return Err(format!("expected an operator after label {label:?}"));
+                        return Err(SyntaxError::NoOperatorAfter(label));
                     };
                     tokens.push(token);
                     input = rest;
@@ -168,7 +274,7 @@ pub fn tokenize(mut input: &str) -> Result<Vec<Token<'_>>, String> {
                     let (label, rest) = cut_identifier(trim(rest))?;
                     input = trim(rest)
                         .strip_prefix(')')
-                        .ok_or("no closing ')' after has(")?;
+                        .ok_or(SyntaxError::NoClosingParen("has("))?;
                     tokens.push(Token::Has(label));
                 } else if let Some(rest) = cut_call(input, "all(") {
                     input = rest?;
@@ -283,7 +389,7 @@ mod tests {
             (long.as_str(), "is longer than 512 characters"),
         ];
         for (text, want) in cases {
-            let err = tokenize(text).unwrap_err();
+            let err = tokenize(text).unwrap_err().to_string();
             assert!(err.contains(want), "{text:?}: {err}");
         }
     }

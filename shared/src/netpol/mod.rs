@@ -5,6 +5,7 @@
 //! decodes in its own pass.
 
 pub mod egress;
+pub mod families;
 
 use std::borrow::Cow;
 use std::fmt;
