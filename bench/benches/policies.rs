@@ -43,6 +43,7 @@ fn main() {
         let wasm = host
             .validate_payload(&input.payload)
             .expect("the module answers");
+        let listed: usize = host.take_lookups().iter().map(|l| l.answer_bytes).sum();
         let native: GuestResponse =
             serde_json::from_slice(&entry(&input.payload, &cluster)).expect("a response");
         assert_eq!(
@@ -72,12 +73,14 @@ fn main() {
             b.iter(|| floor.validate_payload(black_box(&input.payload)).unwrap())
         });
         group.finish();
+        host.take_lookups();
 
         rows.push(Row {
             policy: input.policy,
             input: input.name.clone(),
             series: input.series,
             kb: input.kb(),
+            listed_kb: listed as f64 / 1024.0,
             accepted: wasm.accepted,
             group: id,
             module_bytes: std::fs::metadata(&module).map(|m| m.len()).unwrap_or(0),

@@ -86,6 +86,9 @@ pub struct Lookup {
     pub name: Option<String>,
     /// `get` found the object, or `list` returned at least one item.
     pub found: bool,
+    /// The size of the JSON answer handed to the guest (0 when the read failed): what the
+    /// policy had to read besides its request, which the benchmarks count as input.
+    pub answer_bytes: usize,
 }
 
 /// One policy module, instantiated once and reused.
@@ -391,9 +394,12 @@ fn record_lookup(
         return;
     }
     // `list_json` ends an empty list with exactly these bytes.
-    let found = match answer {
-        Ok(bytes) => operation == "get_resource" || !bytes.ends_with(b"\"items\":[]}"),
-        Err(_) => false,
+    let (found, answer_bytes) = match answer {
+        Ok(bytes) => (
+            operation == "get_resource" || !bytes.ends_with(b"\"items\":[]}"),
+            bytes.len(),
+        ),
+        Err(_) => (false, 0),
     };
     state.lookups.push(Lookup {
         operation: operation.to_string(),
@@ -402,6 +408,7 @@ fn record_lookup(
         namespace: req.namespace.filter(|ns| !ns.is_empty()),
         name: req.name,
         found,
+        answer_bytes,
     });
 }
 
