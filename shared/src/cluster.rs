@@ -65,7 +65,7 @@ pub fn unreadable(
     subject: impl std::fmt::Display,
     error: &str,
 ) -> String {
-    let first = error.lines().next().unwrap_or_default().trim();
+    let first = error.split('\n').next().unwrap_or_default().trim();
     let mut message =
         format!("{what} could not be read, so {unchecked}; {subject} is rejected (fail closed)");
     if !first.is_empty() {
@@ -369,6 +369,54 @@ impl Cluster for HostCluster {
                 field_masks: masks(fields),
             },
         )
+    }
+}
+
+/// [`HostCluster`] with only the host capabilities a policy declares in its metadata
+/// (`hostCapabilities`): `GET` for `kubernetes/get_resource`, `BY_NS` for
+/// `kubernetes/list_resources_by_namespace`, `ALL` for `kubernetes/list_resources_all`. A call
+/// outside them fails as policy-server's capability gate fails it, and the module carries no
+/// code for it: a `&dyn Cluster` of [`HostCluster`] keeps every method of its vtable.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Granted<const GET: bool, const BY_NS: bool, const ALL: bool>;
+
+impl<const GET: bool, const BY_NS: bool, const ALL: bool> Cluster for Granted<GET, BY_NS, ALL> {
+    fn list_by_namespace(
+        &self,
+        resource: Resource<'_>,
+        namespace: &str,
+        fields: &[&str],
+    ) -> Result<Vec<u8>, String> {
+        if !BY_NS {
+            return Err(host_words::capability_denied(
+                "kubernetes",
+                "list_resources_by_namespace",
+            ));
+        }
+        HostCluster.list_by_namespace(resource, namespace, fields)
+    }
+
+    fn list_all(&self, resource: Resource<'_>, fields: &[&str]) -> Result<Vec<u8>, String> {
+        if !ALL {
+            return Err(host_words::capability_denied(
+                "kubernetes",
+                "list_resources_all",
+            ));
+        }
+        HostCluster.list_all(resource, fields)
+    }
+
+    fn get(
+        &self,
+        resource: Resource<'_>,
+        name: &str,
+        namespace: Option<&str>,
+        fields: &[&str],
+    ) -> Result<Vec<u8>, String> {
+        if !GET {
+            return Err(host_words::capability_denied("kubernetes", "get_resource"));
+        }
+        HostCluster.get(resource, name, namespace, fields)
     }
 }
 
@@ -839,6 +887,28 @@ mod tests {
         for (got, want) in cases {
             assert_eq!(got, want);
         }
+    }
+
+    #[test]
+    fn granted_capabilities_only() {
+        let get_only = Granted::<true, false, false>;
+        let denied = get_only.list_all(NP, &[]).unwrap_err();
+        assert_eq!(
+            denied,
+            "Policy has not been granted access to the 'kubernetes/list_resources_all' host \
+             capability. The violation has been reported."
+        );
+        let denied = get_only.list_by_namespace(NP, "a", &[]).unwrap_err();
+        assert!(
+            denied.contains("'kubernetes/list_resources_by_namespace'"),
+            "{denied}"
+        );
+        // Outside a waPC host the granted call reaches the host, and fails there.
+        let reached = get_only.get(NP, "x", Some("a"), &[]).unwrap_err();
+        assert!(!reached.contains("not been granted"), "{reached}");
+        let lists = Granted::<false, true, true>;
+        let denied = lists.get(NP, "x", None, &[]).unwrap_err();
+        assert!(denied.contains("'kubernetes/get_resource'"), "{denied}");
     }
 
     #[test]

@@ -1,5 +1,16 @@
-//! Lean views of the Gateway API (`gateway.networking.k8s.io`): Gateway, and the routes that
-//! attach to it (HTTPRoute, GRPCRoute, TLSRoute share the fields policies read).
+//! Lean views of the Gateway API (`gateway.networking.k8s.io`): the objects that hold listeners
+//! (Gateway, ListenerSet and the experimental XListenerSet), and the routes that attach to them
+//! (HTTPRoute, GRPCRoute, TLSRoute share the fields policies read).
+//!
+//! A ListenerSet (`apis/v1/listenerset_types.go` of kubernetes-sigs/gateway-api, standard channel
+//! since 1.5; before that `XListenerSet` of `gateway.networking.x-k8s.io/v1alpha1`, in
+//! `apisx/v1alpha1/xlistenerset_types.go`) adds listeners to the Gateway its `spec.parentRef`
+//! names (a `ParentGatewayReference`: group and kind default to the Gateway's, the namespace to
+//! the ListenerSet's). Its `spec.listeners` are `ListenerEntry`s, a Gateway `Listener` in all the
+//! fields read here, so one view reads both. A route attaches to the listeners of its direct
+//! parent only (GEP-1713, "Route Attachment"): a reference to a Gateway never selects the
+//! listeners of its ListenerSets, and a reference to a ListenerSet selects among its own by
+//! `sectionName` and `port`, as for a Gateway.
 
 use std::borrow::Cow;
 
@@ -12,6 +23,9 @@ use crate::request::{ObjectMeta, null_as_empty};
 /// The API group of Gateway and its routes.
 pub const GROUP: &str = "gateway.networking.k8s.io";
 
+/// The API group of the experimental channel's kinds (`XListenerSet`).
+pub const X_GROUP: &str = "gateway.networking.x-k8s.io";
+
 /// The Gateway a policy reads from the cluster (v1 is served by every Gateway API release
 /// since 1.0, whatever version the Gateway was written in).
 pub const GATEWAY: Resource = Resource {
@@ -19,22 +33,55 @@ pub const GATEWAY: Resource = Resource {
     kind: "Gateway",
 };
 
+/// The ListenerSet of the standard channel.
+pub const LISTENER_SET: Resource = Resource {
+    api_version: "gateway.networking.k8s.io/v1",
+    kind: "ListenerSet",
+};
+
+/// The ListenerSet of the experimental channel (Gateway API 1.3 to 1.4), which the standard one
+/// replaces.
+pub const X_LISTENER_SET: Resource = Resource {
+    api_version: "gateway.networking.x-k8s.io/v1alpha1",
+    kind: "XListenerSet",
+};
+
+/// The resource of an object that holds listeners, by its group and kind: a Gateway, a
+/// ListenerSet or an XListenerSet; `None` for any other kind.
+pub fn listener_holder(group: &str, kind: &str) -> Option<Resource<'static>> {
+    let resource = match kind {
+        "Gateway" => GATEWAY,
+        "ListenerSet" => LISTENER_SET,
+        "XListenerSet" => X_LISTENER_SET,
+        _ => return None,
+    };
+    // The group is the apiVersion's part before the version.
+    let version = resource.api_version.strip_prefix(group)?;
+    version.starts_with('/').then_some(resource)
+}
+
+/// A Gateway, ListenerSet or XListenerSet: what holds listeners. `gatewayClassName` is a
+/// Gateway's, `parentRef` a ListenerSet's.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Gateway<'a> {
+pub struct ListenerHolder<'a> {
     #[serde(default, borrow)]
     pub kind: Option<Cow<'a, str>>,
     #[serde(default, borrow, deserialize_with = "crate::request::object_or_null")]
     pub metadata: ObjectMeta<'a>,
     #[serde(default, borrow, deserialize_with = "crate::request::object_or_null")]
-    pub spec: GatewaySpec<'a>,
+    pub spec: HolderSpec<'a>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct GatewaySpec<'a> {
+pub struct HolderSpec<'a> {
     #[serde(default, borrow)]
     pub gateway_class_name: Option<Cow<'a, str>>,
+    /// A ListenerSet's `ParentGatewayReference` (`apis/v1/shared_types.go`): group, kind, name
+    /// and namespace, the fields of a route's `ParentReference` but section and port.
+    #[serde(default, borrow)]
+    pub parent_ref: Option<ParentRef<'a>>,
     #[serde(default, borrow, deserialize_with = "null_as_empty")]
     pub listeners: Vec<Listener<'a>>,
 }
@@ -126,13 +173,17 @@ pub struct RouteSpec<'a> {
 }
 
 impl RouteSpec<'_> {
-    /// The parent references to Gateways, with their index in `spec.parentRefs`. Other parents
-    /// (a Service, for mesh routing under GAMMA) carry no traffic from outside the cluster.
-    pub fn gateway_parents(&self) -> impl Iterator<Item = (usize, &ParentRef<'_>)> {
+    /// The parent references to Gateways and ListenerSets, with their index in
+    /// `spec.parentRefs`. Other parents (a Service, for mesh routing under GAMMA) carry no
+    /// traffic from outside the cluster.
+    /// Each comes with the resource to read it as.
+    pub fn listener_parents(
+        &self,
+    ) -> impl Iterator<Item = (usize, &ParentRef<'_>, Resource<'static>)> {
         self.parent_refs
             .iter()
             .enumerate()
-            .filter(|(_, p)| p.is_gateway())
+            .filter_map(|(i, p)| p.holder().map(|resource| (i, p, resource)))
     }
 }
 
@@ -155,10 +206,20 @@ pub struct ParentRef<'a> {
 }
 
 impl ParentRef<'_> {
-    /// Group and kind default to `gateway.networking.k8s.io` and `Gateway`.
+    /// Group and kind default to `gateway.networking.k8s.io` and `Gateway`
+    /// (`ParentReference` and `ParentGatewayReference` of `apis/v1/shared_types.go`).
     pub fn is_gateway(&self) -> bool {
-        self.group.as_deref().unwrap_or(GROUP) == GROUP
-            && self.kind.as_deref().unwrap_or("Gateway") == "Gateway"
+        self.holder() == Some(GATEWAY)
+    }
+
+    /// The kind named, `Gateway` by default.
+    pub fn kind(&self) -> &str {
+        self.kind.as_deref().unwrap_or("Gateway")
+    }
+
+    /// The resource of the parent when it holds listeners (see [`listener_holder`]).
+    pub fn holder(&self) -> Option<Resource<'static>> {
+        listener_holder(self.group.as_deref().unwrap_or(GROUP), self.kind())
     }
 
     /// The parent's namespace: the route's own unless given.
@@ -181,7 +242,8 @@ impl ParentRef<'_> {
     /// How the reference picks listeners, for messages.
     pub fn describe(&self, route_namespace: &str) -> String {
         let mut text = format!(
-            "Gateway {}/{}",
+            "{} {}/{}",
+            self.kind(),
             self.namespace_or(route_namespace),
             self.name
         );
@@ -236,25 +298,30 @@ pub struct RequestRedirect<'a> {
     pub scheme: Option<Cow<'a, str>>,
 }
 
-/// What the policies read of a Gateway they look up (the field masks of the lookup).
-const GATEWAY_FIELDS: &[&str] = &["kind", "metadata.name", "metadata.namespace", "spec"];
+/// What the policies read of a Gateway or ListenerSet they look up (the field masks of the
+/// lookup).
+const HOLDER_FIELDS: &[&str] = &["kind", "metadata.name", "metadata.namespace", "spec"];
 
-/// Reads the Gateway a route names and hands it to `f`. The error says why it could not be
-/// read: not found, refused by the host, or unreadable.
-pub fn with_gateway<R>(
+/// Reads the Gateway or ListenerSet (`resource`, see [`listener_holder`]) that an object names
+/// and hands it to `f` (a `dyn` closure: one copy of the reader in the module, whatever its
+/// callers want of it). The error says why it could not be read: not found, refused by the host,
+/// or unreadable.
+pub fn with_listeners(
     cluster: &dyn Cluster,
+    resource: Resource<'_>,
     name: &str,
     namespace: &str,
-    f: impl FnOnce(&Gateway<'_>) -> R,
-) -> Result<R, String> {
-    let bytes = cluster.get(GATEWAY, name, Some(namespace), GATEWAY_FIELDS)?;
+    f: &mut dyn FnMut(&ListenerHolder<'_>),
+) -> Result<(), String> {
+    let bytes = cluster.get(resource, name, Some(namespace), HOLDER_FIELDS)?;
     // Read as text with the parser of the objects under admission, so that the module does not
     // carry a second one for bytes.
-    let gateway: Gateway = std::str::from_utf8(&bytes)
+    let holder: ListenerHolder = std::str::from_utf8(&bytes)
         .map_err(|e| e.to_string())
         .and_then(crate::json::from_str)
-        .map_err(|e| format!("the answer cannot be read as a Gateway: {e}"))?;
-    Ok(f(&gateway))
+        .map_err(|e| format!("the answer cannot be read as a {}: {e}", resource.kind))?;
+    f(&holder);
+    Ok(())
 }
 
 #[cfg(test)]
@@ -265,7 +332,7 @@ mod tests {
 
     #[test]
     fn gateway_view() {
-        let gw: Gateway = serde_json::from_str(
+        let gw: ListenerHolder = serde_json::from_str(
             r#"{"kind":"Gateway","spec":{"gatewayClassName":"eg","listeners":[
                 {"name":"http","port":80,"protocol":"HTTP"},
                 {"name":"https","port":443,"protocol":"HTTPS","hostname":"*.example.com",
@@ -286,7 +353,42 @@ mod tests {
             r#"{"spec":{"listeners":{}}}"#,
             r#"{"spec":{"listeners":[{"port":"80"}]}}"#,
         ] {
-            assert!(serde_json::from_str::<Gateway>(bad).is_err(), "{bad}");
+            assert!(
+                serde_json::from_str::<ListenerHolder>(bad).is_err(),
+                "{bad}"
+            );
+        }
+        assert_eq!(gw.spec.gateway_class_name.as_deref(), Some("eg"));
+        assert!(gw.spec.parent_ref.is_none());
+    }
+
+    #[test]
+    fn listener_set_view() {
+        let ls: ListenerHolder = serde_json::from_str(
+            r#"{"kind":"ListenerSet","metadata":{"name":"team","namespace":"shop"},
+                "spec":{"parentRef":{"name":"edge","namespace":"infra"},"listeners":[
+                {"name":"https","port":443,"protocol":"HTTPS","hostname":"shop.example.com",
+                 "tls":{"mode":"Terminate","certificateRefs":[{"name":"c"}]}}]}}"#,
+        )
+        .unwrap();
+        let parent = ls.spec.parent_ref.as_ref().unwrap();
+        assert!(parent.is_gateway());
+        assert_eq!(
+            (parent.name.as_ref(), parent.namespace_or("shop")),
+            ("edge", "infra")
+        );
+        assert_eq!(ls.spec.listeners[0].hostname(), Some("shop.example.com"));
+        assert!(ls.spec.gateway_class_name.is_none());
+        let kinds = [
+            (GROUP, "Gateway", Some(GATEWAY)),
+            (GROUP, "ListenerSet", Some(LISTENER_SET)),
+            (X_GROUP, "XListenerSet", Some(X_LISTENER_SET)),
+            (X_GROUP, "ListenerSet", None),
+            (GROUP, "XListenerSet", None),
+            ("networking.istio.io", "Gateway", None),
+        ];
+        for (group, kind, want) in kinds {
+            assert_eq!(listener_holder(group, kind), want, "{group} {kind}");
         }
     }
 
@@ -296,7 +398,10 @@ mod tests {
             r#"{"spec":{"parentRefs":[{"name":"gw"},{"name":"gw","sectionName":"https"},
                 {"name":"gw","port":80},{"name":"gw","sectionName":"https","port":80},
                 {"group":"","kind":"Service","name":"svc"},
-                {"group":"gateway.networking.k8s.io","kind":"Gateway","name":"gw","namespace":"infra"}],
+                {"group":"gateway.networking.k8s.io","kind":"Gateway","name":"gw","namespace":"infra"},
+                {"group":"gateway.networking.k8s.io","kind":"ListenerSet","name":"ls","sectionName":"http"},
+                {"group":"gateway.networking.x-k8s.io","kind":"XListenerSet","name":"xls"},
+                {"kind":"ListenerSet","group":"gateway.networking.x-k8s.io","name":"wrong"}],
                "hostnames":null,"rules":[{"filters":[{"type":"RequestRedirect",
                "requestRedirect":{"scheme":"HTTPS"}}]},{"backendRefs":[{"name":"web"}]}]}}"#,
         )
@@ -317,8 +422,16 @@ mod tests {
         assert_eq!(sel(1), (false, true));
         assert_eq!(sel(2), (true, false));
         assert_eq!(sel(3), (false, false));
-        let gateways: Vec<usize> = route.spec.gateway_parents().map(|(i, _)| i).collect();
-        assert_eq!(gateways, [0, 1, 2, 3, 5]);
+        let parents: Vec<usize> = route.spec.listener_parents().map(|(i, ..)| i).collect();
+        assert_eq!(parents, [0, 1, 2, 3, 5, 6, 7]);
+        assert!(p[5].is_gateway() && !p[6].is_gateway() && !p[4].is_gateway());
+        assert_eq!(p[6].holder(), Some(LISTENER_SET));
+        assert_eq!(p[7].holder(), Some(X_LISTENER_SET));
+        assert_eq!(
+            (sel(6), p[6].describe("shop").as_str()),
+            ((true, false), "ListenerSet shop/ls listener \"http\"")
+        );
+        assert_eq!(p[7].describe("shop"), "XListenerSet shop/xls");
         assert_eq!(p[0].namespace_or("shop"), "shop");
         assert_eq!(p[5].namespace_or("shop"), "infra");
         assert_eq!(
@@ -331,14 +444,35 @@ mod tests {
     }
 
     #[test]
-    fn gateway_lookup() {
-        let cluster = MemoryCluster::new(vec![json!({
+    fn lookups() {
+        let cluster = MemoryCluster::new(vec![
+            json!({
             "apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
             "metadata": {"name": "gw", "namespace": "infra"},
-            "spec": {"listeners": [{"name": "http", "port": 80, "protocol": "HTTP"}]}})]);
-        let n = with_gateway(&cluster, "gw", "infra", |g| g.spec.listeners.len());
-        assert_eq!(n, Ok(1));
-        let missing = with_gateway(&cluster, "gw", "shop", |_| ()).unwrap_err();
+            "spec": {"listeners": [{"name": "http", "port": 80, "protocol": "HTTP"}]}}),
+            json!({
+            "apiVersion": "gateway.networking.x-k8s.io/v1alpha1", "kind": "XListenerSet",
+            "metadata": {"name": "ls", "namespace": "shop"},
+            "spec": {"parentRef": {"name": "gw", "namespace": "infra"},
+                     "listeners": [{"name": "a", "port": 80, "protocol": "HTTP"},
+                                   {"name": "b", "port": 443, "protocol": "HTTPS"}]}}),
+        ]);
+        let mut n = 0;
+        let mut count = |h: &ListenerHolder| n = h.spec.listeners.len();
+        assert_eq!(
+            with_listeners(&cluster, GATEWAY, "gw", "infra", &mut count),
+            Ok(())
+        );
+        assert_eq!(n, 1);
+        let mut count = |h: &ListenerHolder| n = h.spec.listeners.len();
+        assert_eq!(
+            with_listeners(&cluster, X_LISTENER_SET, "ls", "shop", &mut count),
+            Ok(())
+        );
+        assert_eq!(n, 2);
+        let missing = with_listeners(&cluster, GATEWAY, "gw", "shop", &mut |_| ()).unwrap_err();
         assert!(missing.contains("Cannot find"), "{missing}");
+        let other = with_listeners(&cluster, LISTENER_SET, "ls", "shop", &mut |_| ()).unwrap_err();
+        assert!(other.contains("ListenerSet named 'ls'"), "{other}");
     }
 }

@@ -6,6 +6,7 @@ use std::borrow::Cow;
 
 use netsec_shared::acme;
 use netsec_shared::cluster::Resource;
+use netsec_shared::gateway;
 use netsec_shared::request::null_as_empty;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
@@ -97,12 +98,12 @@ impl Kind {
     /// Gateway API's v1 (TLSRoute and ListenerSet are v1 since Gateway API 1.5).
     pub fn resource(self) -> Resource<'static> {
         let (api_version, kind) = match self {
+            Kind::Gateway => return gateway::GATEWAY,
+            Kind::ListenerSet => return gateway::LISTENER_SET,
             Kind::Ingress => ("networking.k8s.io/v1", "Ingress"),
             Kind::HttpRoute => ("gateway.networking.k8s.io/v1", "HTTPRoute"),
             Kind::GrpcRoute => ("gateway.networking.k8s.io/v1", "GRPCRoute"),
             Kind::TlsRoute => ("gateway.networking.k8s.io/v1", "TLSRoute"),
-            Kind::Gateway => ("gateway.networking.k8s.io/v1", "Gateway"),
-            Kind::ListenerSet => ("gateway.networking.k8s.io/v1", "ListenerSet"),
             Kind::VirtualService => ("networking.istio.io/v1", "VirtualService"),
             Kind::IstioGateway => ("networking.istio.io/v1", "Gateway"),
         };

@@ -1,5 +1,6 @@
 //! The `ingress-hardening` rules: a pure function from the request and settings to a verdict.
 
+use netsec_shared::acme::{Node, solver_ingress};
 use netsec_shared::controllers::{UnknownClass, resolve};
 use netsec_shared::host::covers;
 use netsec_shared::ingress::Ingress;
@@ -11,18 +12,38 @@ use crate::{guards, ranges, risky};
 
 pub fn evaluate(request: &AdmissionRequest<'_>, settings: &Settings) -> Verdict {
     match ingress_under_review(request, &settings.exempt_namespaces) {
-        Ok(Some(ingress)) => check(&request.namespace, &ingress, settings),
+        Ok(Some(ingress)) => {
+            let namespace = request.namespace.as_ref();
+            let verdict = check(namespace, &ingress, settings, false);
+            if verdict.is_accepted() {
+                return verdict;
+            }
+            // Read only for an Ingress that would be rejected: its paths decide.
+            match solver_ingress::<Node>(request) {
+                Ok(()) => check(namespace, &ingress, settings, true),
+                Err(_) => verdict,
+            }
+        }
         Ok(None) => Verdict::accept(),
         Err(rejection) => rejection,
     }
 }
 
-/// All the rules over a parsed Ingress in `namespace`.
-pub fn check(namespace: &str, ingress: &Ingress<'_>, settings: &Settings) -> Verdict {
+/// All the rules over a parsed Ingress in `namespace`. An ACME HTTP-01 `solver` (see
+/// [`netsec_shared::acme`]) must be reachable by the certificate authority from anywhere, without
+/// credentials: it is exempt from the source ranges, authentication and WAF, which would stop the
+/// certificate from being issued (cert-manager even writes
+/// `nginx.ingress.kubernetes.io/whitelist-source-range: 0.0.0.0/0,::/0` on it, in
+/// `buildIngressResource`). It serves one token, so nothing is lost; its annotations are still
+/// judged for injection.
+pub fn check(namespace: &str, ingress: &Ingress<'_>, settings: &Settings, solver: bool) -> Verdict {
     let mut findings = Findings::new();
     let annotations = &ingress.metadata.annotations;
     let nginx = settings.risky_nginx_prefixes();
     risky::check(&mut findings, annotations, settings, &nginx);
+    if solver {
+        return findings.into_verdict();
+    }
     ranges::check(&mut findings, annotations, settings, &nginx);
 
     let auth_reason = if settings.require_auth {

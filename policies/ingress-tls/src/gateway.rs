@@ -1,12 +1,16 @@
 //! The Gateway API rules: listeners terminate TLS with a certificate, routes name their
-//! hostnames, and nothing but an HTTPS redirect is served on a plain-HTTP listener.
+//! hostnames, and nothing but an HTTPS redirect is served on a plain-HTTP listener. A ListenerSet
+//! (or the experimental XListenerSet) adds listeners to a Gateway: they are judged as the
+//! Gateway's own, and routes attached to them as routes attached to a Gateway.
 
+use netsec_shared::acme::{Node, SOLVER_LABEL, solver_route};
 use netsec_shared::cluster::{Cluster, unreadable};
-use netsec_shared::gateway::{Gateway, Listener, Route, with_gateway};
+use netsec_shared::gateway::{
+    GATEWAY, GROUP, Listener, ListenerHolder, Route, listener_holder, with_listeners,
+};
 use netsec_shared::review::{judges, object_of_kind};
 use netsec_shared::{AdmissionRequest, Findings, Verdict};
 
-use crate::acme::{SOLVER_LABEL, judge_route};
 use crate::policy::Solver;
 use crate::settings::Settings;
 
@@ -19,62 +23,79 @@ pub fn evaluate(
         return Verdict::accept();
     }
     let kind = request.kind.kind.as_ref();
-    let verdict = match kind {
-        "Gateway" => object_of_kind(request, kind, |g: &Gateway| g.kind.as_deref())
-            .map(|gateway| check_gateway(&gateway, settings)),
-        "HTTPRoute" | "GRPCRoute" | "TLSRoute" => {
-            object_of_kind(request, kind, |r: &Route| r.kind.as_deref()).map(|route| {
-                let namespace =
-                    request.namespace_or(route.metadata.namespace.as_deref().unwrap_or_default());
-                let verdict = check_route(kind, &route, namespace, settings, cluster, Solver::No);
-                if verdict.is_accepted() || kind != "HTTPRoute" || !settings.allow_acme_http01 {
-                    return verdict;
-                }
-                // Read only for an HTTPRoute that would be rejected: its matches decide.
-                let judged = request
-                    .object::<crate::acme::Node>("an HTTPRoute")
-                    .and_then(|object| judge_route(&object));
-                match judged {
-                    Ok(()) => check_route(kind, &route, namespace, settings, cluster, Solver::Yes),
-                    Err(why) if route.metadata.label(SOLVER_LABEL) == Some("true") => check_route(
-                        kind,
-                        &route,
-                        namespace,
-                        settings,
-                        cluster,
-                        Solver::Labelled(&why),
-                    ),
-                    Err(_) => verdict,
-                }
-            })
-        }
+    let route =
+        request.kind.group == GROUP && matches!(kind, "HTTPRoute" | "GRPCRoute" | "TLSRoute");
+    let verdict = if listener_holder(&request.kind.group, kind).is_some() {
+        object_of_kind(request, kind, |h: &ListenerHolder| h.kind.as_deref()).map(|holder| {
+            let namespace =
+                request.namespace_or(holder.metadata.namespace.as_deref().unwrap_or_default());
+            check_listeners(kind, &holder, namespace, settings, cluster)
+        })
+    } else if route {
+        object_of_kind(request, kind, |r: &Route| r.kind.as_deref()).map(|route| {
+            let namespace =
+                request.namespace_or(route.metadata.namespace.as_deref().unwrap_or_default());
+            let verdict = check_route(kind, &route, namespace, settings, cluster, Solver::No);
+            if verdict.is_accepted() || kind != "HTTPRoute" || !settings.allow_acme_http01 {
+                return verdict;
+            }
+            // Read only for an HTTPRoute that would be rejected: its matches decide.
+            match solver_route::<Node>(request) {
+                Ok(()) => check_route(kind, &route, namespace, settings, cluster, Solver::Yes),
+                Err(why) if route.metadata.label(SOLVER_LABEL) == Some("true") => check_route(
+                    kind,
+                    &route,
+                    namespace,
+                    settings,
+                    cluster,
+                    Solver::Labelled(&why),
+                ),
+                Err(_) => verdict,
+            }
+        })
+    } else {
         // TCPRoute and UDPRoute carry no host names and attach to TCP/UDP listeners, which
-        // the Gateway rules already refuse.
-        _ => Ok(Verdict::accept()),
+        // the listener rules already refuse.
+        Ok(Verdict::accept())
     };
     verdict.unwrap_or_else(|rejection| rejection)
 }
 
-/// Every listener is HTTPS or TLS with a certificate, or plain HTTP on a redirect port.
-pub fn check_gateway(gateway: &Gateway<'_>, settings: &Settings) -> Verdict {
+/// Every listener of a Gateway, ListenerSet or XListenerSet (`kind`) is HTTPS or TLS with a
+/// certificate, plain HTTP on a redirect port, or HBONE on a mesh gateway class.
+pub fn check_listeners(
+    kind: &str,
+    holder: &ListenerHolder<'_>,
+    namespace: &str,
+    settings: &Settings,
+    cluster: &dyn Cluster,
+) -> Verdict {
     let mut findings = Findings::new();
     let hosts = settings.host_rules();
-    let class = gateway.spec.gateway_class_name.as_deref().unwrap_or("");
-    let mesh = settings.mesh_gateway_classes.iter().any(|c| c == class);
-    for (i, listener) in gateway.spec.listeners.iter().enumerate() {
+    // The class decides only HBONE listeners: a ListenerSet's parent Gateway is read only then.
+    let listeners = &holder.spec.listeners;
+    let class = if listeners.iter().any(|l| l.protocol == HBONE) {
+        gateway_class(&mut findings, kind, holder, namespace, cluster)
+    } else {
+        None
+    };
+    for (i, listener) in listeners.iter().enumerate() {
         let path = format!("spec.listeners[{i}]");
         if listener.protocol == HBONE {
             // Istio's HBONE: an HTTP/2 CONNECT tunnel inside the mesh's mutual TLS, on 15008.
             // A mesh gateway (ambient waypoint, east-west gateway) carries only that; who may
-            // attach is the mesh's business (cross-namespace waypoints need from: All).
-            if !mesh {
+            // attach is the mesh's business (cross-namespace waypoints need from: All). A class
+            // that could not be read is already a violation.
+            if let Some((class, of)) = &class
+                && !settings.mesh_gateway_classes.contains(class)
+            {
                 findings.violation(
                     format!("{path}.protocol"),
                     format!(
                         "is \"HBONE\", Istio's mesh tunnel, on listener {:?} of gatewayClassName \
-                         {class:?}, which is not a mesh gateway class (meshGatewayClasses: {}); \
-                         use an Istio mesh gateway class, or have the policy's administrator add \
-                         this one to meshGatewayClasses",
+                         {class:?}{of}, which is not a mesh gateway class (meshGatewayClasses: \
+                         {}); use an Istio mesh gateway class, or have the policy's \
+                         administrator add this one to meshGatewayClasses",
                         listener.name,
                         list_or_none(&settings.mesh_gateway_classes)
                     ),
@@ -100,6 +121,64 @@ pub fn check_gateway(gateway: &Gateway<'_>, settings: &Settings) -> Verdict {
         }
     }
     findings.into_verdict()
+}
+
+/// The GatewayClass the listeners belong to, and where it was read for messages: a Gateway's
+/// own `gatewayClassName`, or that of the Gateway a ListenerSet's `spec.parentRef` names
+/// (group and kind default to the Gateway's, the namespace to the ListenerSet's:
+/// `ParentGatewayReference`). `None`, with a violation, when it cannot be known.
+fn gateway_class(
+    findings: &mut Findings,
+    kind: &str,
+    holder: &ListenerHolder<'_>,
+    namespace: &str,
+    cluster: &dyn Cluster,
+) -> Option<(String, String)> {
+    let spec = &holder.spec;
+    if kind == "Gateway" {
+        let class = spec.gateway_class_name.as_deref().unwrap_or_default();
+        return Some((class.to_string(), String::new()));
+    }
+    let unchecked = "the class of its HBONE listeners cannot be checked against meshGatewayClasses";
+    let Some(parent) = spec.parent_ref.as_ref().filter(|p| p.is_gateway()) else {
+        findings.violation(
+            "spec.parentRef",
+            format!(
+                "does not name a Gateway, so {unchecked}; name the Gateway the {kind} adds its \
+                 listeners to"
+            ),
+        );
+        return None;
+    };
+    let gateway_ns = parent.namespace_or(namespace);
+    let mut class = String::new();
+    let read = with_listeners(cluster, GATEWAY, &parent.name, gateway_ns, &mut |gateway| {
+        class = gateway
+            .spec
+            .gateway_class_name
+            .as_deref()
+            .unwrap_or_default()
+            .to_string()
+    });
+    match read {
+        Ok(()) => Some((
+            class,
+            format!(" (of its parent Gateway {gateway_ns}/{})", parent.name),
+        )),
+        Err(error) => {
+            findings.violation(
+                "spec.parentRef",
+                unreadable(
+                    format_args!("names Gateway {gateway_ns}/{}, which", parent.name),
+                    // Arguments like the other call's: one copy of `unreadable`.
+                    format_args!("{unchecked}"),
+                    format_args!("the {kind}"),
+                    &error,
+                ),
+            );
+            None
+        }
+    }
 }
 
 fn check_protocol(
@@ -212,8 +291,9 @@ pub fn check_route(
 ) -> Verdict {
     let mut findings = Findings::new();
     let spec = &route.spec;
-    if spec.gateway_parents().next().is_none() {
-        // No Gateway parent: unattached, or mesh routing (a Service parent) inside the cluster.
+    if spec.listener_parents().next().is_none() {
+        // No Gateway or ListenerSet parent: unattached, or mesh routing (a Service parent)
+        // inside the cluster.
         return Verdict::accept();
     }
     let is_solver = matches!(solver, Solver::Yes);
@@ -245,7 +325,8 @@ pub fn check_route(
     findings.into_verdict()
 }
 
-/// The plain-HTTP listeners the route attaches to, read from its parent Gateways.
+/// The plain-HTTP listeners the route attaches to, read from its parent Gateways and
+/// ListenerSets (each parent's own listeners only, GEP-1713).
 fn check_plain_http(
     findings: &mut Findings,
     kind: &str,
@@ -254,34 +335,33 @@ fn check_plain_http(
     cluster: &dyn Cluster,
 ) {
     let mut attachments = Vec::new();
-    for (i, parent) in route.spec.gateway_parents() {
+    for (i, parent, resource) in route.spec.listener_parents() {
         let path = format!("spec.parentRefs[{i}]");
-        let gateway_ns = parent.namespace_or(namespace);
-        let found = with_gateway(cluster, &parent.name, gateway_ns, |gateway| {
-            let selected: Vec<&Listener> = gateway
-                .spec
-                .listeners
-                .iter()
-                .filter(|l| parent.selects(l))
-                .collect();
-            let plain: Vec<String> = selected
-                .iter()
-                .filter(|l| l.protocol == "HTTP")
-                .map(|l| format!("{:?} (port {})", l.name, l.port.unwrap_or_default()))
-                .collect();
-            (selected.is_empty(), plain)
+        let parent_ns = parent.namespace_or(namespace);
+        let (mut selected, mut plain) = (false, Vec::new());
+        let found = with_listeners(cluster, resource, &parent.name, parent_ns, &mut |holder| {
+            for l in holder.spec.listeners.iter().filter(|l| parent.selects(l)) {
+                selected = true;
+                if l.protocol == "HTTP" {
+                    plain.push(format!(
+                        "{:?} (port {})",
+                        l.name,
+                        l.port.unwrap_or_default()
+                    ));
+                }
+            }
         });
         match found {
-            Ok((true, _)) => findings.warn(format!(
+            Ok(()) if !selected => findings.warn(format!(
                 "{path} selects no listener of {}, so it does not attach there",
                 parent.describe(namespace)
             )),
-            Ok((false, plain)) if !plain.is_empty() => attachments.push((path, parent, plain)),
-            Ok(_) => {}
+            Ok(()) if !plain.is_empty() => attachments.push((path, parent, plain)),
+            Ok(()) => {}
             Err(error) => findings.violation(
                 &path,
                 unreadable(
-                    format_args!("names Gateway {gateway_ns}/{}, which", parent.name),
+                    format_args!("names {} {parent_ns}/{}, which", resource.kind, parent.name),
                     format_args!(
                         "it cannot be checked whether the {kind} attaches to a plain-HTTP \
                          listener (requireHTTPSRedirect)"
@@ -347,9 +427,13 @@ mod tests {
     use serde_json::{Value, json};
 
     fn run(kind: &str, spec: Value, settings: Value, cluster: &MemoryCluster) -> Verdict {
+        let group = match kind {
+            "XListenerSet" => netsec_shared::gateway::X_GROUP,
+            _ => GROUP,
+        };
         let payload = json!({
             "request": {"uid": "1", "operation": "CREATE", "namespace": "shop",
-                        "kind": {"group": "gateway.networking.k8s.io", "version": "v1", "kind": kind},
+                        "kind": {"group": group, "version": "v1", "kind": kind},
                         "object": {"kind": kind, "metadata": {"name": "x", "namespace": "shop"}, "spec": spec}},
             "settings": settings,
         })
@@ -529,5 +613,146 @@ mod tests {
             &MemoryCluster::failing("refused"),
         );
         assert!(off.is_accepted(), "{off:?}");
+    }
+
+    #[test]
+    fn listener_sets() {
+        let gateway = |name: &str, ns: &str, class: &str| {
+            json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
+                   "metadata": {"name": name, "namespace": ns},
+                   "spec": {"gatewayClassName": class, "listeners": []}})
+        };
+        let listeners = json!([
+            {"name": "plain", "port": 80, "protocol": "HTTP"},
+            {"name": "secure", "port": 443, "protocol": "HTTPS",
+             "tls": {"certificateRefs": [{"name": "c"}]}}]);
+        let cluster = MemoryCluster::new(vec![
+            gateway("edge", "shop", "eg"),
+            gateway("waypoint", "infra", "istio-waypoint"),
+            json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "ListenerSet",
+                   "metadata": {"name": "team", "namespace": "shop"},
+                   "spec": {"parentRef": {"name": "edge"}, "listeners": listeners}}),
+            json!({"apiVersion": "gateway.networking.x-k8s.io/v1alpha1", "kind": "XListenerSet",
+                   "metadata": {"name": "xteam", "namespace": "shop"},
+                   "spec": {"parentRef": {"name": "edge"}, "listeners": listeners}}),
+        ]);
+        let set =
+            |parent: Value, listener: Value| json!({"parentRef": parent, "listeners": [listener]});
+        let hbone = json!({"name": "mesh", "port": 15008, "protocol": "HBONE"});
+        let https = json!({"name": "a", "port": 443, "protocol": "HTTPS",
+                           "tls": {"certificateRefs": [{"name": "c"}]}});
+        let cases = [
+            (
+                "ListenerSet",
+                set(json!({"name": "edge"}), https.clone()),
+                "",
+            ),
+            // No HBONE listener: the parent Gateway is not read.
+            ("ListenerSet", set(json!({"name": "gone"}), https), ""),
+            (
+                "ListenerSet",
+                set(
+                    json!({"name": "edge"}),
+                    json!({"name": "a", "port": 8080, "protocol": "HTTP"}),
+                ),
+                "spec.listeners[0].protocol is \"HTTP\" on port 8080",
+            ),
+            (
+                "XListenerSet",
+                set(
+                    json!({"name": "edge"}),
+                    json!({"name": "a", "port": 5432, "protocol": "TCP"}),
+                ),
+                "spec.listeners[0].protocol is \"TCP\"",
+            ),
+            (
+                "ListenerSet",
+                set(
+                    json!({"name": "waypoint", "namespace": "infra"}),
+                    hbone.clone(),
+                ),
+                "",
+            ),
+            (
+                "ListenerSet",
+                set(json!({"name": "edge"}), hbone.clone()),
+                "spec.listeners[0].protocol is \"HBONE\", Istio's mesh tunnel, on listener \
+                 \"mesh\" of gatewayClassName \"eg\" (of its parent Gateway shop/edge), which \
+                 is not a mesh gateway class",
+            ),
+            (
+                "ListenerSet",
+                set(json!({"name": "waypoint"}), hbone.clone()),
+                "spec.parentRef names Gateway shop/waypoint, which could not be read, so the \
+                 class of its HBONE listeners cannot be checked against meshGatewayClasses; the \
+                 ListenerSet is rejected (fail closed) [Callback evaluation failure: Cannot find",
+            ),
+            (
+                "XListenerSet",
+                set(
+                    json!({"kind": "Service", "group": "", "name": "edge"}),
+                    hbone.clone(),
+                ),
+                "spec.parentRef does not name a Gateway",
+            ),
+            (
+                "ListenerSet",
+                json!({"listeners": [hbone]}),
+                "spec.parentRef does not name",
+            ),
+        ];
+        for (kind, spec, want) in cases {
+            let v = run(kind, spec.clone(), json!({}), &cluster);
+            assert_eq!(v.is_accepted(), want.is_empty(), "{kind} {spec}: {v:?}");
+            assert!(message(&v).contains(want), "{kind} {spec}: {v:?}");
+        }
+
+        let route = |parent: Value| {
+            json!({"parentRefs": [parent], "hostnames": ["shop.example.com"],
+                   "rules": [{"backendRefs": [{"name": "web"}]}]})
+        };
+        let ls = |name: &str| json!({"group": GROUP, "kind": "ListenerSet", "name": name});
+        let mut plain = ls("team");
+        plain["sectionName"] = json!("plain");
+        let mut secure = ls("team");
+        secure["sectionName"] = json!("secure");
+        let mut by_port = ls("team");
+        by_port["port"] = json!(443);
+        let xls = json!({"group": "gateway.networking.x-k8s.io", "kind": "XListenerSet", "name": "xteam"});
+        let cases = [
+            ("HTTPRoute", route(secure), ""),
+            ("HTTPRoute", route(by_port), ""),
+            (
+                "HTTPRoute",
+                route(plain.clone()),
+                "spec.rules[0] serves its backends in clear text instead of redirecting to https \
+                 on the plain-HTTP listener \"plain\" (port 80) of ListenerSet shop/team listener \
+                 \"plain\" (spec.parentRefs[0])",
+            ),
+            ("GRPCRoute", route(plain), "h2c"),
+            (
+                "HTTPRoute",
+                route(xls),
+                "the plain-HTTP listener \"plain\" (port 80) of XListenerSet shop/xteam",
+            ),
+            (
+                "HTTPRoute",
+                route(ls("gone")),
+                "spec.parentRefs[0] names ListenerSet shop/gone, which could not be read",
+            ),
+            // Not a kind of the Gateway API: no listener, no traffic from outside.
+            (
+                "HTTPRoute",
+                route(
+                    json!({"group": "gateway.networking.x-k8s.io", "kind": "ListenerSet", "name": "team"}),
+                ),
+                "",
+            ),
+        ];
+        for (kind, spec, want) in cases {
+            let v = run(kind, spec.clone(), json!({}), &cluster);
+            assert_eq!(v.is_accepted(), want.is_empty(), "{kind} {spec}: {v:?}");
+            assert!(message(&v).contains(want), "{kind} {spec}: {v:?}");
+        }
     }
 }

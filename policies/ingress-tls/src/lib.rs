@@ -1,13 +1,12 @@
 //! `ingress-tls`: Ingress and Gateway API traffic is TLS-only, every host covered by a
 //! certificate.
 
-pub mod acme;
 pub mod gateway;
 pub mod policy;
 pub mod redirect;
 pub mod settings;
 
-use netsec_shared::cluster::HostCluster;
+use netsec_shared::cluster::Granted;
 use netsec_shared::{AdmissionRequest, Verdict};
 
 pub use policy::evaluate;
@@ -16,9 +15,10 @@ pub use settings::Settings;
 /// Ingresses are decoded in the pass that reads the request.
 pub type Views = netsec_shared::request::IngressViews;
 
-/// `evaluate` reading Gateways through the Kubewarden host capabilities.
+/// `evaluate` reading Gateways and ListenerSets through the Kubewarden host capability its
+/// metadata declares (`get_resource`).
 fn evaluate_on_host(request: &AdmissionRequest<'_>, settings: &Settings) -> Verdict {
-    evaluate(request, settings, &HostCluster)
+    evaluate(request, settings, &Granted::<true, false, false>)
 }
 
 netsec_shared::register_policy!(Settings, Views, evaluate_on_host);

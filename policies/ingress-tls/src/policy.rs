@@ -1,16 +1,16 @@
 //! The `ingress-tls` rules: a pure function from the request and settings to a verdict.
 
+use netsec_shared::acme::{Node, SOLVER_LABEL, solver_ingress};
 use netsec_shared::cluster::Cluster;
 use netsec_shared::host::CertificateNames;
 use netsec_shared::ingress::{ClassSource, Ingress};
 use netsec_shared::review::ingress_under_review;
 use netsec_shared::{AdmissionRequest, Findings, Verdict};
 
-use crate::acme::{SOLVER_LABEL, judge_ingress};
 use crate::settings::Settings;
 use crate::{gateway, redirect};
 
-/// Whether the object is an ACME HTTP-01 solver (see [`crate::acme`]).
+/// Whether the object is an ACME HTTP-01 solver (see [`netsec_shared::acme`]).
 #[derive(Clone, Copy, Debug)]
 pub enum Solver<'w> {
     /// Judged as any object.
@@ -22,13 +22,15 @@ pub enum Solver<'w> {
     Labelled(&'w str),
 }
 
-/// Ingress, or a Gateway API object; `cluster` answers the Gateways that routes attach to.
+/// Ingress, or a Gateway API object; `cluster` answers the Gateways and ListenerSets that routes
+/// attach to, and the Gateways of ListenerSets.
 pub fn evaluate(
     request: &AdmissionRequest<'_>,
     settings: &Settings,
     cluster: &dyn Cluster,
 ) -> Verdict {
-    if request.kind.group == netsec_shared::gateway::GROUP {
+    use netsec_shared::gateway::{GROUP, X_GROUP};
+    if request.kind.group == GROUP || request.kind.group == X_GROUP {
         return gateway::evaluate(request, settings, cluster);
     }
     match ingress_under_review(request, &settings.exempt_namespaces) {
@@ -38,10 +40,7 @@ pub fn evaluate(
                 return verdict;
             }
             // Read only for an Ingress that would be rejected: its paths decide.
-            let judged = request
-                .object::<crate::acme::Node>("an Ingress")
-                .and_then(|object| judge_ingress(&object));
-            match judged {
+            match solver_ingress::<Node>(request) {
                 Ok(()) => check(&ingress, settings, Solver::Yes),
                 Err(why) if ingress.metadata.label(SOLVER_LABEL) == Some("true") => {
                     check(&ingress, settings, Solver::Labelled(&why))

@@ -366,7 +366,7 @@ fn check_limits(
     }
 }
 
-/// The policies of the namespaces the route and its Gateways live in.
+/// The policies of the namespaces the route and its Gateways and ListenerSets live in.
 struct Policies<'a> {
     /// (namespace, its policies).
     by_namespace: Vec<(&'a str, Vec<TrafficPolicy<'a>>)>,
@@ -379,6 +379,32 @@ impl Policies<'_> {
             .find(|(ns, _)| *ns == namespace)
             .map_or(&[][..], |(_, policies)| policies.as_slice())
     }
+
+    /// The policies with a rate limit in `namespace` that target the object `group`/`kind`
+    /// `name` as a whole, or, when `section` is given, the listener of that name.
+    fn limiting<'s>(
+        &'s self,
+        namespace: &str,
+        (group, kind, name): (&str, &str, &str),
+        section: Option<&str>,
+    ) -> Vec<&'s TrafficPolicy<'s>> {
+        self.of(namespace)
+            .iter()
+            .filter(|p| {
+                p.limits()
+                    && p.sections_of(group, kind, name)
+                        .any(|s| s.is_none() || s == section)
+            })
+            .collect()
+    }
+}
+
+/// A parent the route attaches through, by its index in `spec.parentRefs`: a Gateway, or a
+/// ListenerSet with the Gateway it adds its listeners to, or why that could not be read.
+struct Parent<'p> {
+    index: usize,
+    by: &'p ParentRef<'p>,
+    gateway: Option<Result<(String, String), String>>,
 }
 
 pub fn check_route(
@@ -388,21 +414,34 @@ pub fn check_route(
     settings: &Settings,
     cluster: &dyn Cluster,
 ) -> Verdict {
-    let parents: Vec<(usize, &ParentRef)> = route
+    let parents: Vec<Parent> = route
         .parents
         .iter()
         .enumerate()
-        .filter(|(_, p)| p.is_gateway())
+        .filter_map(|(index, by)| {
+            let resource = by.holder()?;
+            let gateway = (!by.is_gateway())
+                .then(|| parent_gateway(cluster, resource, &by.name, by.namespace_or(namespace)));
+            Some(Parent { index, by, gateway })
+        })
         .collect();
     if parents.is_empty() {
         // Unattached, or mesh routing (a Service parent): no traffic from outside the cluster.
         return Verdict::accept();
     }
     let mut namespaces = vec![namespace];
-    for (_, parent) in &parents {
-        let ns = parent.namespace_or(namespace);
-        if !namespaces.contains(&ns) {
-            namespaces.push(ns);
+    for parent in &parents {
+        let gateway_ns = match &parent.gateway {
+            Some(Ok((_, ns))) => Some(ns.as_str()),
+            _ => None,
+        };
+        for ns in [Some(parent.by.namespace_or(namespace)), gateway_ns]
+            .into_iter()
+            .flatten()
+        {
+            if !namespaces.contains(&ns) {
+                namespaces.push(ns);
+            }
         }
     }
     let mut answers = Vec::new();
@@ -429,6 +468,35 @@ pub fn check_route(
     judge_route(kind, route, namespace, &parents, &policies, settings)
 }
 
+/// The Gateway (name, namespace) a ListenerSet or XListenerSet adds its listeners to: its
+/// `spec.parentRef`, a `ParentGatewayReference` (`apis/v1/shared_types.go` of the Gateway API)
+/// whose group and kind default to the Gateway's and namespace to the ListenerSet's.
+fn parent_gateway(
+    cluster: &dyn Cluster,
+    resource: Resource<'_>,
+    name: &str,
+    namespace: &str,
+) -> Result<(String, String), String> {
+    let bytes = cluster.get(resource, name, Some(namespace), &["spec.parentRef"])?;
+    let object: Value = String::from_utf8(bytes)
+        .map_err(|e| e.to_string())
+        .and_then(|text| netsec_shared::json::from_str(&text))?;
+    let spec = field(&object, "spec", "")?.unwrap_or(&Value::Null);
+    let path = "spec.parentRef";
+    let parent = field(spec, "parentRef", "spec")?.ok_or("its spec.parentRef is missing")?;
+    let group = text(parent, "group", path)?.unwrap_or(gateway::GROUP);
+    let kind = text(parent, "kind", path)?.unwrap_or("Gateway");
+    if gateway::listener_holder(group, kind) != Some(gateway::GATEWAY) {
+        return Err(format!("its spec.parentRef names a {kind}, not a Gateway"));
+    }
+    Ok((
+        text(parent, "name", path)?.unwrap_or_default().to_string(),
+        text(parent, "namespace", path)?
+            .unwrap_or(namespace)
+            .to_string(),
+    ))
+}
+
 fn unreadable_policies(kind: &str, namespace: &str, error: String) -> Verdict {
     Verdict::reject(unreadable(
         format_args!("the BackendTrafficPolicies of namespace {namespace:?}"),
@@ -442,7 +510,7 @@ fn judge_route(
     kind: &str,
     route: &RouteView<'_>,
     namespace: &str,
-    parents: &[(usize, &ParentRef<'_>)],
+    parents: &[Parent<'_>],
     policies: &Policies<'_>,
     settings: &Settings,
 ) -> Verdict {
@@ -501,39 +569,73 @@ fn judge_route(
         );
     } else {
         let mut unlimited = Vec::new();
-        for (i, parent) in parents {
-            let gateway_ns = parent.namespace_or(namespace);
-            let found: Vec<&TrafficPolicy> = policies
-                .of(gateway_ns)
-                .iter()
-                .filter(|p| {
-                    p.limits()
-                        && p.sections_of(gateway::GROUP, "Gateway", &parent.name)
-                            .any(|s| s.is_none() || s == parent.section_name.as_deref())
-                })
-                .collect();
-            if found.is_empty() {
-                unlimited.push((*i, parent));
+        let mut unread_parents = Vec::new();
+        for parent in parents {
+            let by = parent.by;
+            let parent_ns = by.namespace_or(namespace);
+            let group = by.group.as_deref().unwrap_or(gateway::GROUP);
+            let target = (group, by.kind(), by.name.as_ref());
+            let mut found = policies.limiting(parent_ns, target, by.section_name.as_deref());
+            // A policy on a whole Gateway limits the listeners of its ListenerSets too (Envoy
+            // Gateway's `gatewayPolicyTargetListeners`); one on a Gateway listener does not.
+            let mut unread = None;
+            match &parent.gateway {
+                Some(Ok((gw, gw_ns))) => {
+                    found.extend(policies.limiting(gw_ns, (gateway::GROUP, "Gateway", gw), None))
+                }
+                Some(Err(why)) => unread = Some(why),
+                None => {}
+            }
+            match unread {
+                Some(why) if found.is_empty() => unread_parents.push((parent, why)),
+                _ if found.is_empty() => unlimited.push(parent),
+                _ => {}
             }
             covering.extend(found);
         }
-        let all = unlimited.len() == parents.len();
-        for (i, parent) in unlimited {
-            let how = if all {
-                format!(
-                    "no BackendTrafficPolicy with spec.rateLimit targets the {kind} {name:?} \
-                     (in namespace {namespace:?}) or"
-                )
-            } else {
-                "no BackendTrafficPolicy with spec.rateLimit targets".to_string()
+        let all = unlimited.len() + unread_parents.len() == parents.len();
+        let route_too = if all {
+            format!(" the {kind} {name:?} (in namespace {namespace:?}) or")
+        } else {
+            String::new()
+        };
+        for parent in unlimited {
+            let by = parent.by;
+            let (that, or) = match &parent.gateway {
+                Some(Ok((gw, gw_ns))) => (
+                    format!("that {} or its Gateway {gw_ns}/{gw}", by.kind()),
+                    format!(", the {}, or the Gateway", by.kind()),
+                ),
+                _ => ("that Gateway".to_string(), " (or the Gateway)".to_string()),
             };
             findings.violation(
-                format!("spec.parentRefs[{i}]"),
+                format!("spec.parentRefs[{}]", parent.index),
                 format!(
-                    "attaches to {}, but {how} that Gateway, so clients reach the route through \
-                     it without a rate limit; add a BackendTrafficPolicy with spec.rateLimit \
-                     whose targetRefs name the {kind} (or the Gateway)",
-                    parent.describe(namespace)
+                    "attaches to {}, but no BackendTrafficPolicy with spec.rateLimit targets\
+                     {route_too} {that}, so clients reach the route through it without a rate \
+                     limit; add a BackendTrafficPolicy with spec.rateLimit whose targetRefs name \
+                     the {kind}{or}",
+                    by.describe(namespace)
+                ),
+            );
+        }
+        for (parent, why) in unread_parents {
+            let by = parent.by;
+            findings.violation(
+                format!("spec.parentRefs[{}]", parent.index),
+                unreadable(
+                    format_args!(
+                        "names {} {}/{}, which no BackendTrafficPolicy with spec.rateLimit \
+                         targets, and which",
+                        by.kind(),
+                        by.namespace_or(namespace),
+                        by.name
+                    ),
+                    format_args!(
+                        "it cannot be verified that a policy on its Gateway limits the {kind}"
+                    ),
+                    format_args!("the {kind}"),
+                    why,
                 ),
             );
         }
@@ -635,6 +737,145 @@ mod tests {
              limit of the HTTPRoute cannot be verified; the HTTPRoute is rejected (fail closed) \
              [refused]"
         );
+    }
+
+    #[test]
+    fn listener_sets() {
+        let limit = json!({"global": {"rules": [{"limit": {"requests": 10, "unit": "Second"}}]}});
+        let target = |kind: &str, name: &str, section: Option<&str>| {
+            let mut t = json!({"group": gateway::GROUP, "kind": kind, "name": name});
+            if let Some(section) = section {
+                t["sectionName"] = json!(section);
+            }
+            t
+        };
+        let sets = vec![
+            json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "ListenerSet",
+                   "metadata": {"name": "team", "namespace": "shop"},
+                   "spec": {"parentRef": {"name": "edge", "namespace": "infra"}, "listeners": []}}),
+            json!({"apiVersion": "gateway.networking.x-k8s.io/v1alpha1", "kind": "XListenerSet",
+                   "metadata": {"name": "xteam", "namespace": "shop"},
+                   "spec": {"parentRef": {"name": "edge", "namespace": "infra"}, "listeners": []}}),
+            json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "ListenerSet",
+                   "metadata": {"name": "odd", "namespace": "shop"},
+                   "spec": {"parentRef": {"kind": "Service", "group": "", "name": "edge"}}}),
+        ];
+        let with = |policies: Vec<Value>| {
+            let mut objects = sets.clone();
+            objects.extend(policies);
+            MemoryCluster::new(objects)
+        };
+        let ls = |name: &str, section: Option<&str>| {
+            let mut parent = json!({"group": gateway::GROUP, "kind": "ListenerSet", "name": name});
+            if let Some(section) = section {
+                parent["sectionName"] = json!(section);
+            }
+            json!({"parentRefs": [parent], "hostnames": ["a.example.com"]})
+        };
+        let xls = json!({"parentRefs": [{"group": gateway::X_GROUP, "kind": "XListenerSet",
+                         "name": "xteam"}], "hostnames": ["a.example.com"]});
+        let cases = [
+            (
+                ls("team", None),
+                vec![policy(
+                    "shop",
+                    target("ListenerSet", "team", None),
+                    limit.clone(),
+                )],
+                "",
+            ),
+            (
+                ls("team", None),
+                vec![policy(
+                    "infra",
+                    target("Gateway", "edge", None),
+                    limit.clone(),
+                )],
+                "",
+            ),
+            (
+                xls.clone(),
+                vec![policy(
+                    "infra",
+                    target("Gateway", "edge", None),
+                    limit.clone(),
+                )],
+                "",
+            ),
+            (
+                ls("team", Some("https")),
+                vec![policy(
+                    "shop",
+                    target("ListenerSet", "team", Some("https")),
+                    limit.clone(),
+                )],
+                "",
+            ),
+            (
+                ls("team", None),
+                vec![policy(
+                    "shop",
+                    target("ListenerSet", "team", Some("https")),
+                    limit.clone(),
+                )],
+                "spec.parentRefs[0] attaches to ListenerSet shop/team, but no",
+            ),
+            // A policy on a Gateway listener limits the Gateway's own listeners only.
+            (
+                ls("team", Some("https")),
+                vec![policy(
+                    "infra",
+                    target("Gateway", "edge", Some("https")),
+                    limit.clone(),
+                )],
+                "spec.parentRefs[0] attaches to ListenerSet shop/team listener \"https\", but no \
+                 BackendTrafficPolicy with spec.rateLimit targets the HTTPRoute \"shop\" (in \
+                 namespace \"shop\") or that ListenerSet or its Gateway infra/edge, so clients \
+                 reach the route through it without a rate limit; add a BackendTrafficPolicy with \
+                 spec.rateLimit whose targetRefs name the HTTPRoute, the ListenerSet, or the \
+                 Gateway",
+            ),
+            (xls, vec![], "attaches to XListenerSet shop/xteam, but no"),
+            (
+                ls("gone", None),
+                vec![],
+                "spec.parentRefs[0] names ListenerSet shop/gone, which no BackendTrafficPolicy \
+                 with spec.rateLimit targets, and which could not be read, so it cannot be \
+                 verified that a policy on its Gateway limits the HTTPRoute; the HTTPRoute is \
+                 rejected (fail closed) [Callback evaluation failure: Cannot find",
+            ),
+            (
+                ls("gone", None),
+                vec![policy(
+                    "shop",
+                    target("HTTPRoute", "shop", None),
+                    limit.clone(),
+                )],
+                "",
+            ),
+            (
+                ls("odd", None),
+                vec![],
+                "[its spec.parentRef names a Service, not a Gateway]",
+            ),
+        ];
+        for (route, policies, want) in cases {
+            let v = run(
+                gateway::GROUP,
+                "HTTPRoute",
+                route.clone(),
+                &with(policies.clone()),
+            );
+            assert_eq!(
+                v.is_accepted(),
+                want.is_empty(),
+                "{route} {policies:?}: {v:?}"
+            );
+            assert!(
+                v.message().unwrap_or_default().contains(want),
+                "{route} {policies:?}: {v:?}"
+            );
+        }
     }
 
     #[test]
