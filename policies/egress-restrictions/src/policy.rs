@@ -6,7 +6,7 @@
 
 use netsec_shared::net::{self, Family, IpNet};
 use netsec_shared::netpol::allowance::{
-    self, Allowance, Block, Egress, Node, Peer, fqdn_allows_all, fqdn_covers,
+    self, Allowance, Block, Egress, Item, Peer, fqdn_allows_all, fqdn_covers,
 };
 use netsec_shared::netpol::egress::NetworkPolicy;
 use netsec_shared::selector::LabelSelector;
@@ -45,7 +45,7 @@ pub fn evaluate(request: &AdmissionRequest<'_>, settings: &Settings) -> Verdict 
     }
     if let Some(family) = family_of(&request.kind.group, &request.kind.kind) {
         let what = format!("a {}", request.kind.kind);
-        let object: Node = match request.object(&what) {
+        let object: Item = match request.object(&what) {
             Ok(object) => object,
             Err(message) => return Verdict::reject(message),
         };
@@ -134,7 +134,7 @@ fn check_peers(findings: &mut Findings, settings: &Settings, rule: &Allowance<'_
         match peer {
             Peer::Unrestricted { path, message } => {
                 if !settings.allow_unrestricted_peers {
-                    findings.violation(path, message);
+                    findings.violation(path, message.as_ref());
                 }
             }
             Peer::Block(block) => check_block(findings, settings, block),
@@ -151,8 +151,7 @@ fn check_peers(findings: &mut Findings, settings: &Settings, rule: &Allowance<'_
                 } else {
                     format!("\"{selector}\" is not an allowed namespace selector")
                 };
-                let choices: Vec<String> =
-                    allowed.iter().map(|a| format!("\"{}\"", a.0)).collect();
+                let choices: Vec<String> = allowed.iter().map(|a| format!("\"{}\"", a.0)).collect();
                 findings.violation(
                     path,
                     format!(
@@ -224,12 +223,7 @@ fn same_selector(a: &LabelSelector<'_>, b: &LabelSelector<'_>) -> bool {
 
 fn check_block(findings: &mut Findings, settings: &Settings, block: &Block<'_>) {
     let cidr_path = &block.path;
-    let parsed = if block.address_allowed {
-        net::parse_ip_or_cidr(&block.cidr)
-    } else {
-        net::parse_cidr(&block.cidr)
-    };
-    let net = match parsed {
+    let net = match parse_block(&block.cidr, block.address_allowed) {
         Ok(net) => net,
         Err(message) => {
             findings.violation(cidr_path, format!("{message}; write it as address/prefix"));
@@ -238,12 +232,7 @@ fn check_block(findings: &mut Findings, settings: &Settings, block: &Block<'_>) 
     };
     let mut excepts = Vec::with_capacity(block.except.len());
     for (k, except) in block.except.iter().enumerate() {
-        let parsed = if block.address_allowed {
-            net::parse_ip_or_cidr(except)
-        } else {
-            net::parse_cidr(except)
-        };
-        match parsed {
+        match parse_block(except, block.address_allowed) {
             Ok(e) => excepts.push(e),
             Err(message) => findings.violation(
                 format!("{}[{k}]", block.except_field.as_deref().unwrap_or_default()),
@@ -317,6 +306,17 @@ fn check_block(findings: &mut Findings, settings: &Settings, block: &Block<'_>) 
     }
 }
 
+/// A block; where the API takes an address too (Cilium, Calico), a single address is its /32 or
+/// /128. Read by `ipnet`'s parser either way (the standard library's would add kilobytes).
+fn parse_block(text: &str, address_allowed: bool) -> Result<IpNet, String> {
+    if address_allowed && !text.contains('/') {
+        let bits = if text.contains(':') { 128 } else { 32 };
+        return net::parse_cidr(&format!("{}/{bits}", text.trim()))
+            .map_err(|_| format!("{text:?} is not an IP address or CIDR block"));
+    }
+    net::parse_cidr(text)
+}
+
 /// `"::ffff:10.0.0.0/104"` is shown with the IPv4 block it reaches.
 fn describe(text: &str, net: &IpNet) -> String {
     let normal = net::normalize(net);
@@ -347,21 +347,26 @@ fn check_ports(findings: &mut Findings, settings: &Settings, rule: &Allowance<'_
     for entry in entries {
         match &entry.ranges {
             Ok(ranges) => {
-                let outside: Vec<&PortRange> =
-                    ranges.iter().filter(|r| !covered(r, allowed)).collect();
+                let mut outside = Vec::new();
+                let mut every = true;
+                for range in ranges.iter().filter(|r| !covered(r, allowed)) {
+                    every &= *range == PortRange::all(range.protocol);
+                    outside.push(*range);
+                }
                 if outside.is_empty() {
                     continue;
                 }
-                let what = if outside.iter().all(|r| **r == PortRange::all(r.protocol)) {
-                    let protocols: Vec<String> =
-                        outside.iter().map(|r| r.protocol.to_string()).collect();
-                    format!(
-                        "has no port, so it allows every {} port",
-                        protocols.join(", ")
-                    )
+                let what = if every {
+                    let mut protocols = String::new();
+                    for range in &outside {
+                        if !protocols.is_empty() {
+                            protocols.push_str(", ");
+                        }
+                        protocols.push_str(range.protocol.name());
+                    }
+                    format!("has no port, so it allows every {protocols} port")
                 } else {
-                    let list: Vec<String> = outside.iter().map(|r| r.to_string()).collect();
-                    format!("allows {}", list.join(", "))
+                    format!("allows {}", list(&outside))
                 };
                 findings.violation(
                     &entry.path,

@@ -184,13 +184,19 @@ mod tests {
             ),
             (r#"{"minPrefixLength": {"ipv4": 16}}"#, None),
             (r#"{"deniedCIDRs": []}"#, None),
-            (r#"{"allowedFQDNs": ["*.example.com", "api.example.org"]}"#, None),
+            (
+                r#"{"allowedFQDNs": ["*.example.com", "api.example.org"]}"#,
+                None,
+            ),
             (
                 r#"{"allowedFQDNs": ["exa mple.com"]}"#,
                 Some("allowedFQDNs[0]: \"exa mple.com\" is not a DNS name pattern"),
             ),
             (r#"{"allowedFQDNs": [""]}"#, Some("allowedFQDNs[0]")),
-            (r#"{"allowedFqdns": []}"#, Some("unknown field `allowedFqdns`")),
+            (
+                r#"{"allowedFqdns": []}"#,
+                Some("unknown field `allowedFqdns`"),
+            ),
             (
                 r#"{"allowedCidrs": []}"#,
                 Some("unknown field `allowedCidrs`"),

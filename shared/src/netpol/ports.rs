@@ -16,6 +16,7 @@ pub enum Protocol {
 
 impl Protocol {
     /// Kubernetes spells protocols in upper case and matches them exactly.
+    #[inline]
     pub fn parse(text: &str) -> Option<Protocol> {
         match text {
             "TCP" => Some(Protocol::Tcp),
@@ -26,13 +27,19 @@ impl Protocol {
     }
 }
 
-impl fmt::Display for Protocol {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl Protocol {
+    pub fn name(self) -> &'static str {
+        match self {
             Protocol::Tcp => "TCP",
             Protocol::Udp => "UDP",
             Protocol::Sctp => "SCTP",
-        })
+        }
+    }
+}
+
+impl fmt::Display for Protocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
     }
 }
 
@@ -78,6 +85,7 @@ impl From<PortRange> for String {
 impl TryFrom<String> for PortRange {
     type Error = String;
 
+    #[inline]
     fn try_from(text: String) -> Result<PortRange, String> {
         let (ports, protocol) = text.split_once('/').ok_or_else(|| {
             format!(
@@ -113,6 +121,7 @@ impl TryFrom<String> for PortRange {
 }
 
 /// Is every port of `range` in one of `allowed` (adjacent allowed ranges join)?
+#[inline]
 pub fn covered(range: &PortRange, allowed: &[PortRange]) -> bool {
     let mut pieces: Vec<&PortRange> = allowed
         .iter()
@@ -133,6 +142,7 @@ pub fn covered(range: &PortRange, allowed: &[PortRange]) -> bool {
 }
 
 /// What a NetworkPolicy port entry allows, as numbers; the error says why it cannot be known.
+#[inline]
 pub fn resolve(port: &Port<'_>) -> Result<PortRange, String> {
     let protocol = match port.protocol.as_deref() {
         None => Protocol::Tcp,
