@@ -170,8 +170,11 @@ fn check_name(findings: &mut Findings, settings: &Settings, path: &str, pattern:
         if !settings.allow_unrestricted_peers {
             findings.violation(
                 path,
-                "\"*\" matches every domain name, so it allows traffic to every address outside \
-                 the cluster; list the names the pods need (or allowUnrestrictedPeers: true)",
+                format!(
+                    "{pattern:?} matches every domain name, so it allows traffic to every address \
+                     outside the cluster; list the names the pods need (or \
+                     allowUnrestrictedPeers: true)"
+                ),
             );
         }
         return;
@@ -690,5 +693,198 @@ mod workload_and_selector_tests {
             .is_accepted()
         );
         assert!(run("NetworkPolicy", policy(json!({})), json!({})).is_accepted());
+    }
+}
+
+#[cfg(test)]
+mod family_tests {
+    use super::*;
+    use netsec_shared::Payload;
+    use serde_json::{Value, json};
+
+    fn run(api_version: &str, kind: &str, spec: Value, settings: Value) -> Verdict {
+        let (group, version) = api_version.split_once('/').unwrap();
+        let payload = json!({
+            "request": {"uid": "1", "operation": "CREATE", "namespace": "team-a",
+                        "kind": {"group": group, "version": version, "kind": kind},
+                        "object": {"apiVersion": api_version, "kind": kind,
+                                   "metadata": {"name": "p", "namespace": "team-a"}, "spec": spec}},
+            "settings": settings,
+        })
+        .to_string();
+        let p = Payload::<Settings>::parse(payload.as_bytes()).unwrap();
+        evaluate(&p.request, &p.settings)
+    }
+
+    /// (spec, settings, None when accepted or a part of the message)
+    fn table(api_version: &str, kind: &str, cases: &[(Value, Value, Option<&str>)]) {
+        for (spec, settings, want) in cases {
+            let v = run(api_version, kind, spec.clone(), settings.clone());
+            match want {
+                None => assert!(v.is_accepted(), "{spec}: {:?}", v.message()),
+                Some(w) => {
+                    let m = v.message().unwrap_or_default();
+                    assert!(m.contains(w), "{spec}: {m}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn cilium() {
+        let none = json!({});
+        let rule = |r: Value| json!({"endpointSelector": {}, "egress": [r]});
+        table(
+            "cilium.io/v2",
+            "CiliumNetworkPolicy",
+            &[
+                (rule(json!({"toCIDR": ["10.0.0.0/8"]})), none.clone(), None),
+                (
+                    rule(json!({"toCIDR": ["0.0.0.0/0"]})),
+                    none.clone(),
+                    Some("toCIDR[0] \"0.0.0.0/0\" is broader than /8"),
+                ),
+                (
+                    rule(json!({"toCIDR": ["10.0.0.300"]})),
+                    none.clone(),
+                    Some("is not an IP address or CIDR block"),
+                ),
+                (
+                    rule(
+                        json!({"toCIDRSet": [{"cidr": "169.254.0.0/16", "except": ["169.254.169.254/32"]}]}),
+                    ),
+                    none.clone(),
+                    None,
+                ),
+                (
+                    rule(json!({"toCIDRSet": [{"cidr": "169.254.0.0/16", "except": ["x"]}]})),
+                    none.clone(),
+                    Some("toCIDRSet[0].except[0] \"x\" is not an IP address"),
+                ),
+                (
+                    rule(json!({"toEntities": ["world"]})),
+                    none.clone(),
+                    Some("\"world\" (every address outside the cluster: 0.0.0.0/0)"),
+                ),
+                (
+                    rule(json!({"toEntities": ["all"]})),
+                    json!({"allowUnrestrictedPeers": true}),
+                    None,
+                ),
+                (
+                    rule(json!({"toFQDNs": [{"matchPattern": "**"}]})),
+                    none.clone(),
+                    Some("matchPattern \"**\" matches every domain name"),
+                ),
+                (
+                    rule(json!({"toFQDNs": [{"matchName": "a.example.com"}]})),
+                    json!({"allowedFQDNs": ["**.example.com"]}),
+                    None,
+                ),
+                (
+                    rule(
+                        json!({"toEndpoints": [{}], "toPorts": [{"ports": [{"port": "53", "protocol": "UDP"}]}]}),
+                    ),
+                    json!({"allowedPorts": ["53/UDP"]}),
+                    None,
+                ),
+                (
+                    rule(
+                        json!({"toEndpoints": [{}], "toPorts": [{"ports": [{"protocol": "TCP"}]}]}),
+                    ),
+                    json!({"allowedPorts": ["53/UDP"]}),
+                    Some("has no port, so it allows every TCP port"),
+                ),
+                (
+                    rule(json!({"toEndpoints": [{}], "toPorts": [{}]})),
+                    json!({"allowedPorts": ["53/UDP"]}),
+                    Some("toPorts[0] has no port, so it allows every TCP, UDP, SCTP port"),
+                ),
+                (
+                    rule(json!({"toEndpoints": [{}], "toPorts": [{"ports": [{"port": "99999"}]}]})),
+                    json!({"allowedPorts": ["53/UDP"]}),
+                    Some("port 99999 is not from 1 to 65535"),
+                ),
+            ],
+        );
+    }
+
+    #[test]
+    fn calico() {
+        let none = json!({});
+        let rule = |r: Value| json!({"selector": "all()", "egress": [r]});
+        table(
+            "projectcalico.org/v3",
+            "NetworkPolicy",
+            &[
+                (
+                    rule(json!({"action": "Allow", "destination": {"nets": ["10.0.0.0/8"]}})),
+                    none.clone(),
+                    None,
+                ),
+                (
+                    rule(json!({"action": "Allow", "destination": {"nets": ["10.0.0.1"]}})),
+                    none.clone(),
+                    None,
+                ),
+                (
+                    rule(json!({"action": "Allow", "destination": {"nets": ["0.0.0.0/1"]}})),
+                    none.clone(),
+                    Some("destination.nets[0] \"0.0.0.0/1\" is broader than /8"),
+                ),
+                (
+                    rule(json!({"action": "Deny", "destination": {"nets": ["0.0.0.0/0"]}})),
+                    none.clone(),
+                    None,
+                ),
+                (
+                    rule(json!({"action": "Allow", "destination": {"selector": "app == 'db'"}})),
+                    none.clone(),
+                    None,
+                ),
+                (
+                    rule(json!({"action": "Allow", "destination": {"selector": " "}})),
+                    none.clone(),
+                    Some("allows traffic to every destination"),
+                ),
+                (
+                    rule(json!({"action": "Allow", "destination": {"domains": ["*"]}})),
+                    none.clone(),
+                    Some("domains[0] \"*\" matches every domain name"),
+                ),
+                (
+                    rule(
+                        json!({"action": "Allow", "protocol": "tcp", "destination": {"selector": "all()", "ports": ["80:90"]}}),
+                    ),
+                    json!({"allowedPorts": ["80-90/TCP"]}),
+                    None,
+                ),
+                (
+                    rule(
+                        json!({"action": "Allow", "protocol": "TCP", "destination": {"selector": "all()", "ports": ["90:80"]}}),
+                    ),
+                    json!({"allowedPorts": ["80-90/TCP"]}),
+                    Some("the range ends before it starts"),
+                ),
+                (
+                    rule(
+                        json!({"action": "Allow", "protocol": 1, "destination": {"selector": "all()"}}),
+                    ),
+                    json!({"allowedPorts": ["80/TCP"]}),
+                    Some("protocol 1 has no ports"),
+                ),
+            ],
+        );
+        let v = run(
+            "crd.projectcalico.org/v1",
+            "GlobalNetworkPolicy",
+            json!({"egress": [{"action": "Allow"}]}),
+            json!({}),
+        );
+        assert!(
+            v.message()
+                .unwrap()
+                .contains("spec.egress[0] allows traffic to every destination")
+        );
     }
 }

@@ -959,38 +959,46 @@ pub fn normalize_fqdn(text: &str) -> String {
     }
 }
 
-/// Whether `pattern` allows every name: `*` alone (Cilium's matchpattern `ToAnchoredRegexp`
-/// turns it into "one or more labels of any characters").
+/// Only stars (`*`, `**`...): Cilium's `isDNSWildcard` (pkg/fqdn/matchpattern), after the one
+/// final dot [`normalize_fqdn`] drops.
+#[inline]
+fn stars(label: &str) -> bool {
+    !label.is_empty() && label.bytes().all(|b| b == b'*')
+}
+
+/// Whether `pattern` allows every name: only stars (`*`, `**`, `*.`), which Cilium's
+/// matchpattern `ToAnchoredRegexp` turns into "one or more labels of any characters".
 #[inline]
 pub fn fqdn_allows_all(pattern: &str) -> bool {
-    normalize_fqdn(pattern) == "*"
+    stars(&normalize_fqdn(pattern))
 }
 
 /// Whether every name `rule` matches is matched by the allowed pattern `allowed`, per Cilium's
-/// pkg/fqdn/matchpattern (`ToAnchoredRegexp`): `*` alone matches every name; a leading `**.`
-/// matches one or more whole labels; any other `*` matches zero or more characters of one
-/// label (`[-a-zA-Z0-9_]`, never a dot). A name (matchName) is a pattern without `*`. A `*`
-/// in `rule` is covered only by a `*` label of `allowed` (or the same label), so coverage is
-/// decided conservatively: never "covered" when some name of `rule` is not.
+/// pkg/fqdn/matchpattern (`ToAnchoredRegexp`, `escapeRegexpCharacters`): only stars match
+/// every name; a first label of two or more stars followed by more labels (`**.example.com`)
+/// matches one or more whole labels; any other run of stars matches zero or more characters of
+/// one label (`[-a-zA-Z0-9_]`, never a dot). A name (matchName) is a pattern without `*`. A
+/// `*` in `rule` is covered only by a `*` label of `allowed` (or the same label), so coverage
+/// is decided conservatively: never "covered" when some name of `rule` is not.
 #[inline]
 pub fn fqdn_covers(allowed: &str, rule: &str) -> bool {
     let (allowed, rule) = (normalize_fqdn(allowed), normalize_fqdn(rule));
-    if allowed == "*" {
+    if stars(&allowed) {
         return true;
     }
-    if rule == "*" {
+    if stars(&rule) {
         return false;
     }
     let a: Vec<&str> = allowed.split('.').collect();
     let r: Vec<&str> = rule.split('.').collect();
-    match (a.split_first(), r.split_first()) {
-        (Some((&"**", a_rest)), Some((_, r_rest))) if !a_rest.is_empty() => {
-            // One or more labels (the rule's first label, or its own `**`), then the rest.
-            r_rest.len() >= a_rest.len()
-                && labels_cover(a_rest, &r_rest[r_rest.len() - a_rest.len()..])
-        }
-        (_, Some((&"**", r_rest))) if !r_rest.is_empty() => false,
-        _ => a.len() == r.len() && labels_cover(&a, &r),
+    let multi = |labels: &[&str]| labels.len() > 1 && labels[0].len() > 1 && stars(labels[0]);
+    if multi(&a) {
+        // One or more labels (the rule's first label, or its own multi-label wildcard), then
+        // the rest.
+        let (a_rest, r_rest) = (&a[1..], &r[1..]);
+        r_rest.len() >= a_rest.len() && labels_cover(a_rest, &r_rest[r_rest.len() - a_rest.len()..])
+    } else {
+        !multi(&r) && a.len() == r.len() && labels_cover(&a, &r)
     }
 }
 
@@ -1284,11 +1292,19 @@ mod tests {
             ("api.example.com", "api.example.com", true),
             ("api.example.com", "api.example.org", false),
             ("api.example.com", "*.example.com", false),
+            ("**", "a.b.example.com", true),
+            ("*.", "**", true),
+            ("***.example.com", "a.b.example.com", true),
+            ("*.example.com", "***.example.com", false),
+            ("*.example.com", "**", false),
         ];
         for (allowed, rule, want) in cases {
             assert_eq!(fqdn_covers(allowed, rule), want, "{allowed} covers {rule}");
         }
         assert!(fqdn_allows_all(" * "));
+        assert!(fqdn_allows_all("**"));
+        assert!(fqdn_allows_all("*."));
+        assert!(!fqdn_allows_all("**.com"));
         assert!(!fqdn_allows_all("*.com"));
     }
 
@@ -1310,14 +1326,14 @@ mod tests {
     /// Cilium's matching of one concrete name, written directly from the semantics.
     fn matches(pattern: &str, name: &str) -> bool {
         let (p, n) = (normalize_fqdn(pattern), normalize_fqdn(name));
-        if p == "*" {
+        if stars(&p) {
             return !n.is_empty();
         }
         let p: Vec<&str> = p.split('.').collect();
         let n: Vec<&str> = n.split('.').collect();
         let label = |p: &&str, n: &&str| glob(p.as_bytes(), n.as_bytes());
         match p.split_first() {
-            Some((&"**", rest)) if !rest.is_empty() => {
+            Some((first, rest)) if first.len() > 1 && stars(first) && !rest.is_empty() => {
                 n.len() > rest.len()
                     && rest
                         .iter()
