@@ -13,7 +13,9 @@
 //! are not allowances; they only count for whether the policy restricts egress at all.
 //!
 //! Cilium (pkg/policy/api `EgressRule`, `EgressCommonRule`; validated by `Rule.Sanitize` and
-//! `EgressRule.sanitize` in rule_validation.go):
+//! `EgressRule.Validate`, `sanitize` in older releases, in rule_validation.go, which refuses
+//! most combinations of peer fields in one rule: this model ORs whatever it is given, which can
+//! only count more as allowed, never less):
 //! - `toCIDR` (an address or a block) and `toCIDRSet` (`cidr` with `except`) are blocks;
 //!   `cidrGroupRef`/`cidrGroupSelector` take their blocks from CiliumCIDRGroup objects that an
 //!   admission webhook cannot see, and `toGroups` from a cloud provider's security groups: both
@@ -40,9 +42,11 @@
 //! `selector`, `namespaceSelector`, `serviceAccounts` and `services` are in-cluster. A rule
 //! naming none of `nets`, `domains`, `selector`, `namespaceSelector`, `serviceAccounts`,
 //! `services` allows every destination (`notNets` and `notSelector` only leave some out).
-//! `destination.ports` (numbers, `"80:90"` ranges, names) need `protocol` TCP, UDP or SCTP
-//! (names in any case, or 6, 17, 132); a rule with a protocol and no ports allows every port
-//! of it, one without a protocol every port of every protocol.
+//! `destination.ports` (numbers, `"80:90"` ranges, names) need a `protocol` that supports
+//! ports (`Protocol.SupportsPorts`; recent releases take named ports without one); TCP, UDP
+//! and SCTP are read (names in any case, or 6, 17, 132), any other protocol has no port
+//! `allowedPorts` could admit. A rule with a protocol and no ports allows every port of it, one
+//! without a protocol every port of every protocol.
 
 use std::borrow::Cow;
 use std::fmt;
