@@ -243,7 +243,8 @@ fn check_block(findings: &mut Findings, settings: &Settings, block: &Block<'_>) 
             ),
         }
     }
-    let shown = match block.entity {
+    // Formatted only for a message: most blocks pass.
+    let shown = || match block.entity {
         Some(entity) => format!("{entity:?} (every address outside the cluster: {net})"),
         None => describe(&block.cidr, &net),
     };
@@ -257,9 +258,10 @@ fn check_block(findings: &mut Findings, settings: &Settings, block: &Block<'_>) 
         findings.violation(
             cidr_path,
             format!(
-                "{shown} is broader than /{min}, the broadest {family} block allowed \
+                "{} is broader than /{min}, the broadest {family} block allowed \
                  (minPrefixLength); allow the specific ranges the pods need (an except list \
-                 does not make a broad block acceptable)"
+                 does not make a broad block acceptable)",
+                shown()
             ),
         );
     }
@@ -270,7 +272,8 @@ fn check_block(findings: &mut Findings, settings: &Settings, block: &Block<'_>) 
         findings.violation(
             cidr_path,
             format!(
-                "{shown} is not inside any allowed CIDR ({}); use a block inside one of them",
+                "{} is not inside any allowed CIDR ({}); use a block inside one of them",
+                shown(),
                 list.join(", ")
             ),
         );
@@ -297,7 +300,8 @@ fn check_block(findings: &mut Findings, settings: &Settings, block: &Block<'_>) 
             findings.violation(
                 cidr_path,
                 format!(
-                    "{shown} reaches the denied range {denied} (address {address}){}; {remedy}",
+                    "{} reaches the denied range {denied} (address {address}){}; {remedy}",
+                    shown(),
                     if denied.is_metadata_endpoint() {
                         ", a cloud metadata endpoint that hands out node credentials"
                     } else {

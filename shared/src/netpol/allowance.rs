@@ -425,8 +425,12 @@ impl Read<'_> {
     #[inline]
     fn texts<'a>(&mut self, node: &Item<'a>, key: &str, base: &str) -> Vec<(String, Cow<'a, str>)> {
         let mut out = Vec::new();
+        let items = self.list(node, key, base);
+        if items.is_empty() {
+            return out;
+        }
         let at = field(base, key);
-        for (i, item) in self.list(node, key, base).iter().enumerate() {
+        for (i, item) in items.iter().enumerate() {
             let path = index(&at, i);
             match item {
                 Item::Text(text) => out.push((path, text.clone())),
@@ -445,8 +449,12 @@ impl Read<'_> {
         base: &str,
     ) -> Vec<(String, &'n Item<'a>)> {
         let mut out = Vec::new();
+        let items = self.list(node, key, base);
+        if items.is_empty() {
+            return out;
+        }
         let at = field(base, key);
-        for (i, item) in self.list(node, key, base).iter().enumerate() {
+        for (i, item) in items.iter().enumerate() {
             let path = index(&at, i);
             match item {
                 Item::Object(_) => out.push((path, item)),
