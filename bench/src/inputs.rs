@@ -429,7 +429,46 @@ fn egress_restrictions() -> Vec<Input> {
             .in_series("peers"),
         );
     }
+    // A CiliumNetworkPolicy of that many egress rules: CIDR sets, entities, FQDNs and ports.
+    for n in [10, 100] {
+        inputs.push(
+            Input::new(
+                "egress-restrictions",
+                format!("cilium-{n}"),
+                cilium_egress_policy(n),
+                json!({}),
+            )
+            .in_series("cilium"),
+        );
+    }
     inputs
+}
+
+/// A CiliumNetworkPolicy of `rules` egress rules, each of one kind of peer, with ports.
+fn cilium_egress_policy(rules: usize) -> Value {
+    let egress: Vec<Value> = (0..rules)
+        .map(|i| {
+            let ports = json!([{"ports": [{"port": "443", "protocol": "TCP"},
+                                          {"port": "8443", "endPort": 8450, "protocol": "TCP"}]}]);
+            match i % 4 {
+                0 => json!({"toEndpoints": [{"matchLabels": {"k8s:io.kubernetes.pod.namespace": "kube-system",
+                                                             "k8s-app": "kube-dns"}}],
+                            "toPorts": [{"ports": [{"port": "53", "protocol": "ANY"}]}]}),
+                1 => json!({"toCIDRSet": [{"cidr": format!("10.{}.{}.0/24", 20 + i / 256, i % 256),
+                                           "except": [format!("10.{}.{}.128/25", 20 + i / 256, i % 256)]}],
+                            "toPorts": ports}),
+                2 => json!({"toFQDNs": [{"matchName": format!("api-{i}.example.com")},
+                                        {"matchPattern": format!("*.svc-{i}.example.com")}],
+                            "toPorts": ports}),
+                _ => json!({"toCIDR": [format!("192.168.{}.0/24", i % 256)], "toPorts": ports}),
+            }
+        })
+        .collect();
+    json!({
+        "apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy",
+        "metadata": {"name": "egress", "namespace": "team-a"},
+        "spec": {"endpointSelector": {"matchLabels": {"app": "web"}}, "egress": egress}
+    })
 }
 
 /// A Deployment of `annotations` pod-template annotations, in namespace `shop`.

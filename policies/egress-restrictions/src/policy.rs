@@ -1,13 +1,40 @@
 //! The `egress-restrictions` rules: a pure function from the request and settings to a verdict.
+//!
+//! Kubernetes NetworkPolicies, Cilium's and Calico's policies are converted into one model of
+//! what they allow out ([`netsec_shared::netpol::allowance`]); every check below is written
+//! once, against that model.
 
 use netsec_shared::net::{self, Family, IpNet};
-use netsec_shared::netpol::egress::{EgressRule, IpBlock, NetworkPolicy};
+use netsec_shared::netpol::allowance::{
+    self, Allowance, Block, Egress, Item, Peer, fqdn_allows_all, fqdn_covers,
+};
+use netsec_shared::netpol::egress::NetworkPolicy;
 use netsec_shared::selector::LabelSelector;
 use netsec_shared::workload::{Workload, WorkloadKind};
 use netsec_shared::{AdmissionRequest, Findings, Operation, Verdict};
 
-use crate::ports::{PortRange, Protocol, covered, resolve};
+use crate::ports::{PortRange, Protocol, covered};
 use crate::settings::Settings;
+
+/// The policy APIs judged besides Kubernetes' own.
+#[derive(Clone, Copy)]
+enum Api {
+    Cilium,
+    Calico,
+}
+
+fn family_of(group: &str, kind: &str) -> Option<Api> {
+    match (group, kind) {
+        ("cilium.io", "CiliumNetworkPolicy" | "CiliumClusterwideNetworkPolicy") => {
+            Some(Api::Cilium)
+        }
+        (
+            "projectcalico.org" | "crd.projectcalico.org",
+            "NetworkPolicy" | "GlobalNetworkPolicy",
+        ) => Some(Api::Calico),
+        _ => None,
+    }
+}
 
 pub fn evaluate(request: &AdmissionRequest<'_>, settings: &Settings) -> Verdict {
     if matches!(request.operation, Operation::Delete | Operation::Connect) {
@@ -15,6 +42,18 @@ pub fn evaluate(request: &AdmissionRequest<'_>, settings: &Settings) -> Verdict 
     }
     if settings.exempt_namespaces.contains(&request.namespace) {
         return Verdict::accept();
+    }
+    if let Some(family) = family_of(&request.kind.group, &request.kind.kind) {
+        let what = format!("a {}", request.kind.kind);
+        let object: Item = match request.object(&what) {
+            Ok(object) => object,
+            Err(message) => return Verdict::reject(message),
+        };
+        let egress = match family {
+            Api::Cilium => allowance::from_cilium(&object),
+            Api::Calico => allowance::from_calico(&object),
+        };
+        return check_egress(&egress, settings);
     }
     match request.kind.kind.as_ref() {
         "NetworkPolicy" | "" => {}
@@ -35,7 +74,7 @@ pub fn evaluate(request: &AdmissionRequest<'_>, settings: &Settings) -> Verdict 
             "the object is a {other}, not a NetworkPolicy; this policy validates NetworkPolicy objects"
         ));
     }
-    check(&policy, settings)
+    check(policy, settings)
 }
 
 /// `hostNetwork: true` puts pods on the node's network, where no NetworkPolicy applies.
@@ -70,57 +109,97 @@ fn check_workload(
 }
 
 /// All the rules over a parsed NetworkPolicy.
-pub fn check(policy: &NetworkPolicy<'_>, settings: &Settings) -> Verdict {
+pub fn check(policy: NetworkPolicy<'_>, settings: &Settings) -> Verdict {
+    check_egress(&allowance::from_network_policy(policy), settings)
+}
+
+/// All the rules over the egress of a policy of any family.
+pub fn check_egress(egress: &Egress<'_>, settings: &Settings) -> Verdict {
     let mut findings = Findings::new();
-    for (i, rule) in policy.spec.egress.iter().enumerate() {
-        check_peers(&mut findings, settings, i, rule);
-        check_ports(&mut findings, settings, i, rule);
+    for (path, message) in &egress.invalid {
+        findings.violation(path, message);
     }
-    if policy.spec.affects_egress() {
-        dns_warning(&mut findings, &policy.spec.egress);
+    for rule in &egress.allowances {
+        check_peers(&mut findings, settings, rule);
+        check_ports(&mut findings, settings, rule);
+    }
+    if egress.restricts {
+        dns_warning(&mut findings, &egress.allowances);
     }
     findings.into_verdict()
 }
 
-fn check_peers(findings: &mut Findings, settings: &Settings, i: usize, rule: &EgressRule<'_>) {
-    if rule.to.is_empty() {
+fn check_peers(findings: &mut Findings, settings: &Settings, rule: &Allowance<'_>) {
+    for peer in &rule.peers {
+        match peer {
+            Peer::Unrestricted { path, message } => {
+                if !settings.allow_unrestricted_peers {
+                    findings.violation(path, message.as_ref());
+                }
+            }
+            Peer::Block(block) => check_block(findings, settings, block),
+            Peer::Name { path, pattern } => check_name(findings, settings, path, pattern),
+            Peer::Namespaces { path, selector } => {
+                let Some(allowed) = &settings.allowed_namespace_selectors else {
+                    continue;
+                };
+                if allowed.iter().any(|a| same_selector(&a.0, selector)) {
+                    continue;
+                }
+                let described = if selector.is_empty() {
+                    "{} selects every namespace".to_string()
+                } else {
+                    format!("\"{selector}\" is not an allowed namespace selector")
+                };
+                let choices: Vec<String> = allowed.iter().map(|a| format!("\"{}\"", a.0)).collect();
+                findings.violation(
+                    path,
+                    format!(
+                        "{described}; use one of allowedNamespaceSelectors: {}",
+                        choices.join(", ")
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// A DNS name or pattern (Cilium `toFQDNs`, Calico `domains`) against `allowedFQDNs`.
+fn check_name(findings: &mut Findings, settings: &Settings, path: &str, pattern: &str) {
+    if fqdn_allows_all(pattern) {
         if !settings.allow_unrestricted_peers {
             findings.violation(
-                format!("spec.egress[{i}]"),
-                "has no `to`, so it allows traffic to every destination, inside the cluster and \
-                 out; list the destinations in spec.egress[].to (or allowUnrestrictedPeers: true)",
+                path,
+                format!(
+                    "{pattern:?} matches every domain name, so it allows traffic to every address \
+                     outside the cluster; list the names the pods need (or \
+                     allowUnrestrictedPeers: true)"
+                ),
             );
         }
         return;
     }
-    for (j, peer) in rule.to.iter().enumerate() {
-        if let Some(block) = &peer.ip_block {
-            check_ip_block(
-                findings,
-                settings,
-                &format!("spec.egress[{i}].to[{j}].ipBlock"),
-                block,
-            );
-        }
-        if let (Some(selector), Some(allowed)) = (
-            &peer.namespace_selector,
-            &settings.allowed_namespace_selectors,
-        ) && !allowed.iter().any(|a| same_selector(&a.0, selector))
-        {
-            let described = if selector.is_empty() {
-                "{} selects every namespace".to_string()
-            } else {
-                format!("\"{selector}\" is not an allowed namespace selector")
-            };
-            let choices: Vec<String> = allowed.iter().map(|a| format!("\"{}\"", a.0)).collect();
+    let allowed = &settings.allowed_fqdns;
+    if allowed.is_empty() {
+        if !settings.allowed_cidrs.is_empty() {
             findings.violation(
-                format!("spec.egress[{i}].to[{j}].namespaceSelector"),
+                path,
                 format!(
-                    "{described}; use one of allowedNamespaceSelectors: {}",
-                    choices.join(", ")
+                    "{pattern:?} is a domain name, whose addresses allowedCIDRs cannot check, and \
+                     allowedFQDNs lists no names; add it to allowedFQDNs or use CIDR blocks"
                 ),
             );
         }
+        return;
+    }
+    if !allowed.iter().any(|a| fqdn_covers(a, pattern)) {
+        findings.violation(
+            path,
+            format!(
+                "{pattern:?} is not covered by allowedFQDNs ({}); use names they cover",
+                allowed.join(", ")
+            ),
+        );
     }
 }
 
@@ -145,9 +224,9 @@ fn same_selector(a: &LabelSelector<'_>, b: &LabelSelector<'_>) -> bool {
     a.match_labels == b.match_labels && canonical(a) == canonical(b)
 }
 
-fn check_ip_block(findings: &mut Findings, settings: &Settings, path: &str, block: &IpBlock<'_>) {
-    let cidr_path = format!("{path}.cidr");
-    let net = match net::parse_cidr(&block.cidr) {
+fn check_block(findings: &mut Findings, settings: &Settings, block: &Block<'_>) {
+    let cidr_path = &block.path;
+    let net = match parse_block(&block.cidr, block.address_allowed) {
         Ok(net) => net,
         Err(message) => {
             findings.violation(cidr_path, format!("{message}; write it as address/prefix"));
@@ -156,16 +235,19 @@ fn check_ip_block(findings: &mut Findings, settings: &Settings, path: &str, bloc
     };
     let mut excepts = Vec::with_capacity(block.except.len());
     for (k, except) in block.except.iter().enumerate() {
-        match net::parse_cidr(except) {
+        match parse_block(except, block.address_allowed) {
             Ok(e) => excepts.push(e),
             Err(message) => findings.violation(
-                format!("{path}.except[{k}]"),
+                format!("{}[{k}]", block.except_field.as_deref().unwrap_or_default()),
                 format!("{message}; write it as address/prefix"),
             ),
         }
     }
-    let cidr = block.cidr.as_ref();
-    let shown = describe(cidr, &net);
+    // Formatted only for a message: most blocks pass.
+    let shown = || match block.entity {
+        Some(entity) => format!("{entity:?} (every address outside the cluster: {net})"),
+        None => describe(&block.cidr, &net),
+    };
 
     let normal = net::normalize(&net);
     let (family, min) = match net::family(&net) {
@@ -174,11 +256,12 @@ fn check_ip_block(findings: &mut Findings, settings: &Settings, path: &str, bloc
     };
     if normal.prefix_len() < min {
         findings.violation(
-            &cidr_path,
+            cidr_path,
             format!(
-                "{shown} is broader than /{min}, the broadest {family} block allowed \
+                "{} is broader than /{min}, the broadest {family} block allowed \
                  (minPrefixLength); allow the specific ranges the pods need (an except list \
-                 does not make a broad block acceptable)"
+                 does not make a broad block acceptable)",
+                shown()
             ),
         );
     }
@@ -187,9 +270,10 @@ fn check_ip_block(findings: &mut Findings, settings: &Settings, path: &str, bloc
     if !allowed.is_empty() && !allowed.iter().any(|a| net::contains(&a.net, &net)) {
         let list: Vec<&str> = allowed.iter().map(|a| a.text.as_str()).collect();
         findings.violation(
-            &cidr_path,
+            cidr_path,
             format!(
-                "{shown} is not inside any allowed CIDR ({}); use a block inside one of them",
+                "{} is not inside any allowed CIDR ({}); use a block inside one of them",
+                shown(),
                 list.join(", ")
             ),
         );
@@ -206,11 +290,18 @@ fn check_ip_block(findings: &mut Findings, settings: &Settings, path: &str, bloc
             net
         };
         if let Some(address) = net::first_uncovered(&overlap, &excepts) {
+            let remedy = match &block.except_field {
+                Some(field) => format!("add {denied} to {field}, or narrow the block"),
+                None if block.entity.is_some() => {
+                    "allow the blocks the pods need with toCIDRSet instead".to_string()
+                }
+                None => "narrow the block, or use toCIDRSet with an except".to_string(),
+            };
             findings.violation(
-                &cidr_path,
+                cidr_path,
                 format!(
-                    "{shown} reaches the denied range {denied} (address {address}){}; add {denied} \
-                     to {path}.except, or narrow the block",
+                    "{} reaches the denied range {denied} (address {address}){}; {remedy}",
+                    shown(),
                     if denied.is_metadata_endpoint() {
                         ", a cloud metadata endpoint that hands out node credentials"
                     } else {
@@ -220,6 +311,17 @@ fn check_ip_block(findings: &mut Findings, settings: &Settings, path: &str, bloc
             );
         }
     }
+}
+
+/// A block; where the API takes an address too (Cilium, Calico), a single address is its /32 or
+/// /128. Read by `ipnet`'s parser either way (the standard library's would add kilobytes).
+fn parse_block(text: &str, address_allowed: bool) -> Result<IpNet, String> {
+    if address_allowed && !text.contains('/') {
+        let bits = if text.contains(':') { 128 } else { 32 };
+        return net::parse_cidr(&format!("{}/{bits}", text.trim()))
+            .map_err(|_| format!("{text:?} is not an IP address or CIDR block"));
+    }
+    net::parse_cidr(text)
 }
 
 /// `"::ffff:10.0.0.0/104"` is shown with the IPv4 block it reaches.
@@ -232,39 +334,56 @@ fn describe(text: &str, net: &IpNet) -> String {
     }
 }
 
-fn check_ports(findings: &mut Findings, settings: &Settings, i: usize, rule: &EgressRule<'_>) {
+fn check_ports(findings: &mut Findings, settings: &Settings, rule: &Allowance<'_>) {
     let allowed = &settings.allowed_ports;
-    if rule.ports.is_empty() {
+    let Some(entries) = &rule.ports else {
         if settings.require_ports || !allowed.is_empty() {
             findings.violation(
-                format!("spec.egress[{i}]"),
-                "lists no ports, so it allows every port; list them in spec.egress[].ports",
+                &rule.path,
+                format!(
+                    "lists no ports, so it allows every port; list them in {}",
+                    rule.ports_field
+                ),
             );
         }
         return;
-    }
+    };
     if allowed.is_empty() {
         return;
     }
-    for (j, port) in rule.ports.iter().enumerate() {
-        let path = format!("spec.egress[{i}].ports[{j}]");
-        match resolve(port) {
-            Ok(range) if covered(&range, allowed) => {}
-            Ok(range) => {
-                let what = if range == PortRange::all(range.protocol) {
-                    format!("has no port, so it allows every {} port", range.protocol)
+    for entry in entries {
+        match &entry.ranges {
+            Ok(ranges) => {
+                let mut outside = Vec::new();
+                let mut every = true;
+                for range in ranges.iter().filter(|r| !covered(r, allowed)) {
+                    every &= *range == PortRange::all(range.protocol);
+                    outside.push(*range);
+                }
+                if outside.is_empty() {
+                    continue;
+                }
+                let what = if every {
+                    let mut protocols = String::new();
+                    for range in &outside {
+                        if !protocols.is_empty() {
+                            protocols.push_str(", ");
+                        }
+                        protocols.push_str(range.protocol.name());
+                    }
+                    format!("has no port, so it allows every {protocols} port")
                 } else {
-                    format!("allows {range}")
+                    format!("allows {}", list(&outside))
                 };
                 findings.violation(
-                    path,
+                    &entry.path,
                     format!(
                         "{what}, outside allowedPorts ({}); use ports inside them",
                         list(allowed)
                     ),
                 );
             }
-            Err(message) => findings.violation(path, message),
+            Err(message) => findings.violation(&entry.path, message),
         }
     }
 }
@@ -278,14 +397,15 @@ fn list(ranges: &[PortRange]) -> String {
 }
 
 /// Pods whose egress a policy governs lose name resolution unless some rule lets port 53 out.
-fn dns_warning(findings: &mut Findings, rules: &[EgressRule<'_>]) {
+fn dns_warning(findings: &mut Findings, rules: &[Allowance<'_>]) {
     let allows = |protocol: Protocol| {
-        rules.iter().any(|rule| {
-            rule.ports.is_empty()
-                || rule
-                    .ports
-                    .iter()
-                    .any(|p| resolve(p).is_ok_and(|r| r.contains_port(protocol, 53)))
+        rules.iter().any(|rule| match &rule.ports {
+            None => true,
+            Some(entries) => entries.iter().any(|e| {
+                e.ranges
+                    .as_ref()
+                    .is_ok_and(|r| r.iter().any(|r| r.contains_port(protocol, 53)))
+            }),
         })
     };
     let missing: Vec<&str> = [(Protocol::Udp, "53/UDP"), (Protocol::Tcp, "53/TCP")]
@@ -577,5 +697,198 @@ mod workload_and_selector_tests {
             .is_accepted()
         );
         assert!(run("NetworkPolicy", policy(json!({})), json!({})).is_accepted());
+    }
+}
+
+#[cfg(test)]
+mod family_tests {
+    use super::*;
+    use netsec_shared::Payload;
+    use serde_json::{Value, json};
+
+    fn run(api_version: &str, kind: &str, spec: Value, settings: Value) -> Verdict {
+        let (group, version) = api_version.split_once('/').unwrap();
+        let payload = json!({
+            "request": {"uid": "1", "operation": "CREATE", "namespace": "team-a",
+                        "kind": {"group": group, "version": version, "kind": kind},
+                        "object": {"apiVersion": api_version, "kind": kind,
+                                   "metadata": {"name": "p", "namespace": "team-a"}, "spec": spec}},
+            "settings": settings,
+        })
+        .to_string();
+        let p = Payload::<Settings>::parse(payload.as_bytes()).unwrap();
+        evaluate(&p.request, &p.settings)
+    }
+
+    /// (spec, settings, None when accepted or a part of the message)
+    fn table(api_version: &str, kind: &str, cases: &[(Value, Value, Option<&str>)]) {
+        for (spec, settings, want) in cases {
+            let v = run(api_version, kind, spec.clone(), settings.clone());
+            match want {
+                None => assert!(v.is_accepted(), "{spec}: {:?}", v.message()),
+                Some(w) => {
+                    let m = v.message().unwrap_or_default();
+                    assert!(m.contains(w), "{spec}: {m}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn cilium() {
+        let none = json!({});
+        let rule = |r: Value| json!({"endpointSelector": {}, "egress": [r]});
+        table(
+            "cilium.io/v2",
+            "CiliumNetworkPolicy",
+            &[
+                (rule(json!({"toCIDR": ["10.0.0.0/8"]})), none.clone(), None),
+                (
+                    rule(json!({"toCIDR": ["0.0.0.0/0"]})),
+                    none.clone(),
+                    Some("toCIDR[0] \"0.0.0.0/0\" is broader than /8"),
+                ),
+                (
+                    rule(json!({"toCIDR": ["10.0.0.300"]})),
+                    none.clone(),
+                    Some("is not an IP address or CIDR block"),
+                ),
+                (
+                    rule(
+                        json!({"toCIDRSet": [{"cidr": "169.254.0.0/16", "except": ["169.254.169.254/32"]}]}),
+                    ),
+                    none.clone(),
+                    None,
+                ),
+                (
+                    rule(json!({"toCIDRSet": [{"cidr": "169.254.0.0/16", "except": ["x"]}]})),
+                    none.clone(),
+                    Some("toCIDRSet[0].except[0] \"x\" is not an IP address"),
+                ),
+                (
+                    rule(json!({"toEntities": ["world"]})),
+                    none.clone(),
+                    Some("\"world\" (every address outside the cluster: 0.0.0.0/0)"),
+                ),
+                (
+                    rule(json!({"toEntities": ["all"]})),
+                    json!({"allowUnrestrictedPeers": true}),
+                    None,
+                ),
+                (
+                    rule(json!({"toFQDNs": [{"matchPattern": "**"}]})),
+                    none.clone(),
+                    Some("matchPattern \"**\" matches every domain name"),
+                ),
+                (
+                    rule(json!({"toFQDNs": [{"matchName": "a.example.com"}]})),
+                    json!({"allowedFQDNs": ["**.example.com"]}),
+                    None,
+                ),
+                (
+                    rule(
+                        json!({"toEndpoints": [{}], "toPorts": [{"ports": [{"port": "53", "protocol": "UDP"}]}]}),
+                    ),
+                    json!({"allowedPorts": ["53/UDP"]}),
+                    None,
+                ),
+                (
+                    rule(
+                        json!({"toEndpoints": [{}], "toPorts": [{"ports": [{"protocol": "TCP"}]}]}),
+                    ),
+                    json!({"allowedPorts": ["53/UDP"]}),
+                    Some("has no port, so it allows every TCP port"),
+                ),
+                (
+                    rule(json!({"toEndpoints": [{}], "toPorts": [{}]})),
+                    json!({"allowedPorts": ["53/UDP"]}),
+                    Some("toPorts[0] has no port, so it allows every TCP, UDP, SCTP port"),
+                ),
+                (
+                    rule(json!({"toEndpoints": [{}], "toPorts": [{"ports": [{"port": "99999"}]}]})),
+                    json!({"allowedPorts": ["53/UDP"]}),
+                    Some("port 99999 is not from 1 to 65535"),
+                ),
+            ],
+        );
+    }
+
+    #[test]
+    fn calico() {
+        let none = json!({});
+        let rule = |r: Value| json!({"selector": "all()", "egress": [r]});
+        table(
+            "projectcalico.org/v3",
+            "NetworkPolicy",
+            &[
+                (
+                    rule(json!({"action": "Allow", "destination": {"nets": ["10.0.0.0/8"]}})),
+                    none.clone(),
+                    None,
+                ),
+                (
+                    rule(json!({"action": "Allow", "destination": {"nets": ["10.0.0.1"]}})),
+                    none.clone(),
+                    None,
+                ),
+                (
+                    rule(json!({"action": "Allow", "destination": {"nets": ["0.0.0.0/1"]}})),
+                    none.clone(),
+                    Some("destination.nets[0] \"0.0.0.0/1\" is broader than /8"),
+                ),
+                (
+                    rule(json!({"action": "Deny", "destination": {"nets": ["0.0.0.0/0"]}})),
+                    none.clone(),
+                    None,
+                ),
+                (
+                    rule(json!({"action": "Allow", "destination": {"selector": "app == 'db'"}})),
+                    none.clone(),
+                    None,
+                ),
+                (
+                    rule(json!({"action": "Allow", "destination": {"selector": " "}})),
+                    none.clone(),
+                    Some("allows traffic to every destination"),
+                ),
+                (
+                    rule(json!({"action": "Allow", "destination": {"domains": ["*"]}})),
+                    none.clone(),
+                    Some("domains[0] \"*\" matches every domain name"),
+                ),
+                (
+                    rule(
+                        json!({"action": "Allow", "protocol": "tcp", "destination": {"selector": "all()", "ports": ["80:90"]}}),
+                    ),
+                    json!({"allowedPorts": ["80-90/TCP"]}),
+                    None,
+                ),
+                (
+                    rule(
+                        json!({"action": "Allow", "protocol": "TCP", "destination": {"selector": "all()", "ports": ["90:80"]}}),
+                    ),
+                    json!({"allowedPorts": ["80-90/TCP"]}),
+                    Some("the range ends before it starts"),
+                ),
+                (
+                    rule(
+                        json!({"action": "Allow", "protocol": 1, "destination": {"selector": "all()"}}),
+                    ),
+                    json!({"allowedPorts": ["80/TCP"]}),
+                    Some("protocol 1 has no ports"),
+                ),
+            ],
+        );
+        let v = run(
+            "crd.projectcalico.org/v1",
+            "GlobalNetworkPolicy",
+            json!({"egress": [{"action": "Allow"}]}),
+            json!({}),
+        );
+        assert!(
+            v.message()
+                .unwrap()
+                .contains("spec.egress[0] allows traffic to every destination")
+        );
     }
 }

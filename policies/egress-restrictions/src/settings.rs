@@ -22,6 +22,12 @@ pub struct Settings {
     /// Ranges no `ipBlock` may reach unless its `except` list carves them out.
     #[serde(rename = "deniedCIDRs")]
     pub denied_cidrs: Vec<Cidr>,
+    /// When non-empty, every DNS name of an egress rule (Cilium `toFQDNs`, Calico `domains`)
+    /// must be covered by one of these patterns (Cilium's `matchPattern` syntax). When empty,
+    /// names are not restricted unless `allowedCIDRs` is set: then a name, whose addresses
+    /// cannot be checked against it, is refused.
+    #[serde(rename = "allowedFQDNs")]
+    pub allowed_fqdns: Vec<String>,
     /// Every egress rule must list ports.
     pub require_ports: bool,
     /// When non-empty, every port of every egress rule must be inside these.
@@ -95,6 +101,7 @@ impl Default for Settings {
                 .iter()
                 .filter_map(|c| Cidr::try_from(c.to_string()).ok())
                 .collect(),
+            allowed_fqdns: Vec::new(),
             require_ports: false,
             allowed_ports: Vec::new(),
             allowed_namespace_selectors: None,
@@ -123,6 +130,18 @@ impl Validate for Settings {
                     self.min_prefix_length.ipv6
                 ),
             );
+        }
+        for (i, pattern) in self.allowed_fqdns.iter().enumerate() {
+            let valid = |b: u8| b.is_ascii_alphanumeric() || b"-._*".contains(&b);
+            if pattern.trim().is_empty() || !pattern.trim().bytes().all(valid) {
+                errors.add(
+                    format!("allowedFQDNs[{i}]"),
+                    format!(
+                        "{pattern:?} is not a DNS name pattern: use letters, digits, \"-\", \"_\", \
+                         \".\" and \"*\" (e.g. \"*.example.com\")"
+                    ),
+                );
+            }
         }
         for (i, selector) in self
             .allowed_namespace_selectors
@@ -165,6 +184,19 @@ mod tests {
             ),
             (r#"{"minPrefixLength": {"ipv4": 16}}"#, None),
             (r#"{"deniedCIDRs": []}"#, None),
+            (
+                r#"{"allowedFQDNs": ["*.example.com", "api.example.org"]}"#,
+                None,
+            ),
+            (
+                r#"{"allowedFQDNs": ["exa mple.com"]}"#,
+                Some("allowedFQDNs[0]: \"exa mple.com\" is not a DNS name pattern"),
+            ),
+            (r#"{"allowedFQDNs": [""]}"#, Some("allowedFQDNs[0]")),
+            (
+                r#"{"allowedFqdns": []}"#,
+                Some("unknown field `allowedFqdns`"),
+            ),
             (
                 r#"{"allowedCidrs": []}"#,
                 Some("unknown field `allowedCidrs`"),

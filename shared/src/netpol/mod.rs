@@ -4,8 +4,10 @@
 //! does the view of the NetworkPolicy under admission ([`egress`]), which the request's reader
 //! decodes in its own pass.
 
+pub mod allowance;
 pub mod egress;
 pub mod families;
+pub mod ports;
 
 use std::borrow::Cow;
 use std::fmt;
