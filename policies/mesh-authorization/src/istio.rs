@@ -11,9 +11,9 @@
 //! of `pkg/config/validation` (what the API server refuses: DENY or CUSTOM without rules, CUSTOM
 //! without `provider.name`, `provider` on another action, source fields CUSTOM cannot judge).
 
+use crate::object::Value;
 use netsec_shared::request::StringMap;
 use netsec_shared::{AdmissionRequest, Findings, Verdict};
-use serde_json::Value;
 
 use crate::matching::{self, Pitfall, Role};
 use crate::object::{MeshObject, MeshSpec, is_set, items, not_a_list, quoted, strings, text};
@@ -67,7 +67,7 @@ pub fn dry_run(policy: &AuthorizationPolicy<'_>) -> bool {
 pub fn action(spec: &MeshSpec<'_>) -> Result<Action, String> {
     match &spec.action {
         Value::Null => Ok(Action::Allow),
-        Value::String(a) => match a.as_str() {
+        Value::String(a) => match a.as_ref() {
             "" | "ALLOW" => Ok(Action::Allow),
             "DENY" => Ok(Action::Deny),
             "AUDIT" => Ok(Action::Audit),
@@ -79,7 +79,7 @@ pub fn action(spec: &MeshSpec<'_>) -> Result<Action, String> {
 }
 
 /// `rules` as Istio reads them: a JSON `[]` is the same empty list as no field.
-pub fn rules<'s>(spec: &'s MeshSpec<'_>) -> &'s [Value] {
+pub fn rules<'s, 'a>(spec: &'s MeshSpec<'a>) -> &'s [Value<'a>] {
     items(&spec.rules)
 }
 
