@@ -482,6 +482,39 @@ impl<'a> Object<'a> {
         out
     }
 
+    /// Whether a host the object names, read as `kind`, could meet one of `claims`: a test by
+    /// the names alone, before [`Self::claims`] reads and checks every host. Two hosts meet only
+    /// when the base of one (the name, or what follows `*.`) is the other's or under it, so an
+    /// object without such a host has no claim that meets any of `claims`.
+    pub fn may_meet(&self, kind: Kind, claims: &[Claim<'_>]) -> bool {
+        let near = |host: &str| {
+            let base = host.strip_prefix("*.").unwrap_or(host);
+            let base = base.strip_suffix('.').unwrap_or(base);
+            claims.iter().any(|c| related(base, &c.pattern.base))
+        };
+        let spec = &self.spec;
+        match kind {
+            Kind::Ingress => {
+                spec.rules
+                    .iter()
+                    .filter_map(|r| r.host.as_deref())
+                    .any(near)
+                    || spec.tls.iter().flat_map(|t| &t.hosts).any(|h| near(h))
+            }
+            Kind::HttpRoute | Kind::GrpcRoute | Kind::TlsRoute => {
+                spec.hostnames.iter().any(|h| near(h))
+            }
+            Kind::VirtualService => spec.hosts.iter().any(|h| near(h)),
+            Kind::Gateway | Kind::ListenerSet => spec
+                .listeners
+                .iter()
+                .filter_map(|l| l.hostname.as_deref())
+                .any(near),
+            // Its hosts carry a namespace part: read them whole.
+            Kind::IstioGateway => true,
+        }
+    }
+
     /// Is the object a cert-manager HTTP-01 solver, by its shape (see [`acme`])? Only Ingresses
     /// and HTTPRoutes solve challenges.
     pub fn is_solver(&self, kind: Kind) -> bool {
@@ -546,6 +579,18 @@ impl<'a> Claims<'a> {
             }),
         }
     }
+}
+
+/// Is one of the names `a` and `b` the other, or under it (a label boundary before its
+/// tail), ignoring ASCII case?
+fn related(a: &str, b: &str) -> bool {
+    let (long, short) = if a.len() >= b.len() {
+        (a.as_bytes(), b.as_bytes())
+    } else {
+        (b.as_bytes(), a.as_bytes())
+    };
+    let cut = long.len() - short.len();
+    long[cut..].eq_ignore_ascii_case(short) && (cut == 0 || long[cut - 1] == b'.')
 }
 
 /// The paths an HTTPRoute routes: each match's path value (`/` when a match has no path, as the
@@ -623,6 +668,46 @@ mod tests {
 
     fn object(json: &str) -> Object<'_> {
         netsec_shared::json::from_str(json).unwrap()
+    }
+
+    /// The test by names never leaves out an object whose claims meet one: every pair of hosts
+    /// whose patterns intersect passes it.
+    #[test]
+    fn may_meet_keeps_every_meeting_object() {
+        let hosts = [
+            "a.example.com",
+            "A.Example.COM.",
+            "*.example.com",
+            "example.com",
+            "b.a.example.com",
+            "*.a.example.com",
+            "ample.com",
+            "*.ample.com",
+            "x.example.org",
+            "*",
+            "",
+        ];
+        for (mine, theirs) in hosts.iter().flat_map(|m| hosts.iter().map(move |t| (m, t))) {
+            let subject = format!(r#"{{"spec":{{"hostnames":["{mine}"]}}}}"#);
+            let subject = object(&subject);
+            let mine = subject.claims(Kind::HttpRoute).claims;
+            for kind in [Kind::Ingress, Kind::HttpRoute] {
+                let json = format!(
+                    r#"{{"spec":{{"rules":[{{"host":"{theirs}"}}],"hostnames":["{theirs}"]}}}}"#
+                );
+                let other = object(&json);
+                let meets = other
+                    .claims(kind)
+                    .claims
+                    .iter()
+                    .any(|o| mine.iter().any(|m| m.pattern.intersects(&o.pattern)));
+                assert!(
+                    !meets || other.may_meet(kind, &mine),
+                    "{mine:?} {theirs} {kind:?}"
+                );
+            }
+        }
+        assert!(related("b.Example.com", "example.com") && !related("example.com", "ample.com"));
     }
 
     fn hosts(o: &Object<'_>, kind: Kind) -> Vec<String> {
