@@ -48,7 +48,7 @@ pub fn entry(policy: &str) -> Option<Entry> {
         "host-ownership" => context_aware!(host_ownership),
         "ingress-hardening" => pure!(ingress_hardening),
         "ingress-tls" => context_aware!(ingress_tls),
-        "mesh-authorization" => context_aware!(mesh_authorization),
+        "mesh-authorization" => context_aware_own!(mesh_authorization),
         "mesh-injection" => context_aware!(mesh_injection),
         "network-policy-presence" => context_aware!(network_policy_presence),
         "rate-limit-annotations" => context_aware!(rate_limit_annotations),

@@ -389,7 +389,9 @@ impl<'de, T: Deserialize<'de>> serde::de::DeserializeSeed<'de> for OwnSeed<T> {
     type Value = Option<T>;
 
     fn deserialize<D: serde::Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
-        de.deserialize_any(self)
+        // An option, then a map: lighter readers than `deserialize_any`'s, and anything else
+        // than null or an object is refused where it starts.
+        de.deserialize_option(self)
     }
 }
 
@@ -402,6 +404,14 @@ impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for OwnSeed<T> {
 
     fn visit_unit<E>(self) -> Result<Self::Value, E> {
         Ok(None)
+    }
+
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
+        de.deserialize_map(self)
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {

@@ -161,14 +161,19 @@ fn only_exclusions(rule: &Value) -> bool {
 }
 
 /// Judges an AuthorizationPolicy under admission in `namespace`.
-pub fn check_policy(
-    request: &AdmissionRequest<'_>,
+/// `object` is the policy already read, if it was.
+pub fn check_policy<'a>(
+    request: &AdmissionRequest<'a>,
+    object: Option<AuthorizationPolicy<'a>>,
     settings: &Settings,
     namespace: &str,
 ) -> Verdict {
-    let policy: AuthorizationPolicy = match request.object("an Istio AuthorizationPolicy") {
-        Ok(policy) => policy,
-        Err(message) => return Verdict::reject(message),
+    let policy: AuthorizationPolicy = match object {
+        Some(policy) => policy,
+        None => match request.object("an Istio AuthorizationPolicy") {
+            Ok(policy) => policy,
+            Err(message) => return Verdict::reject(message),
+        },
     };
     let mut findings = Findings::new();
     check(&policy, settings, namespace, &mut findings);
