@@ -353,7 +353,8 @@ fn check_allow_rule(
         return;
     }
     for (j, from) in froms.iter().enumerate() {
-        let at = format!("{path}.from[{j}].source");
+        // Written only for a finding.
+        let at = || format!("{path}.from[{j}].source");
         let source = &from["source"];
         let positive = set_fields(source, &POSITIVE_SOURCE);
         let mut wildcards = Vec::new();
@@ -380,7 +381,7 @@ fn check_allow_rule(
         }
         if let Some((field, open)) = wildcards.first() {
             findings.violation(
-                format!("{at}.{field}"),
+                format!("{}.{field}", at()),
                 format!(
                     "has {}, which every workload with a mesh identity matches, so the rule \
                      allows the whole mesh {scope} (mTLS without authorization); name the \
@@ -393,7 +394,7 @@ fn check_allow_rule(
         }
         match set_fields(source, &NEGATIVE_SOURCE).first() {
             Some((field, values)) => findings.violation(
-                format!("{at}.{field}"),
+                format!("{}.{field}", at()),
                 format!(
                     "is {} with no positive field beside it, so the rule allows every other \
                      caller {scope}, callers without mTLS included; an allow-list goes in \
@@ -402,7 +403,7 @@ fn check_allow_rule(
                 ),
             ),
             None => findings.violation(
-                at,
+                at(),
                 "is empty or missing, which Istio refuses; name the callers",
             ),
         }
@@ -477,7 +478,6 @@ fn check_operations(
                 Role::Grant
             };
             for (k, value) in values.iter().enumerate() {
-                let at = format!("{path}.to[{j}].operation.{field}[{k}]");
                 let pitfalls = if field.ends_with("aths") {
                     matching::path_pitfalls(value, &values, role, settings.path_normalization)
                 } else {
@@ -485,6 +485,10 @@ fn check_operations(
                         .into_iter()
                         .collect()
                 };
+                if pitfalls.is_empty() {
+                    continue;
+                }
+                let at = format!("{path}.to[{j}].operation.{field}[{k}]");
                 for pitfall in pitfalls {
                     report(findings, settings, &at, value, role, pitfall);
                 }
