@@ -188,7 +188,8 @@ pub fn check(
     findings: &mut Findings,
 ) {
     let spec = policy.spec();
-    let name = policy.name();
+    // Written only for a finding.
+    let name = || policy.name();
     let action = match action(spec) {
         Ok(action) => action,
         Err(other) => {
@@ -215,17 +216,19 @@ pub fn check(
     }
     if dry_run(policy) && action != Action::Audit {
         findings.warn(format!(
-            "AuthorizationPolicy {name:?} has {DRY_RUN}: \"true\", so Istio only logs what it \
-             would do and enforces none of it; remove the annotation once the logs look right"
+            "AuthorizationPolicy {:?} has {DRY_RUN}: \"true\", so Istio only logs what it \
+             would do and enforces none of it; remove the annotation once the logs look right",
+            name()
         ));
     }
     let rules = rules(spec);
     match action {
         Action::Audit => {
             findings.warn(format!(
-                "AuthorizationPolicy {name:?} is an AUDIT policy: it only marks the requests it \
+                "AuthorizationPolicy {:?} is an AUDIT policy: it only marks the requests it \
                  matches for audit logging and neither allows nor denies any, so it is not \
-                 judged and does not count as authorization"
+                 judged and does not count as authorization",
+                name()
             ));
             return;
         }
@@ -237,7 +240,8 @@ pub fn check(
         Action::Custom => check_custom(spec, rules, findings),
         _ => {}
     }
-    let scope = scope(spec, namespace, &settings.root_namespace);
+    // Written only for a finding.
+    let scope = || scope(spec, namespace, &settings.root_namespace);
     let public = spec
         .selector
         .as_ref()
@@ -319,7 +323,7 @@ fn check_custom(spec: &MeshSpec<'_>, rules: &[Value], findings: &mut Findings) {
 fn check_allow_rule(
     rule: &Value,
     path: &str,
-    scope: &str,
+    scope: &dyn Fn() -> String,
     public: bool,
     settings: &Settings,
     findings: &mut Findings,
@@ -329,8 +333,9 @@ fn check_allow_rule(
             path,
             format!(
                 "is an empty rule ({{}}), which matches every request, so the policy allows \
-                 every caller {scope}; name the callers in from.source (principals, namespaces) \
-                 or remove the rule (a policy without rules allows nothing)"
+                 every caller {}; name the callers in from.source (principals, namespaces) \
+                 or remove the rule (a policy without rules allows nothing)",
+                scope()
             ),
         );
         return;
@@ -345,8 +350,9 @@ fn check_allow_rule(
                 path,
                 format!(
                     "has no from, so any caller, in the mesh or not, may make the requests it \
-                     describes {scope}; add from.source with the principals or namespaces \
-                     allowed, or list the entry point's labels in publicWorkloadLabels"
+                     describes {}; add from.source with the principals or namespaces \
+                     allowed, or list the entry point's labels in publicWorkloadLabels",
+                    scope()
                 ),
             );
         }
@@ -384,10 +390,11 @@ fn check_allow_rule(
                 format!("{}.{field}", at()),
                 format!(
                     "has {}, which every workload with a mesh identity matches, so the rule \
-                     allows the whole mesh {scope} (mTLS without authorization); name the \
+                     allows the whole mesh {} (mTLS without authorization); name the \
                      service accounts (cluster.local/ns/<namespace>/sa/<account>) or \
                      namespaces allowed, or list the value in allowedWildcardPrincipals",
-                    quoted(open)
+                    quoted(open),
+                    scope()
                 ),
             );
             continue;
@@ -397,9 +404,10 @@ fn check_allow_rule(
                 format!("{}.{field}", at()),
                 format!(
                     "is {} with no positive field beside it, so the rule allows every other \
-                     caller {scope}, callers without mTLS included; an allow-list goes in \
+                     caller {}, callers without mTLS included; an allow-list goes in \
                      principals or namespaces (notX fields belong in DENY policies)",
-                    quoted(values)
+                    quoted(values),
+                    scope()
                 ),
             ),
             None => findings.violation(

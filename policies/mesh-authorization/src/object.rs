@@ -132,7 +132,8 @@ impl<'de> serde::de::Visitor<'de> for ValueVisitor {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value<'de>, A::Error> {
-        let mut items = Vec::new();
+        // Room for the few items the lists of these specs have, allocated once.
+        let mut items = Vec::with_capacity(4);
         while let Some(item) = seq.next_element()? {
             items.push(item);
         }
@@ -140,7 +141,7 @@ impl<'de> serde::de::Visitor<'de> for ValueVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value<'de>, A::Error> {
-        let mut entries = Vec::new();
+        let mut entries = Vec::with_capacity(4);
         while let Some(Borrowed(key)) = map.next_key()? {
             entries.push((key, map.next_value()?));
         }
