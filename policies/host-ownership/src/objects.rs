@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use netsec_shared::acme;
 use netsec_shared::cluster::Resource;
 use netsec_shared::gateway;
-use netsec_shared::request::null_as_empty;
+use netsec_shared::request::{Borrowed, null_as_empty};
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 
@@ -158,11 +158,11 @@ impl Kind {
 #[serde(rename_all = "camelCase")]
 pub struct Meta<'a> {
     #[serde(default, borrow)]
-    pub name: Option<Cow<'a, str>>,
+    pub name: Option<Borrowed<'a>>,
     #[serde(default, borrow)]
-    pub namespace: Option<Cow<'a, str>>,
+    pub namespace: Option<Borrowed<'a>>,
     #[serde(default, borrow)]
-    pub uid: Option<Cow<'a, str>>,
+    pub uid: Option<Borrowed<'a>>,
     #[serde(default)]
     pub deletion_timestamp: Option<IgnoredAny>,
 }
@@ -173,9 +173,9 @@ pub struct Meta<'a> {
 #[serde(rename_all = "camelCase")]
 pub struct Object<'a> {
     #[serde(default, borrow)]
-    pub api_version: Option<Cow<'a, str>>,
+    pub api_version: Option<Borrowed<'a>>,
     #[serde(default, borrow)]
-    pub kind: Option<Cow<'a, str>>,
+    pub kind: Option<Borrowed<'a>>,
     #[serde(
         default,
         borrow,
@@ -202,12 +202,12 @@ pub struct Spec<'a> {
     pub rules: Vec<Rule<'a>>,
     // HTTPRoute, GRPCRoute, TLSRoute
     #[serde(default, borrow, deserialize_with = "null_as_empty")]
-    pub hostnames: Vec<Cow<'a, str>>,
+    pub hostnames: Vec<Borrowed<'a>>,
     // VirtualService
     #[serde(default, borrow, deserialize_with = "null_as_empty")]
-    pub hosts: Vec<Cow<'a, str>>,
+    pub hosts: Vec<Borrowed<'a>>,
     #[serde(default, borrow)]
-    pub gateways: Option<Vec<Cow<'a, str>>>,
+    pub gateways: Option<Vec<Borrowed<'a>>>,
     #[serde(default, borrow, deserialize_with = "null_as_empty")]
     pub http: Vec<VsHttp<'a>>,
     // Gateway, ListenerSet
@@ -221,14 +221,14 @@ pub struct Spec<'a> {
 #[derive(Debug, Default, Deserialize)]
 pub struct IngressTls<'a> {
     #[serde(default, borrow, deserialize_with = "null_as_empty")]
-    pub hosts: Vec<Cow<'a, str>>,
+    pub hosts: Vec<Borrowed<'a>>,
 }
 
 /// An Ingress rule (`host`, `http.paths`) or an HTTPRoute rule (`matches`).
 #[derive(Debug, Default, Deserialize)]
 pub struct Rule<'a> {
     #[serde(default, borrow)]
-    pub host: Option<Cow<'a, str>>,
+    pub host: Option<Borrowed<'a>>,
     #[serde(default, borrow)]
     pub http: Option<IngressHttp<'a>>,
     #[serde(default, borrow, deserialize_with = "null_as_empty")]
@@ -244,7 +244,7 @@ pub struct IngressHttp<'a> {
 #[derive(Debug, Default, Deserialize)]
 pub struct IngressPath<'a> {
     #[serde(default, borrow)]
-    pub path: Option<Cow<'a, str>>,
+    pub path: Option<Borrowed<'a>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -256,7 +256,7 @@ pub struct RouteMatch<'a> {
 #[derive(Debug, Default, Deserialize)]
 pub struct RoutePath<'a> {
     #[serde(default, borrow)]
-    pub value: Option<Cow<'a, str>>,
+    pub value: Option<Borrowed<'a>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -275,15 +275,15 @@ pub struct VsMatch<'a> {
 #[derive(Debug, Default, Deserialize)]
 pub struct StringMatch<'a> {
     #[serde(default, borrow)]
-    pub exact: Option<Cow<'a, str>>,
+    pub exact: Option<Borrowed<'a>>,
     #[serde(default, borrow)]
-    pub prefix: Option<Cow<'a, str>>,
+    pub prefix: Option<Borrowed<'a>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 pub struct Listener<'a> {
     #[serde(default, borrow)]
-    pub hostname: Option<Cow<'a, str>>,
+    pub hostname: Option<Borrowed<'a>>,
     #[serde(default)]
     pub port: Option<i64>,
 }
@@ -291,7 +291,7 @@ pub struct Listener<'a> {
 #[derive(Debug, Default, Deserialize)]
 pub struct Server<'a> {
     #[serde(default, borrow, deserialize_with = "null_as_empty")]
-    pub hosts: Vec<Cow<'a, str>>,
+    pub hosts: Vec<Borrowed<'a>>,
     #[serde(default)]
     pub port: Option<ServerPort>,
 }
@@ -397,7 +397,7 @@ impl<'a> Object<'a> {
         self.spec
             .gateways
             .as_ref()
-            .is_some_and(|g| g.iter().any(|g| g != "mesh"))
+            .is_some_and(|g| g.iter().any(|g| g.0 != "mesh"))
     }
 
     /// The claims of the object, read as `kind`.
@@ -417,7 +417,7 @@ impl<'a> Object<'a> {
                                 .iter()
                                 .map(|p| match p.path.as_deref() {
                                     None | Some("") => Cow::Borrowed("/"),
-                                    Some(_) => p.path.clone().unwrap_or_default(),
+                                    Some(_) => p.path.clone().map(|p| p.0).unwrap_or_default(),
                                 })
                                 .collect(),
                         ),
