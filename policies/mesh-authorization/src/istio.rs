@@ -129,8 +129,10 @@ fn has_source_condition(rule: &Value) -> bool {
 fn set_fields<'v>(part: &'v Value, names: &[&'static str]) -> Vec<(&'static str, Vec<&'v str>)> {
     names
         .iter()
-        .filter(|n| is_set(&part[**n]))
-        .map(|n| (*n, strings(&part[*n])))
+        .filter_map(|n| {
+            let value = &part[*n];
+            is_set(value).then(|| (*n, strings(value)))
+        })
         .collect()
 }
 
