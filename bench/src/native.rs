@@ -2,7 +2,7 @@
 //! response encoding as in its module.
 
 use netsec_shared::cluster::MemoryCluster;
-use netsec_shared::guest::validate;
+use netsec_shared::guest::{validate, validate_own};
 
 /// `validate(payload)` of a policy, reading `cluster` if it is context-aware.
 pub type Entry = fn(&[u8], &MemoryCluster) -> Vec<u8>;
@@ -25,16 +25,30 @@ macro_rules! context_aware {
     };
 }
 
+/// A context-aware policy that reads its objects in the request's pass (`validate_own`).
+macro_rules! context_aware_own {
+    ($policy:ident) => {
+        |payload: &[u8], cluster: &MemoryCluster| {
+            validate_own::<$policy::Settings, $policy::Views, $policy::Own, _>(
+                payload,
+                |request, object, settings| {
+                    $policy::evaluate_own(request, object, settings, cluster)
+                },
+            )
+        }
+    };
+}
+
 /// The native entry point of a policy, by its directory name under `policies/`.
 pub fn entry(policy: &str) -> Option<Entry> {
     Some(match policy {
         "coredns-config" => pure!(coredns_config),
         "egress-restrictions" => pure!(egress_restrictions),
-        "exposed-autoscaling" => context_aware!(exposed_autoscaling),
+        "exposed-autoscaling" => context_aware_own!(exposed_autoscaling),
         "host-ownership" => context_aware!(host_ownership),
         "ingress-hardening" => pure!(ingress_hardening),
         "ingress-tls" => context_aware!(ingress_tls),
-        "mesh-authorization" => context_aware!(mesh_authorization),
+        "mesh-authorization" => context_aware_own!(mesh_authorization),
         "mesh-injection" => context_aware!(mesh_injection),
         "network-policy-presence" => context_aware!(network_policy_presence),
         "rate-limit-annotations" => context_aware!(rate_limit_annotations),

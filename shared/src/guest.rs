@@ -4,7 +4,7 @@
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
-use crate::request::{AdmissionRequest, Payload, Views};
+use crate::request::{AdmissionRequest, OwnObject, Payload, Views};
 use crate::settings::{Validate, validate_settings_payload};
 use crate::verdict::Verdict;
 
@@ -38,6 +38,40 @@ where
     }
 }
 
+/// [`validate`] for a policy that reads the objects of some kinds as its own view `O`
+/// ([`OwnObject`]): the object comes decoded in the pass that reads the request (`None` when
+/// `O` does not want its kind, or it did not decode: the policy then reads it raw as before).
+pub fn validate_own<S, V, O, F>(payload: &[u8], evaluate: F) -> Vec<u8>
+where
+    S: DeserializeOwned + Validate + 'static,
+    V: Views,
+    O: OwnObject,
+    for<'a> O::Of<'a>: serde::Deserialize<'a>,
+    F: for<'a> FnOnce(&AdmissionRequest<'a>, Option<O::Of<'a>>, &S) -> Verdict,
+{
+    verdict_own::<S, V, O, F>(payload, evaluate).to_bytes()
+}
+
+/// The verdict of [`validate_own`], for tests and benchmarks.
+pub fn verdict_own<S, V, O, F>(payload: &[u8], evaluate: F) -> Verdict
+where
+    S: DeserializeOwned + Validate + 'static,
+    V: Views,
+    O: OwnObject,
+    for<'a> O::Of<'a>: serde::Deserialize<'a>,
+    F: for<'a> FnOnce(&AdmissionRequest<'a>, Option<O::Of<'a>>, &S) -> Verdict,
+{
+    let (payload, own) = match Payload::<Option<&RawValue>>::parse_own::<V, O>(payload) {
+        Ok(parsed) => parsed,
+        Err(message) => return Verdict::reject(message),
+    };
+    let settings = crate::settings::cached::<S>(payload.settings.map_or("", RawValue::get));
+    match settings.as_ref() {
+        Ok(settings) => evaluate(&payload.request, own, settings),
+        Err(e) => Verdict::reject(format!("the policy settings are invalid: {e}")),
+    }
+}
+
 /// `validate_settings`.
 pub fn validate_settings<S: DeserializeOwned + Validate>(payload: &[u8]) -> Vec<u8> {
     validate_settings_payload::<S>(payload)
@@ -46,8 +80,36 @@ pub fn validate_settings<S: DeserializeOwned + Validate>(payload: &[u8]) -> Vec<
 /// Registers `validate`, `validate_settings` and `protocol_version` for a policy whose
 /// `evaluate(&AdmissionRequest, &Settings) -> Verdict`, `Settings` and `Views` (the shared
 /// views it reads objects through, [`crate::request::Views`]) are in scope.
+///
+/// `register_policy!(own $settings, $views, $own, $evaluate)` registers [`validate_own`]: the
+/// policy's `evaluate(&AdmissionRequest, Option<$own::Of>, &Settings)` receives the object its
+/// [`OwnObject`] `$own` decoded in the request's pass.
 #[macro_export]
 macro_rules! register_policy {
+    (own $settings:ty, $views:ty, $own:ty, $evaluate:path) => {
+        #[cfg(target_arch = "wasm32")]
+        #[unsafe(no_mangle)]
+        pub extern "C" fn wapc_init() {
+            use ::kubewarden_policy_sdk::wapc_guest::register_function;
+            register_function("validate", |payload: &[u8]| {
+                Ok($crate::guest::validate_own::<$settings, $views, $own, _>(
+                    payload, $evaluate,
+                ))
+            });
+            register_function("validate_settings", |payload: &[u8]| {
+                Ok($crate::guest::validate_settings::<$settings>(payload))
+            });
+            register_function(
+                "protocol_version",
+                ::kubewarden_policy_sdk::protocol_version_guest,
+            );
+        }
+
+        #[cfg(not(target_arch = "wasm32"))]
+        const _: () = {
+            let _ = $evaluate;
+        };
+    };
     ($settings:ty, $views:ty, $evaluate:path) => {
         // Only the module exports it: natively, every policy would define the same unmangled
         // symbol, and a benchmark or fuzz binary that links several policies would not link.

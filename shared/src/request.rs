@@ -212,6 +212,37 @@ impl Views for AllViews {
     const NETWORK_POLICY: bool = true;
 }
 
+/// A policy's own reading of the objects of some kinds, decoded in the pass that reads the
+/// request ([`Payload::parse_own`]) rather than kept raw and read a second time: the object is
+/// most of a request, and each pass over it costs as much as the other.
+pub trait OwnObject {
+    /// The policy's view of the object.
+    type Of<'a>;
+
+    /// Whether it wants any kind: [`NoOwn`] does not, and carries no code for it.
+    const ANY: bool = true;
+
+    /// Whether objects of `kind` are read as [`Self::Of`] in the request's pass.
+    fn wanted(kind: &GroupVersionKind<'_>) -> bool;
+}
+
+thread_local! {
+    /// Set while [`Payload::parse_own`] reads a request again with its object left raw: the
+    /// same reader as the first pass (one copy of it in the module), told to keep the object.
+    static RAW_OBJECT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// No object of the policy's own: every object not read into a shared view stays raw.
+pub struct NoOwn;
+impl OwnObject for NoOwn {
+    type Of<'a> = IgnoredAny;
+    const ANY: bool = false;
+
+    fn wanted(_: &GroupVersionKind<'_>) -> bool {
+        false
+    }
+}
+
 impl<'a> AdmissionRequest<'a> {
     /// The object under admission as `T`; `what` names it in the error ("an Ingress").
     pub fn object<T: Deserialize<'a>>(&self, what: impl fmt::Display) -> Result<T, String> {
@@ -225,7 +256,7 @@ impl<'a> AdmissionRequest<'a> {
             return self.object;
         }
         let source = self.source?;
-        let lazy: PayloadWith<IgnoredAny, NoViews> = serde_json::from_str(source).ok()?;
+        let lazy: PayloadWith<IgnoredAny, NoViews, NoOwn> = serde_json::from_str(source).ok()?;
         lazy.request.0.object
     }
 
@@ -278,26 +309,35 @@ impl<'a> AdmissionRequest<'a> {
 
 impl<'de: 'a, 'a> Deserialize<'de> for AdmissionRequest<'a> {
     fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
-        Read::<AllViews>::deserialize(de).map(|read| read.0)
+        Read::<AllViews, NoOwn>::deserialize(de).map(|read| read.0)
     }
 }
 
 /// An AdmissionRequest read with the views `V`. With [`NoViews`], the reading an eager one
 /// falls back to when its object does not decode, so that the policy reports it (or exempts
 /// it) as it would any unreadable object.
-struct Read<'a, V>(AdmissionRequest<'a>, PhantomData<V>);
+/// With an [`OwnObject`] `O`, the object of a kind it wants is read as `O::Of` in the same pass
+/// (the second field).
+struct Read<'a, V, O: OwnObject>(AdmissionRequest<'a>, Option<O::Of<'a>>, PhantomData<V>);
 
-impl<'de: 'a, 'a, V: Views> Deserialize<'de> for Read<'a, V> {
+impl<'de: 'a, 'a, V: Views, O: OwnObject> Deserialize<'de> for Read<'a, V, O>
+where
+    O::Of<'a>: Deserialize<'de>,
+{
     fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
-        let visitor = RequestVisitor::<V>(PhantomData);
-        de.deserialize_map(visitor).map(|r| Read(r, PhantomData))
+        let visitor = RequestVisitor::<V, O>(PhantomData);
+        de.deserialize_map(visitor)
+            .map(|(r, own)| Read(r, own, PhantomData))
     }
 }
 
-struct RequestVisitor<'a, V>(PhantomData<(AdmissionRequest<'a>, V)>);
+struct RequestVisitor<'a, V, O>(PhantomData<(AdmissionRequest<'a>, V, O)>);
 
-impl<'de: 'a, 'a, V: Views> serde::de::Visitor<'de> for RequestVisitor<'a, V> {
-    type Value = AdmissionRequest<'a>;
+impl<'de: 'a, 'a, V: Views, O: OwnObject> serde::de::Visitor<'de> for RequestVisitor<'a, V, O>
+where
+    O::Of<'a>: Deserialize<'de>,
+{
+    type Value = (AdmissionRequest<'a>, Option<O::Of<'a>>);
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("an AdmissionRequest object")
@@ -305,6 +345,7 @@ impl<'de: 'a, 'a, V: Views> serde::de::Visitor<'de> for RequestVisitor<'a, V> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut request = AdmissionRequest::default();
+        let mut own = None;
         let mut seen = [false; FIELDS.len()];
         while let Some(key) = map.next_key::<Borrowed<'de>>()? {
             let Some(field) = FIELDS.iter().position(|f| *f == key.0) else {
@@ -323,6 +364,9 @@ impl<'de: 'a, 'a, V: Views> serde::de::Visitor<'de> for RequestVisitor<'a, V> {
                 "userInfo" => {
                     request.user_info = map.next_value::<Option<UserInfo>>()?.unwrap_or_default()
                 }
+                "object" if O::ANY && O::wanted(&request.kind) && !RAW_OBJECT.get() => {
+                    own = map.next_value_seed(OwnSeed(PhantomData))?
+                }
                 "object" => match DecodeAs::for_kind::<V>(&request.kind) {
                     Some(view) => {
                         *request.decoded.get_mut() =
@@ -333,7 +377,45 @@ impl<'de: 'a, 'a, V: Views> serde::de::Visitor<'de> for RequestVisitor<'a, V> {
                 _ => request.old_object = map.next_value()?,
             }
         }
-        Ok(request)
+        Ok((request, own))
+    }
+}
+
+/// Reads the object as the policy's own view, `T`: an object or null, as [`decode`] accepts
+/// (serde would read a struct from an array too).
+struct OwnSeed<T>(PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>> serde::de::DeserializeSeed<'de> for OwnSeed<T> {
+    type Value = Option<T>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
+        // An option, then a map: lighter readers than `deserialize_any`'s, and anything else
+        // than null or an object is refused where it starts.
+        de.deserialize_option(self)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for OwnSeed<T> {
+    type Value = Option<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object")
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
+        de.deserialize_map(self)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        T::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(Some)
     }
 }
 
@@ -594,12 +676,14 @@ pub struct Payload<'a, S> {
     pub settings: S,
 }
 
-/// [`Payload`] read with the views `V`.
+/// [`Payload`] read with the views `V` and the policy's own object `O`.
 #[derive(Deserialize)]
-#[serde(bound(deserialize = "S: Deserialize<'de> + Default, V: Views"))]
-struct PayloadWith<'a, S, V> {
+#[serde(bound(
+    deserialize = "S: Deserialize<'de> + Default, V: Views, O: OwnObject, O::Of<'a>: Deserialize<'de>"
+))]
+struct PayloadWith<'a, S, V, O: OwnObject> {
     #[serde(borrow)]
-    request: Read<'a, V>,
+    request: Read<'a, V, O>,
     #[serde(default)]
     settings: S,
 }
@@ -616,21 +700,43 @@ impl<'a, S: Deserialize<'a> + Default> Payload<'a, S> {
     /// that leaves it raw, so that the policy meets it where it would meet any unreadable
     /// object, with the same message.
     pub fn parse_with<V: Views>(payload: &'a [u8]) -> Result<Self, String> {
+        Self::parse_own::<V, NoOwn>(payload).map(|(payload, _)| payload)
+    }
+
+    /// [`Self::parse_with`], reading the object as `O::Of` in the same pass when `O` wants its
+    /// kind; it is then handed over here, and stays readable raw from the payload. An object
+    /// that does not decode is left raw, as with views, for the policy to report.
+    pub fn parse_own<V: Views, O: OwnObject>(
+        payload: &'a [u8],
+    ) -> Result<(Self, Option<O::Of<'a>>), String>
+    where
+        O::Of<'a>: Deserialize<'a>,
+    {
         let text = std::str::from_utf8(payload).ok();
-        if let Some(Ok(read)) = text.map(serde_json::from_str::<PayloadWith<S, V>>) {
-            let mut request = read.request.0;
+        if let Some(Ok(read)) = text.map(serde_json::from_str::<PayloadWith<S, V, O>>) {
+            let Read(mut request, own, _) = read.request;
             request.source = text;
-            return Ok(Payload {
+            let payload = Payload {
                 request,
                 settings: read.settings,
-            });
+            };
+            return Ok((payload, own));
         }
-        crate::json::from_slice::<PayloadWith<S, NoViews>>(payload)
-            .map(|lazy| Payload {
+        if O::ANY {
+            RAW_OBJECT.set(true);
+        }
+        let lazy = crate::json::from_slice::<PayloadWith<S, NoViews, O>>(payload);
+        if O::ANY {
+            RAW_OBJECT.set(false);
+        }
+        lazy.map(|lazy| {
+            let payload = Payload {
                 request: lazy.request.0,
                 settings: lazy.settings,
-            })
-            .map_err(|err| format!("the admission request cannot be read: {err}"))
+            };
+            (payload, None)
+        })
+        .map_err(|err| format!("the admission request cannot be read: {err}"))
     }
 }
 
@@ -807,6 +913,48 @@ mod tests {
         let twice = request(ingress, named).replace(r#""operation""#, r#""object":{},"operation""#);
         let err = Payload::<Settings>::parse(twice.as_bytes()).unwrap_err();
         assert!(err.contains("duplicate field `object`"), "{err}");
+    }
+
+    /// The policy's own view: read in the request's pass for the kinds it wants, else (another
+    /// kind, null, not an object, not its shape) left raw for the policy to read or report.
+    #[test]
+    fn own_objects_are_read_in_the_same_pass() {
+        struct Named;
+        impl OwnObject for Named {
+            type Of<'a> = Obj<'a>;
+            fn wanted(kind: &GroupVersionKind<'_>) -> bool {
+                kind.kind == "Service"
+            }
+        }
+        let request = |kind: &str, object: &str| {
+            format!(r#"{{"request":{{"kind":{{"kind":"{kind}"}},"object":{object}}}}}"#)
+        };
+        let named = r#"{"metadata":{"name":"x"}}"#;
+        // (payload, read as own, raw object readable)
+        let cases = [
+            (request("Service", named), true, true),
+            (request("ConfigMap", named), false, true),
+            (request("Service", "null"), false, false),
+            (request("Service", "[]"), false, true),
+            (
+                request("Service", r#"{"metadata":{"name":7}}"#),
+                false,
+                true,
+            ),
+        ];
+        for (json, own, raw) in cases {
+            let (p, got) = Payload::<Settings>::parse_own::<NoViews, Named>(json.as_bytes())
+                .unwrap_or_else(|e| panic!("{json}: {e}"));
+            assert_eq!(
+                got.map(|o| o.metadata.name.into_owned()).is_some(),
+                own,
+                "{json}"
+            );
+            assert_eq!(p.request.raw_object().is_some(), raw, "{json}");
+            assert!(!RAW_OBJECT.get());
+        }
+        let bad = Payload::<Settings>::parse_own::<NoViews, Named>(b"{\"request\":7}");
+        assert!(bad.unwrap_err().contains("cannot be read"));
     }
 
     #[test]

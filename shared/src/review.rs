@@ -102,8 +102,9 @@ pub fn object_of_kind<'a, T: serde::Deserialize<'a>>(
     of_kind(object, kind, object_kind)
 }
 
-/// `object`, unless it says it is of another kind than the request's `kind`.
-fn of_kind<T>(
+/// `object`, unless it says it is of another kind than the request's `kind`: what
+/// [`object_of_kind`] checks of an object already read.
+pub fn of_kind<T>(
     object: T,
     kind: &str,
     object_kind: impl FnOnce(&T) -> Option<&str>,

@@ -2,11 +2,10 @@
 //! LoadBalancer or NodePort that select them, and the Services that Ingresses, HTTPRoutes and
 //! GRPCRoutes of the namespace send traffic to.
 
-use std::borrow::Cow;
 use std::fmt;
 
 use netsec_shared::cluster::Resource;
-use netsec_shared::request::{ObjectMeta, StringMap};
+use netsec_shared::request::{Borrowed, ObjectMeta, StringMap};
 use serde::Deserialize;
 
 pub const SERVICE: Resource = Resource {
@@ -60,14 +59,14 @@ pub const ROUTE_FIELDS: &[&str] = &[
 #[serde(rename_all = "camelCase")]
 pub struct Exposer<'a> {
     #[serde(default, borrow)]
-    pub kind: Option<Cow<'a, str>>,
+    pub kind: Option<Borrowed<'a>>,
     #[serde(default, borrow)]
     metadata: Option<ObjectMeta<'a>>,
     #[serde(default, borrow)]
     spec: Option<Box<Exposer<'a>>>,
     /// A Service's `spec.type`.
     #[serde(default, borrow, rename = "type")]
-    service_type: Option<Cow<'a, str>>,
+    service_type: Option<Borrowed<'a>>,
     #[serde(
         default,
         borrow,
@@ -78,7 +77,7 @@ pub struct Exposer<'a> {
     ports: Option<Vec<Exposer<'a>>>,
     /// A Service port's, a backend Service's or a backendRef's.
     #[serde(default, borrow)]
-    name: Option<Cow<'a, str>>,
+    name: Option<Borrowed<'a>>,
     /// A Service port's and a backendRef's number; an Ingress backend's `{name, number}`.
     #[serde(default, borrow)]
     port: Option<Port<'a>>,
@@ -103,9 +102,9 @@ pub struct Exposer<'a> {
     #[serde(default, borrow)]
     backend_refs: Option<Vec<Exposer<'a>>>,
     #[serde(default, borrow)]
-    group: Option<Cow<'a, str>>,
+    group: Option<Borrowed<'a>>,
     #[serde(default, borrow)]
-    namespace: Option<Cow<'a, str>>,
+    namespace: Option<Borrowed<'a>>,
 }
 
 pub type Service<'a> = Exposer<'a>;

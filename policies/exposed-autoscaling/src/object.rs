@@ -3,9 +3,7 @@
 //! own fields, and no two levels give one name two types; one type keeps one deserialiser in
 //! the module instead of one per kind and level (a few KB each).
 
-use std::borrow::Cow;
-
-use netsec_shared::request::{ObjectMeta, StringMap};
+use netsec_shared::request::{Borrowed, ObjectMeta, StringMap};
 use netsec_shared::workload::WorkloadKind;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
@@ -15,7 +13,7 @@ use serde::de::IgnoredAny;
 pub struct Object<'a> {
     /// The object's kind, or in `scaleTargetRef` the target's.
     #[serde(default, borrow)]
-    pub(crate) kind: Option<Cow<'a, str>>,
+    pub(crate) kind: Option<Borrowed<'a>>,
     #[serde(default, borrow)]
     pub(crate) metadata: Option<ObjectMeta<'a>>,
     #[serde(default, borrow)]
@@ -43,7 +41,7 @@ pub struct Object<'a> {
     pub(crate) horizontal_pod_autoscaler_config: Option<Box<Object<'a>>>,
     /// In `scaleTargetRef`, and a container's.
     #[serde(default, borrow)]
-    pub(crate) name: Option<Cow<'a, str>>,
+    pub(crate) name: Option<Borrowed<'a>>,
     /// In `behavior`.
     #[serde(default, borrow)]
     pub(crate) scale_up: Option<Box<Object<'a>>>,
@@ -51,12 +49,12 @@ pub struct Object<'a> {
     #[serde(default)]
     pub(crate) stabilization_window_seconds: Option<i64>,
     #[serde(default, borrow)]
-    pub(crate) select_policy: Option<Cow<'a, str>>,
+    pub(crate) select_policy: Option<Borrowed<'a>>,
     #[serde(default, borrow)]
     pub(crate) policies: Option<Vec<Object<'a>>>,
     /// In a scale-up policy.
     #[serde(default, borrow, rename = "type")]
-    pub(crate) policy_type: Option<Cow<'a, str>>,
+    pub(crate) policy_type: Option<Borrowed<'a>>,
     #[serde(default)]
     pub(crate) value: Option<i64>,
     #[serde(default)]
@@ -71,7 +69,7 @@ pub struct Object<'a> {
     pub(crate) init_containers: Option<Vec<Object<'a>>>,
     /// In a container.
     #[serde(default, borrow)]
-    pub(crate) restart_policy: Option<Cow<'a, str>>,
+    pub(crate) restart_policy: Option<Borrowed<'a>>,
     #[serde(default, borrow)]
     pub(crate) resources: Option<Box<Object<'a>>>,
     /// In `resources`: requests and limits; in them, the keys. Quantities are not read: the

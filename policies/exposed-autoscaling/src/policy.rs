@@ -2,8 +2,8 @@
 //! namespace holds (Services, Ingresses, routes, autoscalers, workloads) to a verdict.
 
 use netsec_shared::cluster::{Cluster, Resource, list_items};
-use netsec_shared::request::StringMap;
-use netsec_shared::review::object_of_kind;
+use netsec_shared::request::{GroupVersionKind, OwnObject, StringMap};
+use netsec_shared::review::{object_of_kind, of_kind};
 use netsec_shared::workload::WorkloadKind;
 use netsec_shared::{AdmissionRequest, Findings, Operation, Verdict};
 
@@ -49,8 +49,33 @@ fn subject(group: &str, kind: &str) -> Option<Subject> {
     })
 }
 
+/// Autoscalers and workloads are read as an [`Object`] in the pass that reads the request.
+pub struct Own;
+
+impl OwnObject for Own {
+    type Of<'a> = Object<'a>;
+
+    fn wanted(kind: &GroupVersionKind<'_>) -> bool {
+        matches!(
+            subject(&kind.group, &kind.kind),
+            Some(Subject::Scaler(_) | Subject::Workload(_))
+        )
+    }
+}
+
 pub fn evaluate(
     request: &AdmissionRequest<'_>,
+    settings: &Settings,
+    cluster: &dyn Cluster,
+) -> Verdict {
+    evaluate_own(request, None, settings, cluster)
+}
+
+/// [`evaluate`], with the object already read as an [`Object`] when it is one ([`Own`]);
+/// `None` reads it from the request.
+pub fn evaluate_own<'a>(
+    request: &AdmissionRequest<'a>,
+    object: Option<Object<'a>>,
     settings: &Settings,
     cluster: &dyn Cluster,
 ) -> Verdict {
@@ -72,8 +97,8 @@ pub fn evaluate(
         return Verdict::accept();
     }
     let result = match subject {
-        Subject::Scaler(flavour) => judge_scaler(request, flavour, settings, cluster),
-        Subject::Workload(kind) => judge_workload(request, kind, settings, cluster),
+        Subject::Scaler(flavour) => judge_scaler(request, object, flavour, settings, cluster),
+        Subject::Workload(kind) => judge_workload(request, object, kind, settings, cluster),
         Subject::Service | Subject::Ingress if !settings.judge_exposure_changes => {
             Ok(Verdict::accept())
         }
@@ -304,13 +329,17 @@ fn doors_text(doors: &[Door]) -> String {
     names.join(", ")
 }
 
-fn judge_scaler(
-    request: &AdmissionRequest<'_>,
+fn judge_scaler<'a>(
+    request: &AdmissionRequest<'a>,
+    object: Option<Object<'a>>,
     flavour: Flavour,
     settings: &Settings,
     cluster: &dyn Cluster,
 ) -> Result<Verdict, Verdict> {
-    let object: Object = object_of_kind(request, flavour.kind(), |a: &Object| a.kind())?;
+    let object: Object = match object {
+        Some(object) => of_kind(object, flavour.kind(), |a: &Object| a.kind())?,
+        None => object_of_kind(request, flavour.kind(), |a: &Object| a.kind())?,
+    };
     let scaler = object.scaler(flavour);
     let what = scaler.describe();
     let namespace = namespace_of(request, object.namespace(), &what)?;
@@ -359,13 +388,17 @@ fn judge_scaler(
     Ok(findings.into_verdict())
 }
 
-fn judge_workload(
-    request: &AdmissionRequest<'_>,
+fn judge_workload<'a>(
+    request: &AdmissionRequest<'a>,
+    object: Option<Object<'a>>,
     kind: WorkloadKind,
     settings: &Settings,
     cluster: &dyn Cluster,
 ) -> Result<Verdict, Verdict> {
-    let object: Object = request.object(kind.article()).map_err(Verdict::reject)?;
+    let object: Object = match object {
+        Some(object) => object,
+        None => request.object(kind.article()).map_err(Verdict::reject)?,
+    };
     let workload = Workload::new(object, kind).map_err(Verdict::reject)?;
     // A terminating object's updates only remove finalizers.
     let deleting = workload

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use netsec_shared::acme;
 use netsec_shared::cluster::Resource;
 use netsec_shared::gateway;
-use netsec_shared::request::null_as_empty;
+use netsec_shared::request::{Borrowed, null_as_empty};
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 
@@ -158,11 +158,11 @@ impl Kind {
 #[serde(rename_all = "camelCase")]
 pub struct Meta<'a> {
     #[serde(default, borrow)]
-    pub name: Option<Cow<'a, str>>,
+    pub name: Option<Borrowed<'a>>,
     #[serde(default, borrow)]
-    pub namespace: Option<Cow<'a, str>>,
+    pub namespace: Option<Borrowed<'a>>,
     #[serde(default, borrow)]
-    pub uid: Option<Cow<'a, str>>,
+    pub uid: Option<Borrowed<'a>>,
     #[serde(default)]
     pub deletion_timestamp: Option<IgnoredAny>,
 }
@@ -173,9 +173,9 @@ pub struct Meta<'a> {
 #[serde(rename_all = "camelCase")]
 pub struct Object<'a> {
     #[serde(default, borrow)]
-    pub api_version: Option<Cow<'a, str>>,
+    pub api_version: Option<Borrowed<'a>>,
     #[serde(default, borrow)]
-    pub kind: Option<Cow<'a, str>>,
+    pub kind: Option<Borrowed<'a>>,
     #[serde(
         default,
         borrow,
@@ -202,12 +202,12 @@ pub struct Spec<'a> {
     pub rules: Vec<Rule<'a>>,
     // HTTPRoute, GRPCRoute, TLSRoute
     #[serde(default, borrow, deserialize_with = "null_as_empty")]
-    pub hostnames: Vec<Cow<'a, str>>,
+    pub hostnames: Vec<Borrowed<'a>>,
     // VirtualService
     #[serde(default, borrow, deserialize_with = "null_as_empty")]
-    pub hosts: Vec<Cow<'a, str>>,
+    pub hosts: Vec<Borrowed<'a>>,
     #[serde(default, borrow)]
-    pub gateways: Option<Vec<Cow<'a, str>>>,
+    pub gateways: Option<Vec<Borrowed<'a>>>,
     #[serde(default, borrow, deserialize_with = "null_as_empty")]
     pub http: Vec<VsHttp<'a>>,
     // Gateway, ListenerSet
@@ -221,14 +221,14 @@ pub struct Spec<'a> {
 #[derive(Debug, Default, Deserialize)]
 pub struct IngressTls<'a> {
     #[serde(default, borrow, deserialize_with = "null_as_empty")]
-    pub hosts: Vec<Cow<'a, str>>,
+    pub hosts: Vec<Borrowed<'a>>,
 }
 
 /// An Ingress rule (`host`, `http.paths`) or an HTTPRoute rule (`matches`).
 #[derive(Debug, Default, Deserialize)]
 pub struct Rule<'a> {
     #[serde(default, borrow)]
-    pub host: Option<Cow<'a, str>>,
+    pub host: Option<Borrowed<'a>>,
     #[serde(default, borrow)]
     pub http: Option<IngressHttp<'a>>,
     #[serde(default, borrow, deserialize_with = "null_as_empty")]
@@ -244,7 +244,7 @@ pub struct IngressHttp<'a> {
 #[derive(Debug, Default, Deserialize)]
 pub struct IngressPath<'a> {
     #[serde(default, borrow)]
-    pub path: Option<Cow<'a, str>>,
+    pub path: Option<Borrowed<'a>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -256,7 +256,7 @@ pub struct RouteMatch<'a> {
 #[derive(Debug, Default, Deserialize)]
 pub struct RoutePath<'a> {
     #[serde(default, borrow)]
-    pub value: Option<Cow<'a, str>>,
+    pub value: Option<Borrowed<'a>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -275,15 +275,15 @@ pub struct VsMatch<'a> {
 #[derive(Debug, Default, Deserialize)]
 pub struct StringMatch<'a> {
     #[serde(default, borrow)]
-    pub exact: Option<Cow<'a, str>>,
+    pub exact: Option<Borrowed<'a>>,
     #[serde(default, borrow)]
-    pub prefix: Option<Cow<'a, str>>,
+    pub prefix: Option<Borrowed<'a>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 pub struct Listener<'a> {
     #[serde(default, borrow)]
-    pub hostname: Option<Cow<'a, str>>,
+    pub hostname: Option<Borrowed<'a>>,
     #[serde(default)]
     pub port: Option<i64>,
 }
@@ -291,7 +291,7 @@ pub struct Listener<'a> {
 #[derive(Debug, Default, Deserialize)]
 pub struct Server<'a> {
     #[serde(default, borrow, deserialize_with = "null_as_empty")]
-    pub hosts: Vec<Cow<'a, str>>,
+    pub hosts: Vec<Borrowed<'a>>,
     #[serde(default)]
     pub port: Option<ServerPort>,
 }
@@ -397,7 +397,7 @@ impl<'a> Object<'a> {
         self.spec
             .gateways
             .as_ref()
-            .is_some_and(|g| g.iter().any(|g| g != "mesh"))
+            .is_some_and(|g| g.iter().any(|g| g.0 != "mesh"))
     }
 
     /// The claims of the object, read as `kind`.
@@ -417,7 +417,7 @@ impl<'a> Object<'a> {
                                 .iter()
                                 .map(|p| match p.path.as_deref() {
                                     None | Some("") => Cow::Borrowed("/"),
-                                    Some(_) => p.path.clone().unwrap_or_default(),
+                                    Some(_) => p.path.clone().map(|p| p.0).unwrap_or_default(),
                                 })
                                 .collect(),
                         ),
@@ -480,6 +480,39 @@ impl<'a> Object<'a> {
             }
         }
         out
+    }
+
+    /// Whether a host the object names, read as `kind`, could meet one of `claims`: a test by
+    /// the names alone, before [`Self::claims`] reads and checks every host. Two hosts meet only
+    /// when the base of one (the name, or what follows `*.`) is the other's or under it, so an
+    /// object without such a host has no claim that meets any of `claims`.
+    pub fn may_meet(&self, kind: Kind, claims: &[Claim<'_>]) -> bool {
+        let near = |host: &str| {
+            let base = host.strip_prefix("*.").unwrap_or(host);
+            let base = base.strip_suffix('.').unwrap_or(base);
+            claims.iter().any(|c| related(base, &c.pattern.base))
+        };
+        let spec = &self.spec;
+        match kind {
+            Kind::Ingress => {
+                spec.rules
+                    .iter()
+                    .filter_map(|r| r.host.as_deref())
+                    .any(near)
+                    || spec.tls.iter().flat_map(|t| &t.hosts).any(|h| near(h))
+            }
+            Kind::HttpRoute | Kind::GrpcRoute | Kind::TlsRoute => {
+                spec.hostnames.iter().any(|h| near(h))
+            }
+            Kind::VirtualService => spec.hosts.iter().any(|h| near(h)),
+            Kind::Gateway | Kind::ListenerSet => spec
+                .listeners
+                .iter()
+                .filter_map(|l| l.hostname.as_deref())
+                .any(near),
+            // Its hosts carry a namespace part: read them whole.
+            Kind::IstioGateway => true,
+        }
     }
 
     /// Is the object a cert-manager HTTP-01 solver, by its shape (see [`acme`])? Only Ingresses
@@ -546,6 +579,18 @@ impl<'a> Claims<'a> {
             }),
         }
     }
+}
+
+/// Is one of the names `a` and `b` the other, or under it (a label boundary before its
+/// tail), ignoring ASCII case?
+fn related(a: &str, b: &str) -> bool {
+    let (long, short) = if a.len() >= b.len() {
+        (a.as_bytes(), b.as_bytes())
+    } else {
+        (b.as_bytes(), a.as_bytes())
+    };
+    let cut = long.len() - short.len();
+    long[cut..].eq_ignore_ascii_case(short) && (cut == 0 || long[cut - 1] == b'.')
 }
 
 /// The paths an HTTPRoute routes: each match's path value (`/` when a match has no path, as the
@@ -623,6 +668,46 @@ mod tests {
 
     fn object(json: &str) -> Object<'_> {
         netsec_shared::json::from_str(json).unwrap()
+    }
+
+    /// The test by names never leaves out an object whose claims meet one: every pair of hosts
+    /// whose patterns intersect passes it.
+    #[test]
+    fn may_meet_keeps_every_meeting_object() {
+        let hosts = [
+            "a.example.com",
+            "A.Example.COM.",
+            "*.example.com",
+            "example.com",
+            "b.a.example.com",
+            "*.a.example.com",
+            "ample.com",
+            "*.ample.com",
+            "x.example.org",
+            "*",
+            "",
+        ];
+        for (mine, theirs) in hosts.iter().flat_map(|m| hosts.iter().map(move |t| (m, t))) {
+            let subject = format!(r#"{{"spec":{{"hostnames":["{mine}"]}}}}"#);
+            let subject = object(&subject);
+            let mine = subject.claims(Kind::HttpRoute).claims;
+            for kind in [Kind::Ingress, Kind::HttpRoute] {
+                let json = format!(
+                    r#"{{"spec":{{"rules":[{{"host":"{theirs}"}}],"hostnames":["{theirs}"]}}}}"#
+                );
+                let other = object(&json);
+                let meets = other
+                    .claims(kind)
+                    .claims
+                    .iter()
+                    .any(|o| mine.iter().any(|m| m.pattern.intersects(&o.pattern)));
+                assert!(
+                    !meets || other.may_meet(kind, &mine),
+                    "{mine:?} {theirs} {kind:?}"
+                );
+            }
+        }
+        assert!(related("b.Example.com", "example.com") && !related("example.com", "ample.com"));
     }
 
     fn hosts(o: &Object<'_>, kind: Kind) -> Vec<String> {

@@ -246,6 +246,9 @@ fn check_unique(
             {
                 continue;
             }
+            if !object.may_meet(*kind, claims) {
+                continue;
+            }
             let theirs = object.claims(*kind).claims;
             let solver = !theirs.is_empty() && object.is_solver(*kind);
             for (mine, claim) in claims.iter().enumerate() {

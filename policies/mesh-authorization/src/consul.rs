@@ -7,9 +7,9 @@
 //! intention matches gets the ACL default policy, so without ACLs in default-deny a `* → *` deny
 //! intention is what makes the mesh default-deny.
 
+use crate::object::Value;
 use netsec_shared::cluster::{Cluster, Resource, list_items};
 use netsec_shared::{AdmissionRequest, Findings, Verdict};
-use serde_json::Value;
 
 use crate::object::{MeshObject, is_set, items, not_a_list, strings, text};
 use crate::settings::{Mode, Settings};

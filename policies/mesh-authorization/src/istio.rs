@@ -11,9 +11,9 @@
 //! of `pkg/config/validation` (what the API server refuses: DENY or CUSTOM without rules, CUSTOM
 //! without `provider.name`, `provider` on another action, source fields CUSTOM cannot judge).
 
+use crate::object::Value;
 use netsec_shared::request::StringMap;
 use netsec_shared::{AdmissionRequest, Findings, Verdict};
-use serde_json::Value;
 
 use crate::matching::{self, Pitfall, Role};
 use crate::object::{MeshObject, MeshSpec, is_set, items, not_a_list, quoted, strings, text};
@@ -67,7 +67,7 @@ pub fn dry_run(policy: &AuthorizationPolicy<'_>) -> bool {
 pub fn action(spec: &MeshSpec<'_>) -> Result<Action, String> {
     match &spec.action {
         Value::Null => Ok(Action::Allow),
-        Value::String(a) => match a.as_str() {
+        Value::String(a) => match a.as_ref() {
             "" | "ALLOW" => Ok(Action::Allow),
             "DENY" => Ok(Action::Deny),
             "AUDIT" => Ok(Action::Audit),
@@ -79,7 +79,7 @@ pub fn action(spec: &MeshSpec<'_>) -> Result<Action, String> {
 }
 
 /// `rules` as Istio reads them: a JSON `[]` is the same empty list as no field.
-pub fn rules<'s>(spec: &'s MeshSpec<'_>) -> &'s [Value] {
+pub fn rules<'s, 'a>(spec: &'s MeshSpec<'a>) -> &'s [Value<'a>] {
     items(&spec.rules)
 }
 
@@ -129,8 +129,10 @@ fn has_source_condition(rule: &Value) -> bool {
 fn set_fields<'v>(part: &'v Value, names: &[&'static str]) -> Vec<(&'static str, Vec<&'v str>)> {
     names
         .iter()
-        .filter(|n| is_set(&part[**n]))
-        .map(|n| (*n, strings(&part[*n])))
+        .filter_map(|n| {
+            let value = &part[*n];
+            is_set(value).then(|| (*n, strings(value)))
+        })
         .collect()
 }
 
@@ -161,14 +163,19 @@ fn only_exclusions(rule: &Value) -> bool {
 }
 
 /// Judges an AuthorizationPolicy under admission in `namespace`.
-pub fn check_policy(
-    request: &AdmissionRequest<'_>,
+/// `object` is the policy already read, if it was.
+pub fn check_policy<'a>(
+    request: &AdmissionRequest<'a>,
+    object: Option<AuthorizationPolicy<'a>>,
     settings: &Settings,
     namespace: &str,
 ) -> Verdict {
-    let policy: AuthorizationPolicy = match request.object("an Istio AuthorizationPolicy") {
-        Ok(policy) => policy,
-        Err(message) => return Verdict::reject(message),
+    let policy: AuthorizationPolicy = match object {
+        Some(policy) => policy,
+        None => match request.object("an Istio AuthorizationPolicy") {
+            Ok(policy) => policy,
+            Err(message) => return Verdict::reject(message),
+        },
     };
     let mut findings = Findings::new();
     check(&policy, settings, namespace, &mut findings);
@@ -183,7 +190,8 @@ pub fn check(
     findings: &mut Findings,
 ) {
     let spec = policy.spec();
-    let name = policy.name();
+    // Written only for a finding.
+    let name = || policy.name();
     let action = match action(spec) {
         Ok(action) => action,
         Err(other) => {
@@ -210,17 +218,19 @@ pub fn check(
     }
     if dry_run(policy) && action != Action::Audit {
         findings.warn(format!(
-            "AuthorizationPolicy {name:?} has {DRY_RUN}: \"true\", so Istio only logs what it \
-             would do and enforces none of it; remove the annotation once the logs look right"
+            "AuthorizationPolicy {:?} has {DRY_RUN}: \"true\", so Istio only logs what it \
+             would do and enforces none of it; remove the annotation once the logs look right",
+            name()
         ));
     }
     let rules = rules(spec);
     match action {
         Action::Audit => {
             findings.warn(format!(
-                "AuthorizationPolicy {name:?} is an AUDIT policy: it only marks the requests it \
+                "AuthorizationPolicy {:?} is an AUDIT policy: it only marks the requests it \
                  matches for audit logging and neither allows nor denies any, so it is not \
-                 judged and does not count as authorization"
+                 judged and does not count as authorization",
+                name()
             ));
             return;
         }
@@ -232,7 +242,8 @@ pub fn check(
         Action::Custom => check_custom(spec, rules, findings),
         _ => {}
     }
-    let scope = scope(spec, namespace, &settings.root_namespace);
+    // Written only for a finding.
+    let scope = || scope(spec, namespace, &settings.root_namespace);
     let public = spec
         .selector
         .as_ref()
@@ -314,7 +325,7 @@ fn check_custom(spec: &MeshSpec<'_>, rules: &[Value], findings: &mut Findings) {
 fn check_allow_rule(
     rule: &Value,
     path: &str,
-    scope: &str,
+    scope: &dyn Fn() -> String,
     public: bool,
     settings: &Settings,
     findings: &mut Findings,
@@ -324,8 +335,9 @@ fn check_allow_rule(
             path,
             format!(
                 "is an empty rule ({{}}), which matches every request, so the policy allows \
-                 every caller {scope}; name the callers in from.source (principals, namespaces) \
-                 or remove the rule (a policy without rules allows nothing)"
+                 every caller {}; name the callers in from.source (principals, namespaces) \
+                 or remove the rule (a policy without rules allows nothing)",
+                scope()
             ),
         );
         return;
@@ -340,15 +352,17 @@ fn check_allow_rule(
                 path,
                 format!(
                     "has no from, so any caller, in the mesh or not, may make the requests it \
-                     describes {scope}; add from.source with the principals or namespaces \
-                     allowed, or list the entry point's labels in publicWorkloadLabels"
+                     describes {}; add from.source with the principals or namespaces \
+                     allowed, or list the entry point's labels in publicWorkloadLabels",
+                    scope()
                 ),
             );
         }
         return;
     }
     for (j, from) in froms.iter().enumerate() {
-        let at = format!("{path}.from[{j}].source");
+        // Written only for a finding.
+        let at = || format!("{path}.from[{j}].source");
         let source = &from["source"];
         let positive = set_fields(source, &POSITIVE_SOURCE);
         let mut wildcards = Vec::new();
@@ -375,29 +389,31 @@ fn check_allow_rule(
         }
         if let Some((field, open)) = wildcards.first() {
             findings.violation(
-                format!("{at}.{field}"),
+                format!("{}.{field}", at()),
                 format!(
                     "has {}, which every workload with a mesh identity matches, so the rule \
-                     allows the whole mesh {scope} (mTLS without authorization); name the \
+                     allows the whole mesh {} (mTLS without authorization); name the \
                      service accounts (cluster.local/ns/<namespace>/sa/<account>) or \
                      namespaces allowed, or list the value in allowedWildcardPrincipals",
-                    quoted(open)
+                    quoted(open),
+                    scope()
                 ),
             );
             continue;
         }
         match set_fields(source, &NEGATIVE_SOURCE).first() {
             Some((field, values)) => findings.violation(
-                format!("{at}.{field}"),
+                format!("{}.{field}", at()),
                 format!(
                     "is {} with no positive field beside it, so the rule allows every other \
-                     caller {scope}, callers without mTLS included; an allow-list goes in \
+                     caller {}, callers without mTLS included; an allow-list goes in \
                      principals or namespaces (notX fields belong in DENY policies)",
-                    quoted(values)
+                    quoted(values),
+                    scope()
                 ),
             ),
             None => findings.violation(
-                at,
+                at(),
                 "is empty or missing, which Istio refuses; name the callers",
             ),
         }
@@ -472,7 +488,6 @@ fn check_operations(
                 Role::Grant
             };
             for (k, value) in values.iter().enumerate() {
-                let at = format!("{path}.to[{j}].operation.{field}[{k}]");
                 let pitfalls = if field.ends_with("aths") {
                     matching::path_pitfalls(value, &values, role, settings.path_normalization)
                 } else {
@@ -480,6 +495,10 @@ fn check_operations(
                         .into_iter()
                         .collect()
                 };
+                if pitfalls.is_empty() {
+                    continue;
+                }
+                let at = format!("{path}.to[{j}].operation.{field}[{k}]");
                 for pitfall in pitfalls {
                     report(findings, settings, &at, value, role, pitfall);
                 }

@@ -14,16 +14,20 @@ pub mod settings;
 use netsec_shared::cluster::HostCluster;
 use netsec_shared::{AdmissionRequest, Verdict};
 
-pub use policy::evaluate;
+pub use policy::{Own, evaluate, evaluate_own};
 pub use settings::Settings;
 
 /// The workload kinds are decoded in the pass that reads the request; the meshes' objects are
 /// read by the checks from the raw object.
 pub type Views = netsec_shared::request::NoViews;
 
-/// `evaluate` reading the cluster through the Kubewarden host capabilities.
-fn evaluate_on_host(request: &AdmissionRequest<'_>, settings: &Settings) -> Verdict {
-    evaluate(request, settings, &HostCluster)
+/// `evaluate_own` reading the cluster through the Kubewarden host capabilities.
+fn evaluate_on_host<'a>(
+    request: &AdmissionRequest<'a>,
+    object: Option<object::MeshObject<'a>>,
+    settings: &Settings,
+) -> Verdict {
+    evaluate_own(request, object, settings, &HostCluster)
 }
 
-netsec_shared::register_policy!(Settings, Views, evaluate_on_host);
+netsec_shared::register_policy!(own Settings, Views, Own, evaluate_on_host);

@@ -11,9 +11,9 @@
 //! Server selects denies what no authorization admits unless the Server's `accessPolicy` says
 //! otherwise; a port no Server selects follows the default inbound policy).
 
+use crate::object::Value;
 use netsec_shared::cluster::Resource;
 use netsec_shared::{AdmissionRequest, Findings, Verdict};
-use serde_json::Value;
 
 use crate::object::{MeshObject, MeshSpec, items, not_a_list, strings, text};
 use crate::settings::Settings;

@@ -33,7 +33,7 @@ pub enum Pitfall {
 }
 
 fn is_pattern(value: &str) -> bool {
-    value.contains('*') || value.contains('{')
+    value.bytes().any(|b| b == b'*' || b == b'{')
 }
 
 /// The prefix a pattern value matches under (`/admin/*`, `/admin*`, `/admin/{**}`), if it is one.
@@ -59,7 +59,7 @@ fn dead_path(value: &str, normalization: PathNormalization) -> Option<String> {
                 .to_string(),
         );
     }
-    if value.contains(['?', '#']) {
+    if value.bytes().any(|b| b == b'?' || b == b'#') {
         return Some(
             "has a query or fragment, which Istio strips from the path before matching, so it \
              never matches; match the path alone"
@@ -68,13 +68,13 @@ fn dead_path(value: &str, normalization: PathNormalization) -> Option<String> {
     }
     let literal = prefix_of(value).unwrap_or(value);
     // The last segment of a pattern's prefix may go on (`/..*` matches `/..x`).
-    let segments: Vec<&str> = literal.split('/').collect();
+    let segments = literal.as_bytes().split(|b| *b == b'/');
     let whole = if is_pattern(value) {
-        segments.len() - 1
+        segments.clone().count() - 1
     } else {
-        segments.len()
+        usize::MAX
     };
-    let dot_segment = segments[..whole].iter().any(|s| *s == "." || *s == "..");
+    let dot_segment = segments.take(whole).any(|s| s == b"." || s == b"..");
     if normalization >= PathNormalization::Base && dot_segment {
         return Some(format!(
             "has a \".\" or \"..\" segment, which pathNormalization {} resolves before \
@@ -82,16 +82,18 @@ fn dead_path(value: &str, normalization: PathNormalization) -> Option<String> {
             normalization.name()
         ));
     }
-    if normalization >= PathNormalization::MergeSlashes && literal.contains("//") {
+    if normalization >= PathNormalization::MergeSlashes
+        && literal.as_bytes().windows(2).any(|w| w == b"//")
+    {
         return Some(format!(
             "has \"//\", which pathNormalization {} merges into one slash before matching, so \
              it never matches; write a single slash",
             normalization.name()
         ));
     }
-    let lower = literal.to_ascii_lowercase();
+    let escaped_slash = |w: &[u8]| w.eq_ignore_ascii_case(b"%2f") || w.eq_ignore_ascii_case(b"%5c");
     if normalization == PathNormalization::DecodeAndMergeSlashes
-        && (lower.contains("%2f") || lower.contains("%5c"))
+        && literal.as_bytes().windows(3).any(escaped_slash)
     {
         return Some(
             "has an escaped slash (%2F or %5C), which pathNormalization DECODE_AND_MERGE_SLASHES \

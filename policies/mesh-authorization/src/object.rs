@@ -3,13 +3,151 @@
 //! The three meshes have a dozen small nested types between them, and each typed struct costs
 //! the module a deserialiser of its own: one view keeps it under its size budget. The metadata
 //! and the selectors are typed (the shared views, whose deserialisers the module has anyway);
-//! the other spec fields are JSON values (the module carries that parser for terminating
-//! objects already), small enough to read as such, walked with the helpers below.
+//! the other spec fields are [`Value`]s, JSON values whose strings are borrowed from the request
+//! and whose objects are lists of entries, walked with the helpers below.
 
-use netsec_shared::request::ObjectMeta;
+use std::borrow::Cow;
+use std::fmt;
+
+use netsec_shared::request::{Borrowed, ObjectMeta};
 use netsec_shared::selector::LabelSelector;
 use serde::Deserialize;
-use serde_json::Value;
+use serde::de::{MapAccess, SeqAccess};
+
+/// A JSON value read without copying: strings are borrowed from the request where they have no
+/// escapes, objects keep their entries in order (a key given twice reads as its last value, as
+/// serde_json's maps keep it), and numbers are only known to be numbers (no rule reads one).
+/// Unlike `serde_json::Value`, reading one allocates no string and no tree of maps, and dropping
+/// it frees little.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub enum Value<'a> {
+    #[default]
+    Null,
+    Bool(bool),
+    Number,
+    String(Cow<'a, str>),
+    Array(Vec<Value<'a>>),
+    Object(Vec<(Cow<'a, str>, Value<'a>)>),
+}
+
+static NULL: Value<'static> = Value::Null;
+
+impl<'a> Value<'a> {
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_array(&self) -> Option<&Vec<Value<'a>>> {
+        match self {
+            Value::Array(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+
+    pub fn is_array(&self) -> bool {
+        matches!(self, Value::Array(_))
+    }
+
+    pub fn is_object(&self) -> bool {
+        matches!(self, Value::Object(_))
+    }
+}
+
+/// `value["key"]`: the field of an object, null when absent or not an object.
+impl<'a> std::ops::Index<&str> for Value<'a> {
+    type Output = Value<'a>;
+
+    fn index(&self, key: &str) -> &Value<'a> {
+        let found = match self {
+            Value::Object(entries) => entries.iter().rev().find(|(k, _)| k == key),
+            _ => None,
+        };
+        // Null lives for 'static, so for any 'a.
+        found.map_or(&NULL, |(_, v)| v)
+    }
+}
+
+impl PartialEq<&str> for Value<'_> {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == Some(*other)
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Value<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        de.deserialize_any(ValueVisitor)
+    }
+}
+
+struct ValueVisitor;
+
+impl<'de> serde::de::Visitor<'de> for ValueVisitor {
+    type Value = Value<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any valid JSON value")
+    }
+
+    fn visit_unit<E>(self) -> Result<Value<'de>, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value<'de>, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, de: D) -> Result<Value<'de>, D::Error> {
+        Value::deserialize(de)
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value<'de>, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Value<'de>, E> {
+        Ok(Value::Number)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Value<'de>, E> {
+        Ok(Value::Number)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Value<'de>, E> {
+        Ok(Value::Number)
+    }
+
+    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Value<'de>, E> {
+        Ok(Value::String(Cow::Borrowed(s)))
+    }
+
+    fn visit_str<E>(self, s: &str) -> Result<Value<'de>, E> {
+        Ok(Value::String(Cow::Owned(s.to_string())))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value<'de>, A::Error> {
+        // Room for the few items the lists of these specs have, allocated once.
+        let mut items = Vec::with_capacity(4);
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value<'de>, A::Error> {
+        let mut entries = Vec::with_capacity(4);
+        while let Some(Borrowed(key)) = map.next_key()? {
+            entries.push((key, map.next_value()?));
+        }
+        Ok(Value::Object(entries))
+    }
+}
 
 #[derive(Debug, Default, Deserialize)]
 pub struct MeshObject<'a> {
@@ -29,28 +167,28 @@ pub struct MeshSpec<'a> {
     pub selector: Option<LabelSelector<'a>>,
     #[serde(default, borrow)]
     pub pod_selector: Option<LabelSelector<'a>>,
-    #[serde(default)]
-    pub target_ref: Value,
-    #[serde(default)]
-    pub target_refs: Value,
-    #[serde(default)]
-    pub action: Value,
-    #[serde(default)]
-    pub provider: Value,
-    #[serde(default)]
-    pub rules: Value,
-    #[serde(default)]
-    pub access_policy: Value,
-    #[serde(default)]
-    pub required_authentication_refs: Value,
-    #[serde(default)]
-    pub identities: Value,
-    #[serde(default)]
-    pub networks: Value,
-    #[serde(default)]
-    pub destination: Value,
-    #[serde(default)]
-    pub sources: Value,
+    #[serde(default, borrow)]
+    pub target_ref: Value<'a>,
+    #[serde(default, borrow)]
+    pub target_refs: Value<'a>,
+    #[serde(default, borrow)]
+    pub action: Value<'a>,
+    #[serde(default, borrow)]
+    pub provider: Value<'a>,
+    #[serde(default, borrow)]
+    pub rules: Value<'a>,
+    #[serde(default, borrow)]
+    pub access_policy: Value<'a>,
+    #[serde(default, borrow)]
+    pub required_authentication_refs: Value<'a>,
+    #[serde(default, borrow)]
+    pub identities: Value<'a>,
+    #[serde(default, borrow)]
+    pub networks: Value<'a>,
+    #[serde(default, borrow)]
+    pub destination: Value<'a>,
+    #[serde(default, borrow)]
+    pub sources: Value<'a>,
 }
 
 const NO_SPEC: MeshSpec<'static> = MeshSpec {
@@ -96,22 +234,22 @@ impl<'a> MeshObject<'a> {
 }
 
 /// The items of a list field (nothing when absent, null or not a list).
-pub fn items(value: &Value) -> &[Value] {
+pub fn items<'v, 'a>(value: &'v Value<'a>) -> &'v [Value<'a>] {
     value.as_array().map(Vec::as_slice).unwrap_or_default()
 }
 
 /// The strings of a list field, in order (other items are skipped).
-pub fn strings(value: &Value) -> Vec<&str> {
+pub fn strings<'v>(value: &'v Value<'_>) -> Vec<&'v str> {
     items(value).iter().filter_map(Value::as_str).collect()
 }
 
 /// A string field, or empty.
-pub fn text(value: &Value) -> &str {
+pub fn text<'v>(value: &'v Value<'_>) -> &'v str {
     value.as_str().unwrap_or_default()
 }
 
 /// A field that is set: not null, and not an empty list or object.
-pub fn is_set(value: &Value) -> bool {
+pub fn is_set(value: &Value<'_>) -> bool {
     match value {
         Value::Null => false,
         Value::Array(a) => !a.is_empty(),
@@ -127,6 +265,25 @@ pub fn quoted(values: &[&str]) -> String {
 }
 
 /// Why a field that must be a list (or absent) is not one.
-pub fn not_a_list(value: &Value) -> Option<&'static str> {
+pub fn not_a_list(value: &Value<'_>) -> Option<&'static str> {
     (!value.is_null() && !value.is_array()).then_some("is not a list")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_read_as_serde_json_reads_them() {
+        let text = r#"{"a":"x","b":[1,true,null,"y\"z"],"a":"w","c":{}}"#;
+        let value: Value = serde_json::from_str(text).unwrap();
+        // The last of a key given twice, as serde_json keeps it.
+        assert_eq!(value["a"], "w");
+        assert!(matches!(value["a"], Value::String(Cow::Borrowed(_))));
+        assert_eq!(strings(&value["b"]), ["y\"z"]);
+        assert_eq!(items(&value["b"]).len(), 4);
+        assert!(value["missing"].is_null() && value["a"]["deeper"].is_null());
+        assert!(!is_set(&value["c"]) && is_set(&value["b"]));
+        assert!(serde_json::from_str::<Value>(r#"{"a":}"#).is_err());
+    }
 }

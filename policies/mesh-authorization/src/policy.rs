@@ -3,14 +3,38 @@
 //! default-deny coverage.
 
 use netsec_shared::cluster::Cluster;
+use netsec_shared::request::{GroupVersionKind, OwnObject};
 use netsec_shared::workload::WorkloadKind;
 use netsec_shared::{AdmissionRequest, Operation, Verdict};
 
+use crate::object::MeshObject;
 use crate::settings::Settings;
 use crate::{consul, coverage, istio, linkerd};
 
+/// Istio AuthorizationPolicies are read as a [`MeshObject`] in the pass that reads the request.
+pub struct Own;
+
+impl OwnObject for Own {
+    type Of<'a> = MeshObject<'a>;
+
+    fn wanted(kind: &GroupVersionKind<'_>) -> bool {
+        kind.group == "security.istio.io" && kind.kind == "AuthorizationPolicy"
+    }
+}
+
 pub fn evaluate(
     request: &AdmissionRequest<'_>,
+    settings: &Settings,
+    cluster: &dyn Cluster,
+) -> Verdict {
+    evaluate_own(request, None, settings, cluster)
+}
+
+/// [`evaluate`], with the object already read when [`Own`] wants its kind; `None` reads it from
+/// the request.
+pub fn evaluate_own<'a>(
+    request: &AdmissionRequest<'a>,
+    object: Option<MeshObject<'a>>,
     settings: &Settings,
     cluster: &dyn Cluster,
 ) -> Verdict {
@@ -58,7 +82,7 @@ pub fn evaluate(
         return Verdict::accept();
     }
     match request.kind.group.as_ref() {
-        "security.istio.io" => istio::check_policy(request, settings, &namespace),
+        "security.istio.io" => istio::check_policy(request, object, settings, &namespace),
         "consul.hashicorp.com" => consul::check(request, settings, &namespace, cluster),
         _ => linkerd::check(request, settings, kind, &namespace),
     }
