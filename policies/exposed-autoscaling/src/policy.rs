@@ -124,9 +124,15 @@ fn namespace_of<'s>(
 
 /// A failed read of what the verdict depends on: rejected, since it cannot be verified.
 fn unreadable(resource: Resource<'_>, namespace: &str, why: &str, subject: &str) -> Verdict {
+    // "Ingresses", not "Ingresss".
+    let plural = if resource.kind.ends_with('s') {
+        "es"
+    } else {
+        "s"
+    };
     Verdict::reject(format!(
-        "the {}s of namespace {namespace:?} could not be read: {why}; {subject} is rejected \
-         because it cannot be verified without them",
+        "the {}{plural} of namespace {namespace:?} could not be read: {why}; {subject} is \
+         rejected because it cannot be verified without them",
         resource.kind
     ))
 }
@@ -153,10 +159,10 @@ fn parse<'b, T: serde::Deserialize<'b>>(
     list_items(bytes).map_err(|why| unreadable(resource, namespace, &why, subject))
 }
 
-/// The answers a namespace's doors are read from. Gateway API routes are custom resources: a
-/// cluster without their CRDs fails the read, which is noted, not held against the object.
+/// The answers a namespace's doors besides its Services are read from (a caller reads those
+/// first, see [`settled_by_services`]). Gateway API routes are custom resources: a cluster
+/// without their CRDs fails the read, which is noted, not held against the object.
 struct DoorLists {
-    services: Vec<u8>,
     ingresses: Vec<u8>,
     routes: Vec<(&'static str, Vec<u8>)>,
     notes: Vec<String>,
@@ -164,7 +170,6 @@ struct DoorLists {
 
 impl DoorLists {
     fn read(cluster: &dyn Cluster, namespace: &str, subject: &str) -> Result<Self, Verdict> {
-        let services = read(cluster, SERVICE, namespace, SERVICE_FIELDS, subject)?;
         let ingresses = read(cluster, INGRESS, namespace, INGRESS_FIELDS, subject)?;
         let mut routes = Vec::new();
         let mut notes = Vec::new();
@@ -179,14 +184,18 @@ impl DoorLists {
             }
         }
         Ok(DoorLists {
-            services,
             ingresses,
             routes,
             notes,
         })
     }
 
-    fn doors<'b>(&'b self, namespace: &'b str, subject: &str) -> Result<Doors<'b>, Verdict> {
+    fn doors<'b>(
+        &'b self,
+        services: Vec<Service<'b>>,
+        namespace: &'b str,
+        subject: &str,
+    ) -> Result<Doors<'b>, Verdict> {
         let mut routes = Vec::new();
         for (kind, bytes) in &self.routes {
             let resource = if *kind == HTTP_ROUTE.kind {
@@ -199,7 +208,7 @@ impl DoorLists {
         }
         Ok(Doors {
             namespace,
-            services: parse(&self.services, SERVICE, namespace, subject)?,
+            services,
             ingresses: parse(&self.ingresses, INGRESS, namespace, subject)?,
             routes,
         })
@@ -360,9 +369,16 @@ fn judge_scaler<'a>(
             .iter()
             .find(|w| w.kind == kind && w.name() == Some(scaler.target_name()));
         if let Some(workload) = found.filter(|w| !exempt(settings, w.pod_labels())) {
-            let door_lists = DoorLists::read(cluster, namespace, &what)?;
-            let doors = door_lists.doors(namespace, &what)?;
-            let exposed = doors.leading_to(workload.pod_labels());
+            let bytes = read(cluster, SERVICE, namespace, SERVICE_FIELDS, &what)?;
+            let services: Vec<Service> = parse(&bytes, SERVICE, namespace, &what)?;
+            // Only a Service that selects the pods leads to them (see `settled_by_services`).
+            let labels = workload.pod_labels();
+            let exposed = match services.iter().any(|s| s.selects(labels)) {
+                true => DoorLists::read(cluster, namespace, &what)?
+                    .doors(services, namespace, &what)?
+                    .leading_to(labels),
+                false => Vec::new(),
+            };
             if !exposed.is_empty() {
                 let path = scaler.min_path();
                 let value = if set {
@@ -412,8 +428,13 @@ fn judge_workload<'a>(
     if settings.exempt_namespaces.contains(namespace) || exempt(settings, workload.pod_labels()) {
         return Ok(Verdict::accept());
     }
+    let bytes = read(cluster, SERVICE, namespace, SERVICE_FIELDS, &what)?;
+    let services: Vec<Service> = parse(&bytes, SERVICE, namespace, &what)?;
+    if let Some(verdict) = settled_by_services(&workload, &services, namespace, &what, cluster)? {
+        return Ok(verdict);
+    }
     let door_lists = DoorLists::read(cluster, namespace, &what)?;
-    let doors = door_lists.doors(namespace, &what)?;
+    let doors = door_lists.doors(services, namespace, &what)?;
     let exposed = doors.leading_to(workload.pod_labels());
     let mut findings = Findings::new();
     if exposed.is_empty() {
@@ -448,6 +469,43 @@ fn judge_workload<'a>(
         }
     }
     Ok(findings.into_verdict())
+}
+
+/// The verdict on a workload when its namespace's Services settle it, with fewer reads than
+/// the full judgement (each answer from the host is a good part of a request's cost). Every
+/// door is a Service that selects the pods, an Ingress's or a route's backends being Services:
+/// when none selects them, nothing exposes the workload. When an external one does, the
+/// workload is exposed whatever else leads to it, and one whose containers are in order and
+/// that a HorizontalPodAutoscaler scales is accepted. `None` leaves it to the full judgement,
+/// which also names every door in its messages.
+fn settled_by_services(
+    workload: &Workload<'_>,
+    services: &[Service<'_>],
+    namespace: &str,
+    what: &str,
+    cluster: &dyn Cluster,
+) -> Result<Option<Verdict>, Verdict> {
+    let labels = workload.pod_labels();
+    let mut selecting = services.iter().filter(|s| s.selects(labels)).peekable();
+    if selecting.peek().is_none() {
+        return Ok(Some(Verdict::accept()));
+    }
+    if !selecting.any(|s| s.is_external()) {
+        return Ok(None);
+    }
+    let mut findings = Findings::new();
+    check_resources(workload, "", &mut findings);
+    if findings.has_violations() {
+        return Ok(None);
+    }
+    let hpas = read(cluster, HPA, namespace, SCALER_FIELDS, what)?;
+    let scalers = Scalers {
+        hpas: parse(&hpas, HPA, namespace, what)?,
+        scaled_objects: Vec::new(),
+        keda_note: None,
+    };
+    let scaled = scalers.scale(workload.kind.name(), &workload.display_name());
+    Ok(scaled.then(Verdict::accept))
 }
 
 /// Each container, and each sidecar (an init container that restarts always), needs a CPU
@@ -544,8 +602,9 @@ fn judge_service(
     let old: Option<Service> = (request.operation == Operation::Update)
         .then(|| request.old_object("a Service").ok())
         .flatten();
+    // The Service under admission is the one to follow: the listed ones are not read.
     let door_lists = DoorLists::read(cluster, namespace, &what)?;
-    let doors = door_lists.doors(namespace, &what)?;
+    let doors = door_lists.doors(Vec::new(), namespace, &what)?;
     warn_newly_exposed(cluster, namespace, &what, settings, |w| {
         let labels = w.pod_labels();
         let then = old
@@ -721,6 +780,48 @@ mod tests {
             )
             .is_accepted()
         );
+    }
+
+    /// The Services are read first, and what they settle needs no other read: a failed read
+    /// of Ingresses is held against the workload only when the verdict depends on them.
+    #[test]
+    fn services_settle_what_they_can() {
+        let reject = r#"{"onMissing":"reject"}"#;
+        let clusterip = json!({"apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": "web", "namespace": "shop"},
+            "spec": {"selector": {"app": "web"}}});
+        let other = json!({"apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": "api", "namespace": "shop"},
+            "spec": {"type": "LoadBalancer", "selector": {"app": "api"}}});
+        let cluster = |objects: Vec<Value>| MemoryCluster::new(objects).without(INGRESS);
+        // Exposed by a LoadBalancer and scaled: the Ingresses cannot change the verdict.
+        let scaled = cluster(vec![lb(), hpa("web", 2, 10)]);
+        assert!(run(&web(good()), "CREATE", reject, &scaled).is_accepted());
+        // No Service selects the pods: no Ingress or route can lead to them.
+        let unselected = cluster(vec![other.clone()]);
+        assert!(run(&web(json!({})), "CREATE", reject, &unselected).is_accepted());
+        assert!(
+            run(
+                &hpa("web", 1, 10),
+                "CREATE",
+                "{}",
+                &cluster(vec![other, web(good())])
+            )
+            .is_accepted()
+        );
+        // Only a ClusterIP Service selects them: an Ingress may expose it, so they are read.
+        let m = run(&web(good()), "CREATE", reject, &cluster(vec![clusterip]))
+            .message()
+            .unwrap();
+        assert!(
+            m.starts_with("the Ingresses of namespace \"shop\" could not be read"),
+            "{m}"
+        );
+        // A finding names every door, so everything is read for its message.
+        let m = run(&web(json!({})), "CREATE", reject, &cluster(vec![lb()]))
+            .message()
+            .unwrap();
+        assert!(m.contains("the Ingresses of namespace"), "{m}");
     }
 
     #[test]
