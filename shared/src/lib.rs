@@ -20,6 +20,7 @@ pub mod netpol;
 pub mod nginx;
 pub mod request;
 pub mod review;
+pub mod scan;
 pub mod selector;
 pub mod settings;
 pub mod sort;

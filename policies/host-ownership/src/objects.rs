@@ -487,11 +487,7 @@ impl<'a> Object<'a> {
     /// when the base of one (the name, or what follows `*.`) is the other's or under it, so an
     /// object without such a host has no claim that meets any of `claims`.
     pub fn may_meet(&self, kind: Kind, claims: &[Claim<'_>]) -> bool {
-        let near = |host: &str| {
-            let base = host.strip_prefix("*.").unwrap_or(host);
-            let base = base.strip_suffix('.').unwrap_or(base);
-            claims.iter().any(|c| related(base, &c.pattern.base))
-        };
+        let near = |host: &str| near(host, claims);
         let spec = &self.spec;
         match kind {
             Kind::Ingress => {
@@ -579,6 +575,13 @@ impl<'a> Claims<'a> {
             }),
         }
     }
+}
+
+/// Could `host`, as any kind writes it, meet one of `claims`? See [`Object::may_meet`].
+pub fn near(host: &str, claims: &[Claim<'_>]) -> bool {
+    let base = host.strip_prefix("*.").unwrap_or(host);
+    let base = base.strip_suffix('.').unwrap_or(base);
+    claims.iter().any(|c| related(base, &c.pattern.base))
 }
 
 /// Is one of the names `a` and `b` the other, or under it (a label boundary before its

@@ -6,10 +6,11 @@ use std::borrow::Cow;
 use netsec_shared::cluster::{Cluster, Resource, list_items};
 use netsec_shared::review::{judges, object_of_kind};
 use netsec_shared::{AdmissionRequest, Findings, Verdict};
+use netsec_shared::{json, scan};
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 
-use crate::objects::{Claim, Family, Kind, Object};
+use crate::objects::{Claim, Family, Kind, Object, near};
 use crate::pattern::{Pattern, Shape};
 use crate::settings::Settings;
 
@@ -23,6 +24,10 @@ const NAMESPACE_FIELDS: &[&str] = &[
     "metadata.deletionTimestamp",
     "status.phase",
 ];
+
+/// The keys whose strings are hosts, in any kind's listing: a superset of what
+/// [`Object::may_meet`] reads, so that no object it would keep is left out.
+const HOST_KEYS: &[&str] = &["host", "hosts", "hostname", "hostnames"];
 
 /// How many conflicting objects one message names.
 const NAMED: usize = 3;
@@ -201,6 +206,32 @@ impl Listed {
         Ok(Listed { answers })
     }
 
+    /// The listed objects that may meet one of `claims` ([`Object::may_meet`]), decoded. The
+    /// others are only scanned: their hosts, read off the text, are too far from every claim.
+    /// At a thousand Ingresses, decoding each would cost most of the request.
+    fn meeting(&self, claims: &[Claim<'_>]) -> Result<Vec<(Kind, Object<'_>)>, String> {
+        let mut out = Vec::new();
+        for (kind, bytes) in &self.answers {
+            let kind = *kind;
+            let unreadable =
+                |e: String| format!("the listed {} cannot be read: {e}", kind.plural());
+            let text = std::str::from_utf8(bytes)
+                .map_err(|_| unreadable("the answer is not valid UTF-8".into()))?;
+            scan::each_item(text, HOST_KEYS, |item| {
+                // An Istio Gateway's hosts carry a namespace part: read them whole.
+                let keep = kind == Kind::IstioGateway
+                    || item.unsure
+                    || item.strings.iter().any(|h| near(h, claims));
+                if keep {
+                    out.push((kind, json::from_str::<Object>(item.text)?));
+                }
+                Ok(())
+            })
+            .map_err(unreadable)?;
+        }
+        Ok(out)
+    }
+
     fn parse(&self) -> Result<Vec<(Kind, Vec<Object<'_>>)>, String> {
         self.answers
             .iter()
@@ -234,39 +265,37 @@ fn check_unique(
 ) -> Result<(), String> {
     let family = subject.kind.family();
     let listed = Listed::load(cluster, family)?;
-    let lists = listed.parse()?;
+    let meeting = listed.meeting(claims)?;
     let shared = settings.shared_hosts();
     let mut conflicts = Vec::new();
-    for (kind, objects) in &lists {
-        for object in objects {
-            let namespace = object.namespace();
-            if namespace == subject.namespace
-                || (subject.uid.is_some() && object.metadata.uid.as_deref() == subject.uid)
-                || object.metadata.deletion_timestamp.is_some()
-            {
-                continue;
-            }
-            if !object.may_meet(*kind, claims) {
-                continue;
-            }
-            let theirs = object.claims(*kind).claims;
-            let solver = !theirs.is_empty() && object.is_solver(*kind);
-            for (mine, claim) in claims.iter().enumerate() {
-                for other in &theirs {
-                    if !meets(claim, other, family, &shared) {
-                        continue;
-                    }
-                    conflicts.push(Conflict {
-                        mine,
-                        kind: *kind,
-                        namespace,
-                        name: object.name(),
-                        host: other.host,
-                        pattern: other.pattern.clone(),
-                        solver,
-                        shared: same_host(claim, other) && is_shared(claim, &shared),
-                    });
+    for (kind, object) in &meeting {
+        let namespace = object.namespace();
+        if namespace == subject.namespace
+            || (subject.uid.is_some() && object.metadata.uid.as_deref() == subject.uid)
+            || object.metadata.deletion_timestamp.is_some()
+        {
+            continue;
+        }
+        if !object.may_meet(*kind, claims) {
+            continue;
+        }
+        let theirs = object.claims(*kind).claims;
+        let solver = !theirs.is_empty() && object.is_solver(*kind);
+        for (mine, claim) in claims.iter().enumerate() {
+            for other in &theirs {
+                if !meets(claim, other, family, &shared) {
+                    continue;
                 }
+                conflicts.push(Conflict {
+                    mine,
+                    kind: *kind,
+                    namespace,
+                    name: object.name(),
+                    host: other.host,
+                    pattern: other.pattern.clone(),
+                    solver,
+                    shared: same_host(claim, other) && is_shared(claim, &shared),
+                });
             }
         }
     }
@@ -304,6 +333,8 @@ fn check_unique(
             Some(l) => l.parse()?,
             None => Vec::new(),
         };
+        // Every claim of a namespace counts here, not only those near the subject's.
+        let lists = listed.parse()?;
         let standing = |namespace: &str, pattern: &Pattern<'_>| {
             lists.iter().chain(&listener_lists).any(|(kind, objects)| {
                 objects.iter().any(|o| {
