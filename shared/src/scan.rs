@@ -22,6 +22,8 @@ pub struct Item<'a, 's> {
 
 /// serde_json's limit: a deeper value is refused there too.
 const MAX_DEPTH: usize = 128;
+const OBJECT: u8 = 1;
+const WATCHING: u8 = 2;
 
 /// Calls `item` for each element of the top-level `items` array of `json` (a missing or
 /// `null` `items` has none), in order. Fails on text that is not one JSON object, on an `items`
@@ -31,279 +33,305 @@ pub fn each_item<'a>(
     keys: &[&str],
     mut item: impl FnMut(Item<'a, '_>) -> Result<(), String>,
 ) -> Result<(), String> {
-    let mut scan = Scanner {
-        text: json,
-        bytes: json.as_bytes(),
-        at: 0,
+    let bytes = json.as_bytes();
+    let watch = Watch {
         keys,
-        // Most keys are not watched: their length tells it without comparing them.
+        // Most keys are not watched: their length or first byte tells it without comparing
+        // them.
         lengths: keys
             .iter()
             .filter(|k| k.len() < 64)
             .fold(0, |mask, k| mask | 1 << k.len()),
-        strings: Vec::new(),
-        unsure: false,
+        firsts: keys
+            .iter()
+            .filter_map(|k| k.bytes().next())
+            .fold(0, |mask, b| mask | 1 << (b & 63)),
     };
-    scan.space();
-    scan.expect(b'{', "the answer is not a JSON object")?;
-    scan.space();
+    let mut strings = Vec::new();
+    let mut unsure = false;
+    let mut at = space(bytes, 0);
+    if bytes.get(at) != Some(&b'{') {
+        return Err(error("the answer is not a JSON object", at));
+    }
+    at = space(bytes, at + 1);
     let mut seen_items = false;
-    if !scan.eat(b'}') {
+    if bytes.get(at) == Some(&b'}') {
+        at += 1;
+    } else {
         loop {
-            scan.space();
-            let (key, _) = scan.string()?;
-            scan.space();
-            scan.expect(b':', "expected `:`")?;
-            scan.space();
-            if key == "items" {
-                if std::mem::replace(&mut seen_items, true) {
-                    return Err(scan.error("duplicate field `items`"));
-                }
-                scan.items(&mut item)?;
+            let (key, _, after) = key(bytes, at)?;
+            at = space(bytes, after);
+            if key != b"items" {
+                at = value(json, at, &watch, false, 1, &mut strings, &mut unsure)?;
+            } else if std::mem::replace(&mut seen_items, true) {
+                return Err(error("duplicate field `items`", at));
+            } else if bytes.get(at) == Some(&b'n') {
+                at = literal(bytes, at, b"null")?;
+            } else if bytes.get(at) != Some(&b'[') {
+                return Err(error("`items` is not an array", at));
             } else {
-                scan.value(false, 1)?;
+                at = space(bytes, at + 1);
+                if bytes.get(at) == Some(&b']') {
+                    at += 1;
+                } else {
+                    loop {
+                        let start = at;
+                        at = value(json, at, &watch, false, 2, &mut strings, &mut unsure)?;
+                        item(Item {
+                            text: &json[start..at],
+                            strings: &strings,
+                            unsure: std::mem::replace(&mut unsure, false),
+                        })?;
+                        strings.clear();
+                        at = space(bytes, at);
+                        match bytes.get(at) {
+                            Some(b',') => at = space(bytes, at + 1),
+                            Some(b']') => break at += 1,
+                            _ => return Err(error("expected `,` or `]`", at)),
+                        }
+                    }
+                }
             }
-            scan.space();
-            if scan.eat(b',') {
-                continue;
+            at = space(bytes, at);
+            match bytes.get(at) {
+                Some(b',') => at = space(bytes, at + 1),
+                Some(b'}') => break at += 1,
+                _ => return Err(error("expected `,` or `}`", at)),
             }
-            scan.expect(b'}', "expected `,` or `}`")?;
-            break;
         }
     }
-    scan.space();
-    if scan.at != scan.bytes.len() {
-        return Err(scan.error("trailing characters"));
+    if space(bytes, at) != bytes.len() {
+        return Err(error("trailing characters", at));
     }
     Ok(())
 }
 
-struct Scanner<'a, 'k> {
-    text: &'a str,
-    bytes: &'a [u8],
-    at: usize,
+/// The keys whose strings are collected.
+struct Watch<'k> {
     keys: &'k [&'k str],
     lengths: u64,
-    strings: Vec<&'a str>,
-    unsure: bool,
+    firsts: u64,
 }
 
-impl<'a> Scanner<'a, '_> {
-    fn error(&self, what: &str) -> String {
-        format!("{what} at byte {}", self.at)
-    }
-
+impl Watch<'_> {
     #[inline(always)]
-    fn peek(&self) -> Option<u8> {
-        self.bytes.get(self.at).copied()
+    fn watches(&self, key: &[u8]) -> bool {
+        let Some(&first) = key.first() else {
+            return false;
+        };
+        key.len() < 64
+            && self.lengths >> key.len() & 1 == 1
+            && self.firsts >> (first & 63) & 1 == 1
+            && self.keys.iter().any(|k| k.as_bytes() == key)
     }
+}
 
-    #[inline(always)]
-    fn eat(&mut self, byte: u8) -> bool {
-        let hit = self.peek() == Some(byte);
-        self.at += usize::from(hit);
-        hit
+fn error(what: &str, at: usize) -> String {
+    format!("{what} at byte {at}")
+}
+
+#[inline(always)]
+fn space(bytes: &[u8], mut at: usize) -> usize {
+    while let Some(b' ' | b'\t' | b'\n' | b'\r') = bytes.get(at) {
+        at += 1;
     }
+    at
+}
 
-    #[inline(always)]
-    fn expect(&mut self, byte: u8, what: &str) -> Result<(), String> {
-        match self.eat(byte) {
-            true => Ok(()),
-            false => Err(self.error(what)),
-        }
+/// An object's key at `at` and its colon: the key as written, whether it has escapes, and where
+/// its value may start.
+#[inline(always)]
+fn key(bytes: &[u8], at: usize) -> Result<(&[u8], bool, usize), String> {
+    if bytes.get(at) != Some(&b'"') {
+        return Err(error("expected a string", at));
     }
-
-    #[inline(always)]
-    fn space(&mut self) {
-        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
-            self.at += 1;
-        }
+    let (end, escaped) = string(bytes, at)?;
+    let colon = space(bytes, end);
+    if bytes.get(colon) != Some(&b':') {
+        return Err(error("expected `:`", colon));
     }
+    Ok((&bytes[at + 1..end - 1], escaped, colon + 1))
+}
 
-    /// The `items` value: `null`, or an array whose elements are handed over one by one.
-    fn items(
-        &mut self,
-        item: &mut impl FnMut(Item<'a, '_>) -> Result<(), String>,
-    ) -> Result<(), String> {
-        if self.peek() == Some(b'n') {
-            return self.literal("null");
-        }
-        self.expect(b'[', "`items` is not an array")?;
-        self.space();
-        if self.eat(b']') {
-            return Ok(());
-        }
-        loop {
-            self.space();
-            let start = self.at;
-            self.value(false, 2)?;
-            item(Item {
-                text: &self.text[start..self.at],
-                strings: &self.strings,
-                unsure: std::mem::replace(&mut self.unsure, false),
-            })?;
-            self.strings.clear();
-            self.space();
-            if self.eat(b',') {
-                continue;
+/// One value from `at` (a container `depth` levels down from the answer's root), where it
+/// ends. In a loop rather than by recursion, with the open containers as bits: the scanner's
+/// state stays in locals, which is most of its speed in wasm.
+fn value<'a>(
+    text: &'a str,
+    mut at: usize,
+    watch: &Watch<'_>,
+    mut watched: bool,
+    depth: usize,
+    strings: &mut Vec<&'a str>,
+    unsure: &mut bool,
+) -> Result<usize, String> {
+    let bytes = text.as_bytes();
+    let limit = MAX_DEPTH.saturating_sub(depth);
+    // The open containers, innermost last: OBJECT, or an array, WATCHING when it is under a
+    // watched key (its elements are watched).
+    let mut stack = [0u8; MAX_DEPTH];
+    let mut open = 0usize;
+    loop {
+        at = space(bytes, at);
+        match bytes.get(at) {
+            Some(b'{' | b'[') if open >= limit => {
+                return Err(error("recursion limit exceeded", at));
             }
-            return self.expect(b']', "expected `,` or `]`");
-        }
-    }
-
-    /// One value; `watched` when it is under a watched key.
-    fn value(&mut self, watched: bool, depth: usize) -> Result<(), String> {
-        if depth > MAX_DEPTH {
-            return Err(self.error("recursion limit exceeded"));
-        }
-        match self.peek() {
             Some(b'{') => {
-                self.unsure |= watched;
-                self.object(depth)
+                // An object where a host is expected cannot be read as one.
+                *unsure |= watched;
+                at = space(bytes, at + 1);
+                if bytes.get(at) == Some(&b'}') {
+                    at += 1;
+                } else {
+                    stack[open] = OBJECT;
+                    open += 1;
+                    let (key, escaped, after) = key(bytes, at)?;
+                    // A key with escapes may spell a watched one.
+                    *unsure |= escaped;
+                    watched = escaped || watch.watches(key);
+                    at = after;
+                    continue;
+                }
             }
-            Some(b'[') => self.array(watched, depth),
+            Some(b'[') => {
+                at = space(bytes, at + 1);
+                if bytes.get(at) == Some(&b']') {
+                    at += 1;
+                } else {
+                    stack[open] = if watched { WATCHING } else { 0 };
+                    open += 1;
+                    continue;
+                }
+            }
             Some(b'"') => {
-                let (text, escaped) = self.string()?;
+                let (end, escaped) = string(bytes, at)?;
                 if watched {
                     match escaped {
-                        true => self.unsure = true,
-                        false => self.strings.push(text),
+                        true => *unsure = true,
+                        false => strings.push(&text[at + 1..end - 1]),
                     }
                 }
-                Ok(())
+                at = end;
             }
-            Some(b't') => self.literal("true").map(|()| self.unsure |= watched),
-            Some(b'f') => self.literal("false").map(|()| self.unsure |= watched),
-            Some(b'n') => self.literal("null"),
-            Some(b'-' | b'0'..=b'9') => self.number().map(|()| self.unsure |= watched),
-            _ => Err(self.error("expected a value")),
-        }
-    }
-
-    fn object(&mut self, depth: usize) -> Result<(), String> {
-        self.at += 1;
-        self.space();
-        if self.eat(b'}') {
-            return Ok(());
-        }
-        loop {
-            self.space();
-            let (key, escaped) = self.string()?;
-            // A key with escapes may spell a watched one: its value cannot be told apart.
-            let watched =
-                key.len() < 64 && self.lengths >> key.len() & 1 == 1 && self.keys.contains(&key);
-            self.unsure |= escaped;
-            self.space();
-            self.expect(b':', "expected `:`")?;
-            self.space();
-            self.value(watched || escaped, depth + 1)?;
-            self.space();
-            if self.eat(b',') {
-                continue;
+            Some(b't') => {
+                at = literal(bytes, at, b"true")?;
+                *unsure |= watched;
             }
-            return self.expect(b'}', "expected `,` or `}`");
-        }
-    }
-
-    fn array(&mut self, watched: bool, depth: usize) -> Result<(), String> {
-        self.at += 1;
-        self.space();
-        if self.eat(b']') {
-            return Ok(());
-        }
-        loop {
-            self.space();
-            self.value(watched, depth + 1)?;
-            self.space();
-            if self.eat(b',') {
-                continue;
+            Some(b'f') => {
+                at = literal(bytes, at, b"false")?;
+                *unsure |= watched;
             }
-            return self.expect(b']', "expected `,` or `]`");
+            Some(b'n') => at = literal(bytes, at, b"null")?,
+            Some(b'-' | b'0'..=b'9') => {
+                at = number(bytes, at)?;
+                *unsure |= watched;
+            }
+            _ => return Err(error("expected a value", at)),
         }
-    }
-
-    /// A string's text between its quotes, and whether it holds escapes.
-    fn string(&mut self) -> Result<(&'a str, bool), String> {
-        self.expect(b'"', "expected a string")?;
-        let start = self.at;
-        let mut escaped = false;
+        // After a value: close what ends here, then on to the next key or element.
         loop {
-            self.at = plain(self.bytes, self.at);
-            match self.peek() {
-                Some(b'"') => {
-                    let text = &self.text[start..self.at];
-                    self.at += 1;
-                    return Ok((text, escaped));
+            if open == 0 {
+                return Ok(at);
+            }
+            at = space(bytes, at);
+            let top = stack[open - 1];
+            let in_object = top == OBJECT;
+            match bytes.get(at) {
+                Some(b',') if in_object => {
+                    let (key, escaped, after) = key(bytes, space(bytes, at + 1))?;
+                    *unsure |= escaped;
+                    watched = escaped || watch.watches(key);
+                    at = after;
+                    break;
                 }
-                Some(b'\\') => {
-                    escaped = true;
-                    self.at += 1;
-                    match self.peek() {
-                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => {
-                            self.at += 1
+                Some(b',') => {
+                    watched = top == WATCHING;
+                    at += 1;
+                    break;
+                }
+                Some(b'}') if in_object => {
+                    at += 1;
+                    open -= 1;
+                }
+                Some(b']') if !in_object => {
+                    at += 1;
+                    open -= 1;
+                }
+                _ if in_object => return Err(error("expected `,` or `}`", at)),
+                _ => return Err(error("expected `,` or `]`", at)),
+            }
+        }
+    }
+}
+
+/// The string at `at`: where it ends (past its closing quote), and whether it has escapes.
+#[inline(always)]
+fn string(bytes: &[u8], at: usize) -> Result<(usize, bool), String> {
+    let mut at = at + 1;
+    let mut escaped = false;
+    loop {
+        at = plain(bytes, at);
+        match bytes.get(at) {
+            Some(b'"') => return Ok((at + 1, escaped)),
+            Some(b'\\') => {
+                escaped = true;
+                match bytes.get(at + 1) {
+                    Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => at += 2,
+                    Some(b'u') => {
+                        let hex = bytes.get(at + 2..at + 6);
+                        if !hex.is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
+                            return Err(error("invalid \\u escape", at));
                         }
-                        Some(b'u') => {
-                            let hex = self.bytes.get(self.at + 1..self.at + 5);
-                            if !hex.is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
-                                return Err(self.error("invalid \\u escape"));
-                            }
-                            self.at += 5;
-                        }
-                        _ => return Err(self.error("invalid escape")),
+                        at += 6;
                     }
+                    _ => return Err(error("invalid escape", at)),
                 }
-                Some(0..=0x1f) => return Err(self.error("control character in a string")),
-                Some(_) => self.at += 1,
-                None => return Err(self.error("EOF while parsing a string")),
             }
+            Some(_) => return Err(error("control character in a string", at)),
+            None => return Err(error("EOF while parsing a string", at)),
         }
     }
+}
 
-    fn literal(&mut self, word: &str) -> Result<(), String> {
-        match self.bytes[self.at..].starts_with(word.as_bytes()) {
-            true => {
-                self.at += word.len();
-                Ok(())
-            }
-            false => Err(self.error("expected a value")),
-        }
+fn literal(bytes: &[u8], at: usize, word: &[u8]) -> Result<usize, String> {
+    match bytes[at..].starts_with(word) {
+        true => Ok(at + word.len()),
+        false => Err(error("expected a value", at)),
     }
+}
 
-    /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`
-    fn number(&mut self) -> Result<(), String> {
-        self.eat(b'-');
-        match self.peek() {
-            Some(b'0') => self.at += 1,
-            Some(b'1'..=b'9') => self.digits(),
-            _ => return Err(self.error("invalid number")),
+/// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`
+fn number(bytes: &[u8], mut at: usize) -> Result<usize, String> {
+    let digits = |mut at: usize| {
+        while let Some(b'0'..=b'9') = bytes.get(at) {
+            at += 1;
         }
-        if self.eat(b'.') {
-            self.some_digits()?;
-        }
-        if let Some(b'e' | b'E') = self.peek() {
-            self.at += 1;
-            if let Some(b'+' | b'-') = self.peek() {
-                self.at += 1;
-            }
-            self.some_digits()?;
-        }
-        Ok(())
+        at
+    };
+    let some_digits = |at: usize| match digits(at) {
+        end if end > at => Ok(end),
+        _ => Err(error("invalid number", at)),
+    };
+    if bytes.get(at) == Some(&b'-') {
+        at += 1;
     }
-
-    fn digits(&mut self) {
-        while let Some(b'0'..=b'9') = self.peek() {
-            self.at += 1;
-        }
+    at = match bytes.get(at) {
+        Some(b'0') => at + 1,
+        Some(b'1'..=b'9') => digits(at),
+        _ => return Err(error("invalid number", at)),
+    };
+    if bytes.get(at) == Some(&b'.') {
+        at = some_digits(at + 1)?;
     }
-
-    fn some_digits(&mut self) -> Result<(), String> {
-        let start = self.at;
-        self.digits();
-        match self.at > start {
-            true => Ok(()),
-            false => Err(self.error("invalid number")),
+    if let Some(b'e' | b'E') = bytes.get(at) {
+        at += 1;
+        if let Some(b'+' | b'-') = bytes.get(at) {
+            at += 1;
         }
+        at = some_digits(at)?;
     }
+    Ok(at)
 }
 
 /// The index of the first byte from `at` that ends a string's run of plain text: a quote, a
@@ -441,6 +469,29 @@ mod tests {
         // Bytes above 0x7f (UTF-8) are plain; so are 0x20 and 0x7f.
         let high = "\u{7f} é\u{80}x";
         assert_eq!(plain(high.as_bytes(), 0), high.len());
+    }
+
+    /// Every text one byte away from a valid answer (a byte deleted, or replaced by a
+    /// structural one) is accepted exactly when serde_json reads it as a list.
+    #[test]
+    fn agrees_with_serde_json_one_edit_away() {
+        let answer = r#"{"kind":"List","items":[{"a":[1,-2.5e3,true,null],"host":"x.com"},
+            {"hosts":["y\u0041.com","z"],"n":{"m":[]}},"s\n",0]}"#;
+        let reads_as_list = |t: &str| {
+            serde_json::from_str::<serde_json::Value>(t).is_ok_and(|v| {
+                v.is_object() && v.get("items").is_none_or(|i| i.is_array() || i.is_null())
+            })
+        };
+        let mut variants = Vec::new();
+        for i in 0..answer.len() {
+            variants.push(format!("{}{}", &answer[..i], &answer[i + 1..]));
+            for b in ["{", "}", "[", "]", ",", ":", "\"", "\\", "0", " "] {
+                variants.push(format!("{}{b}{}", &answer[..i], &answer[i + 1..]));
+            }
+        }
+        for text in variants {
+            assert_eq!(scan(&text).is_ok(), reads_as_list(&text), "{text}");
+        }
     }
 
     #[test]
