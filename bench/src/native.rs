@@ -45,7 +45,7 @@ pub fn entry(policy: &str) -> Option<Entry> {
         "coredns-config" => pure!(coredns_config),
         "egress-restrictions" => pure!(egress_restrictions),
         "exposed-autoscaling" => context_aware_own!(exposed_autoscaling),
-        "host-ownership" => context_aware!(host_ownership),
+        "host-ownership" => context_aware_own!(host_ownership),
         "ingress-hardening" => pure!(ingress_hardening),
         "ingress-tls" => context_aware!(ingress_tls),
         "mesh-authorization" => context_aware_own!(mesh_authorization),

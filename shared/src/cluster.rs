@@ -292,7 +292,7 @@ impl Request {
     fn value(&mut self, value: Option<&str>) {
         match value {
             None => self.0.extend_from_slice(b"null"),
-            Some(v) if v.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') => {
+            Some(v) if crate::scan::plain(v.as_bytes(), 0) == v.len() => {
                 self.0.push(b'"');
                 self.0.extend_from_slice(v.as_bytes());
                 self.0.push(b'"');

@@ -59,9 +59,15 @@ pub fn each_item<'a>(
         at += 1;
     } else {
         loop {
-            let (key, _, after) = key(bytes, at)?;
+            let (key, escaped, after) = key(bytes, at)?;
+            // A key written with escapes may spell `items`: read it as a decoder does.
+            let items = match escaped {
+                false => key == b"items",
+                true => serde_json::from_str::<String>(&json[at..at + key.len() + 2])
+                    .is_ok_and(|k| k == "items"),
+            };
             at = space(bytes, after);
-            if key != b"items" {
+            if !items {
                 at = value(json, at, &watch, false, 1, &mut strings, &mut unsure)?;
             } else if std::mem::replace(&mut seen_items, true) {
                 return Err(error("duplicate field `items`", at));
@@ -339,7 +345,7 @@ fn number(bytes: &[u8], mut at: usize) -> Result<usize, String> {
 /// `skip_to_escape` does: in each word, the lowest flagged byte is the first match (the
 /// borrows of the subtractions only flag bytes above a true match).
 #[inline(always)]
-fn plain(bytes: &[u8], mut at: usize) -> usize {
+pub(crate) fn plain(bytes: &[u8], mut at: usize) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;

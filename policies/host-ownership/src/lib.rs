@@ -10,15 +10,20 @@ pub mod settings;
 use netsec_shared::cluster::HostCluster;
 use netsec_shared::{AdmissionRequest, Verdict};
 
-pub use policy::evaluate;
+pub use policy::{Own, evaluate, evaluate_own};
 pub use settings::Settings;
 
-/// Every object is read through this policy's own view.
+/// Every object is read through this policy's own view, in the pass that reads the request
+/// (see [`Own`]).
 pub type Views = netsec_shared::request::NoViews;
 
-/// `evaluate` listing the cluster's claims through the Kubewarden host capabilities.
-fn evaluate_on_host(request: &AdmissionRequest<'_>, settings: &Settings) -> Verdict {
-    evaluate(request, settings, &HostCluster)
+/// `evaluate_own` listing the cluster's claims through the Kubewarden host capabilities.
+fn evaluate_on_host<'a>(
+    request: &AdmissionRequest<'a>,
+    object: Option<objects::Object<'a>>,
+    settings: &Settings,
+) -> Verdict {
+    evaluate_own(request, object, settings, &HostCluster)
 }
 
-netsec_shared::register_policy!(Settings, Views, evaluate_on_host);
+netsec_shared::register_policy!(own Settings, Views, Own, evaluate_on_host);

@@ -4,7 +4,8 @@
 use std::borrow::Cow;
 
 use netsec_shared::cluster::{Cluster, Resource, list_items};
-use netsec_shared::review::{judges, object_of_kind};
+use netsec_shared::request::{GroupVersionKind, OwnObject};
+use netsec_shared::review::{judges, object_of_kind, of_kind};
 use netsec_shared::{AdmissionRequest, Findings, Verdict};
 use netsec_shared::{json, scan};
 use serde::Deserialize;
@@ -32,8 +33,30 @@ const HOST_KEYS: &[&str] = &["host", "hosts", "hostname", "hostnames"];
 /// How many conflicting objects one message names.
 const NAMED: usize = 3;
 
+/// Claimants and listeners are read as an [`Object`] in the pass that reads the request.
+pub struct Own;
+
+impl OwnObject for Own {
+    type Of<'a> = Object<'a>;
+
+    fn wanted(kind: &GroupVersionKind<'_>) -> bool {
+        Kind::of_request(&kind.group, &kind.kind).is_some()
+    }
+}
+
 pub fn evaluate(
     request: &AdmissionRequest<'_>,
+    settings: &Settings,
+    cluster: &dyn Cluster,
+) -> Verdict {
+    evaluate_own(request, None, settings, cluster)
+}
+
+/// [`evaluate`], with the object already read when it is one ([`Own`]); `None` reads it from
+/// the request.
+pub fn evaluate_own<'a>(
+    request: &AdmissionRequest<'a>,
+    own: Option<Object<'a>>,
     settings: &Settings,
     cluster: &dyn Cluster,
 ) -> Verdict {
@@ -49,10 +72,10 @@ pub fn evaluate(
     {
         return Verdict::accept();
     }
-    let object: Result<Object, Verdict> = if kind_name.is_empty() {
-        request.object("an object").map_err(Verdict::reject)
-    } else {
-        object_of_kind(request, kind_name, |o: &Object| o.kind.as_deref())
+    let object: Result<Object, Verdict> = match own {
+        _ if kind_name.is_empty() => request.object("an object").map_err(Verdict::reject),
+        Some(own) => of_kind(own, kind_name, |o: &Object| o.kind.as_deref()),
+        None => object_of_kind(request, kind_name, |o: &Object| o.kind.as_deref()),
     };
     let object = match object {
         Ok(object) => object,
