@@ -73,6 +73,8 @@ struct CallState {
     verbose: bool,
     logs: Vec<String>,
     lookups: Vec<Lookup>,
+    /// Reads are not noted (see [`PolicyHost::record_lookups`]).
+    unrecorded: bool,
 }
 
 /// One Kubernetes read a policy was granted, and whether the cluster had an answer: a scan
@@ -203,6 +205,14 @@ impl PolicyHost {
         if let Some(metadata) = self.lock().metadata.as_mut() {
             metadata.context_aware_resources = resources;
         }
+    }
+
+    /// Whether the granted Kubernetes reads are noted for [`Self::take_lookups`] (they are by
+    /// default). A benchmark turns it off once it has learnt what a request reads: noting
+    /// costs allocations per read, and a list of millions of reads that nobody takes is no part
+    /// of what policy-server does.
+    pub fn record_lookups(&mut self, on: bool) {
+        self.lock().unrecorded = !on;
     }
 
     /// The granted Kubernetes reads made since the last call.
@@ -349,7 +359,9 @@ fn host_callback(
         }
         ("kubernetes", op) => {
             let answer = kubernetes_call(state, op, payload);
-            record_lookup(state, op, payload, &answer);
+            if !state.unrecorded {
+                record_lookup(state, op, payload, &answer);
+            }
             answer
         }
         (_, op) => Err(host_words::unknown_operation(op)),
@@ -576,6 +588,20 @@ mod tests {
             "Callback evaluation failure: Cannot find v1/Namespace named 'a' inside of \
              namespace 'None'"
         );
+    }
+
+    #[test]
+    fn reads_are_noted_unless_turned_off() {
+        let list = json!({"api_version": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+                          "namespace": "a", "label_selector": null, "field_selector": null});
+        let mut s = state(&[("networking.k8s.io/v1", "NetworkPolicy")]);
+        call(&mut s, "list_resources_by_namespace", list.clone()).unwrap();
+        assert_eq!(s.lookups.len(), 1);
+        assert!(s.lookups[0].found && s.lookups[0].answer_bytes > 0);
+        s.unrecorded = true;
+        let answer = call(&mut s, "list_resources_by_namespace", list).unwrap();
+        assert_eq!(answer["items"][0]["metadata"]["name"], "deny");
+        assert_eq!(s.lookups.len(), 1);
     }
 
     /// Each refusal and failure a Kubernetes call can meet, in policy-evaluator's words

@@ -5,7 +5,6 @@
 //! [`MemoryCluster`]. Answers are the raw JSON the host returns, so that each policy reads them
 //! into its own lean, borrowed view ([`list_items`]) instead of full k8s-openapi types.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use serde::Deserialize;
@@ -472,7 +471,8 @@ pub struct StoredObjects {
     /// Each object's `apiVersion/kind`, so that finding a kind's objects compares one string
     /// per object (a host answers every list call by a walk over all of them).
     kinds: Vec<String>,
-    encoded: Mutex<HashMap<Vec<String>, Encoded>>,
+    /// Per set of field masks (a policy asks with a few), found without allocating.
+    encoded: Mutex<Vec<(Vec<String>, Encoded)>>,
 }
 
 /// The JSON of every stored object, pruned to one set of field masks.
@@ -528,18 +528,20 @@ impl StoredObjects {
 
     /// The JSON of every object pruned to `fields`, in the order of [`Self::objects`].
     pub fn encoded(&self, fields: &[&str]) -> Encoded {
-        let key: Vec<String> = fields.iter().map(|f| f.to_string()).collect();
         let mut encoded = self.encoded.lock().unwrap_or_else(|e| e.into_inner());
-        encoded
-            .entry(key)
-            .or_insert_with(|| {
-                let json = self.objects.iter().map(|o| {
-                    // A Value always encodes.
-                    serde_json::to_vec(&prune(o, fields)).unwrap_or_default()
-                });
-                Arc::new(json.collect())
-            })
-            .clone()
+        let same = |key: &[String]| key.len() == fields.len() && key.iter().eq(fields.iter());
+        if let Some((_, json)) = encoded.iter().find(|(key, _)| same(key)) {
+            return Arc::clone(json);
+        }
+        // A Value always encodes.
+        let json = self
+            .objects
+            .iter()
+            .map(|o| serde_json::to_vec(&prune(o, fields)).unwrap_or_default());
+        let json: Encoded = Arc::new(json.collect());
+        let key = fields.iter().map(|f| f.to_string()).collect();
+        encoded.push((key, Arc::clone(&json)));
+        json
     }
 }
 
