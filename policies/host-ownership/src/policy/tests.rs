@@ -605,3 +605,76 @@ fn acme_solvers() {
         &["belongs to namespace shop, certs"],
     );
 }
+
+/// A cluster answering the Ingress listing with fixed JSON text (as a host may write it, with
+/// escapes and spacing serde_json would not produce) and every other listing with no items.
+struct Answering(&'static str);
+
+impl Cluster for Answering {
+    fn list_by_namespace(&self, _: Resource<'_>, _: &str, _: &[&str]) -> Result<Vec<u8>, String> {
+        Err("not asked".into())
+    }
+
+    fn list_all(&self, resource: Resource<'_>, _: &[&str]) -> Result<Vec<u8>, String> {
+        Ok(match resource.kind {
+            "Ingress" => self.0.as_bytes().to_vec(),
+            _ => br#"{"items":[]}"#.to_vec(),
+        })
+    }
+
+    fn get(
+        &self,
+        _: Resource<'_>,
+        _: &str,
+        _: Option<&str>,
+        _: &[&str],
+    ) -> Result<Vec<u8>, String> {
+        Err("not asked".into())
+    }
+}
+
+/// The listed claims are scanned, and only those near the request's hosts decoded: what the
+/// scan cannot read exactly (escapes, a value of another type) is decoded, never skipped.
+#[test]
+fn listed_claims_are_scanned_then_decoded_when_near() {
+    let mine = ingress("team-b", "shop", "shop.example.com", &["/"]);
+    let run = |answer: &'static str| run_on(&mine, "CREATE", json!({}), &Answering(answer));
+    // A host written with a unicode escape is the same host.
+    rejected(
+        run(
+            r#"{"items": [ {"metadata": {"name": "x", "namespace": "team-a"},
+                "spec": {"rules": [{"host": "sh\u006fp.example.com"}]}} ]}"#,
+        ),
+        &["is already claimed by namespace team-a", "Ingress team-a/x"],
+    );
+    // So is a key written with one.
+    rejected(
+        run(r#"{"items":[{"metadata":{"name":"x","namespace":"team-a"},
+                "spec":{"rules":[{"h\u006fst":"shop.example.com"}]}}]}"#),
+        &["Ingress team-a/x"],
+    );
+    // Far hosts are skipped, near ones read.
+    accepted(run(
+        r#"{"items":[{"metadata":{"name":"x","namespace":"team-a"},
+            "spec":{"rules":[{"host":"blog.example.org"}],"tls":[{"hosts":["a.example.net"]}]}}]}"#,
+    ));
+    rejected(
+        run(r#"{"items":[{"metadata":{"name":"x","namespace":"team-a"},
+                "spec":{"tls":[{"hosts":["*.example.com"]}]}}]}"#),
+        &["Ingress team-a/x"],
+    );
+    // A host that is not a string is read, and the answer refused (fail closed).
+    rejected(
+        run(r#"{"items":[{"metadata":{"name":"x","namespace":"team-a"},
+                "spec":{"rules":[{"host":42}]}}]}"#),
+        &["the listed Ingresses cannot be read"],
+    );
+    // Text that is not JSON is refused, wherever it breaks.
+    for broken in [
+        r#"{"items":[{"spec":{"rules":[{"host":"far.example.org"}]}}"#,
+        r#"{"items":[{"spec":{"rules":[{"host":"far.example.org",}]}}]}"#,
+        r#"{"items":[{"spec":{"x":01}}]}"#,
+    ] {
+        rejected(run(broken), &["the listed Ingresses cannot be read"]);
+    }
+}
