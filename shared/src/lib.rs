@@ -14,6 +14,7 @@ pub mod guest;
 pub mod host;
 pub mod ingress;
 pub mod json;
+pub mod mem;
 pub mod mesh;
 pub mod net;
 pub mod netpol;

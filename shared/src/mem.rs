@@ -1,0 +1,112 @@
+//! `memcmp` and `bcmp` for the wasm modules, eight bytes at a time.
+//!
+//! compiler-builtins gives wasm32 a byte-by-byte `memcmp`, and every string comparison goes
+//! through it: map keys with long shared prefixes (`app.kubernetes.io/...`, a controller's
+//! annotation prefix), field names, hosts. Defined here, these replace its weak symbols in
+//! every module; natively the platform's own are used.
+
+use std::cmp::Ordering;
+
+/// The order of `a` and `b` by their bytes, as `memcmp` gives it (slices of one length).
+#[inline(always)]
+pub fn compare(a: &[u8], b: &[u8]) -> Ordering {
+    let n = a.len().min(b.len());
+    let mut at = 0;
+    while at + 8 <= n {
+        let (x, y) = (word(&a[at..at + 8]), word(&b[at..at + 8]));
+        if x != y {
+            // Loaded little-endian: the lowest differing bit is in the first differing byte.
+            let first = at + ((x ^ y).trailing_zeros() / 8) as usize;
+            return a[first].cmp(&b[first]);
+        }
+        at += 8;
+    }
+    // Byte by byte: a slice comparison here would call `memcmp`, that is, this function.
+    while at < n {
+        if a[at] != b[at] {
+            return a[at].cmp(&b[at]);
+        }
+        at += 1;
+    }
+    Ordering::Equal
+}
+
+#[inline(always)]
+fn word(bytes: &[u8]) -> u64 {
+    match *bytes {
+        [a, b, c, d, e, f, g, h] => u64::from_le_bytes([a, b, c, d, e, f, g, h]),
+        _ => 0,
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+mod symbols {
+    /// # Safety
+    /// `a` and `b` are readable for `n` bytes, as C's `memcmp` requires.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
+        if n == 0 {
+            return 0;
+        }
+        // SAFETY: the caller's contract (C's memcmp): both are readable for `n` bytes.
+        let (a, b) = unsafe {
+            (
+                core::slice::from_raw_parts(a, n),
+                core::slice::from_raw_parts(b, n),
+            )
+        };
+        super::compare(a, b) as i32
+    }
+
+    /// # Safety
+    /// As [`memcmp`]; only equality is told.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
+        // SAFETY: the same contract.
+        unsafe { memcmp(a, b, n) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn orders_as_the_bytes_do() {
+        let words = [
+            "",
+            "a",
+            "b",
+            "ab",
+            "abcdefgh",
+            "abcdefgi",
+            "abcdefghi",
+            "abcdefgh\u{ff}",
+            "app.kubernetes.io/name",
+            "app.kubernetes.io/part-of",
+            "app.kubernetes.io/nam",
+            "example.com/note-10",
+            "example.com/note-9",
+            "\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{1}",
+        ];
+        for a in words {
+            for b in words {
+                let n = a.len().min(b.len());
+                let (a, b) = (&a.as_bytes()[..n], &b.as_bytes()[..n]);
+                assert_eq!(compare(a, b), a.cmp(b), "{a:?} {b:?}");
+            }
+        }
+        // Every position of a single difference, across word boundaries.
+        let base = vec![b'x'; 40];
+        for i in 0..40 {
+            for (lo, hi) in [(b'a', b'y'), (0x00, 0xff), (0x7f, 0x80)] {
+                let (mut a, mut b) = (base.clone(), base.clone());
+                a[i] = lo;
+                b[i] = hi;
+                assert_eq!(compare(&a, &b), Ordering::Less, "{i}");
+                assert_eq!(compare(&b, &a), Ordering::Greater, "{i}");
+                assert_eq!(compare(&a, &a), Ordering::Equal);
+            }
+        }
+    }
+}
