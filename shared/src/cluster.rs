@@ -468,9 +468,9 @@ impl<const GET: bool, const BY_NS: bool, const ALL: bool> Cluster for Granted<GE
 #[derive(Debug, Default)]
 pub struct StoredObjects {
     objects: Vec<Value>,
-    /// Each object's `apiVersion/kind`, so that finding a kind's objects compares one string
-    /// per object (a host answers every list call by a walk over all of them).
-    kinds: Vec<String>,
+    /// Each object's `apiVersion` and `kind`, read once: a host answers every list call by a
+    /// walk over all of them.
+    kinds: Vec<(Option<String>, Option<String>)>,
     /// Per set of field masks (a policy asks with a few), found without allocating.
     encoded: Mutex<Vec<(Vec<String>, Encoded)>>,
 }
@@ -489,8 +489,8 @@ impl StoredObjects {
         let kinds = objects
             .iter()
             .map(|o| {
-                let field = |name: &str| o[name].as_str().unwrap_or_default().to_string();
-                format!("{}/{}", field("apiVersion"), field("kind"))
+                let field = |name: &str| o[name].as_str().map(str::to_string);
+                (field("apiVersion"), field("kind"))
             })
             .collect();
         StoredObjects {
@@ -511,18 +511,14 @@ impl StoredObjects {
         resource: Resource<'s>,
         encoded: &'s [Vec<u8>],
     ) -> impl Iterator<Item = (&'s Value, &'s [u8])> + 's {
-        let (version, kind) = (resource.api_version, resource.kind);
-        let wanted = move |k: &String| {
-            k.len() == version.len() + 1 + kind.len()
-                && k.starts_with(version)
-                && k.ends_with(kind)
-                && k.as_bytes()[version.len()] == b'/'
-        };
         self.objects
             .iter()
             .zip(encoded.iter().map(Vec::as_slice))
             .zip(&self.kinds)
-            .filter(move |(_, k)| wanted(k))
+            .filter(move |(_, (version, kind))| {
+                version.as_deref() == Some(resource.api_version)
+                    && kind.as_deref() == Some(resource.kind)
+            })
             .map(|(pair, _)| pair)
     }
 

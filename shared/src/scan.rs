@@ -350,11 +350,7 @@ pub(crate) fn plain(bytes: &[u8], mut at: usize) -> usize {
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
     while let Some(chunk) = bytes.get(at..at + 8) {
-        // Element by element: one load once compiled, where `copy_from_slice` stays a call.
-        let w = match *chunk {
-            [a, b, c, d, e, f, g, h] => u64::from_le_bytes([a, b, c, d, e, f, g, h]),
-            _ => 0,
-        };
+        let w = crate::mem::word(chunk);
         let hits = zero(w ^ (ONES * u64::from(b'"')))
             | zero(w ^ (ONES * u64::from(b'\\')))
             | (w.wrapping_sub(ONES * 0x20) & !w & HIGHS);
