@@ -25,6 +25,18 @@ macro_rules! context_aware {
     };
 }
 
+/// A policy that reads its object in the request's pass (`validate_own`).
+macro_rules! pure_own {
+    ($policy:ident) => {
+        |payload: &[u8], _: &MemoryCluster| {
+            validate_own::<$policy::Settings, $policy::Views, $policy::Own, _>(
+                payload,
+                $policy::evaluate_own,
+            )
+        }
+    };
+}
+
 /// A context-aware policy that reads its objects in the request's pass (`validate_own`).
 macro_rules! context_aware_own {
     ($policy:ident) => {
@@ -42,7 +54,7 @@ macro_rules! context_aware_own {
 /// The native entry point of a policy, by its directory name under `policies/`.
 pub fn entry(policy: &str) -> Option<Entry> {
     Some(match policy {
-        "coredns-config" => pure!(coredns_config),
+        "coredns-config" => pure_own!(coredns_config),
         "egress-restrictions" => pure!(egress_restrictions),
         "exposed-autoscaling" => context_aware_own!(exposed_autoscaling),
         "host-ownership" => context_aware_own!(host_ownership),

@@ -12,10 +12,11 @@ pub mod settings;
 pub mod upstream;
 pub mod zone;
 
-pub use policy::evaluate;
+pub use policy::{ConfigMap, Own, evaluate, evaluate_own};
 pub use settings::Settings;
 
-/// The ConfigMap is read by the policy itself, after the request.
+/// The ConfigMap is read through the policy's own view, in the pass that reads the request
+/// (see [`Own`]).
 pub type Views = netsec_shared::request::NoViews;
 
-netsec_shared::register_policy!(Settings, Views, evaluate);
+netsec_shared::register_policy!(own Settings, Views, Own, evaluate_own);

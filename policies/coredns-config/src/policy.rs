@@ -3,6 +3,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
+use netsec_shared::request::{GroupVersionKind, OwnObject};
 use netsec_shared::{AdmissionRequest, Findings, Verdict};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -17,7 +18,7 @@ use crate::settings::{ConfigMapRef, Settings};
 /// ConfigMap is known to be one CoreDNS loads.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct ConfigMap<'a> {
+pub struct ConfigMap<'a> {
     #[serde(default, borrow)]
     kind: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
@@ -52,7 +53,30 @@ fn read_data<'a>(raw: Option<&'a RawValue>, field: &str) -> Result<Data<'a>, Str
     }
 }
 
+/// ConfigMaps are read as a [`ConfigMap`] in the pass that reads the request: the object is
+/// most of the request (its last-applied annotation repeats the Corefile, escaped twice), and
+/// reading it a second time cost as much as the first.
+pub struct Own;
+
+impl OwnObject for Own {
+    type Of<'a> = ConfigMap<'a>;
+
+    fn wanted(kind: &GroupVersionKind<'_>) -> bool {
+        kind.group.is_empty() && kind.kind == "ConfigMap"
+    }
+}
+
 pub fn evaluate(request: &AdmissionRequest<'_>, settings: &Settings) -> Verdict {
+    evaluate_own(request, None, settings)
+}
+
+/// [`evaluate`], with the ConfigMap already read when the request's pass read it ([`Own`]);
+/// `None` reads it from the request.
+pub fn evaluate_own<'a>(
+    request: &AdmissionRequest<'a>,
+    own: Option<ConfigMap<'a>>,
+    settings: &Settings,
+) -> Verdict {
     if !request.operation.is_write() {
         return Verdict::accept();
     }
@@ -60,7 +84,7 @@ pub fn evaluate(request: &AdmissionRequest<'_>, settings: &Settings) -> Verdict 
     if !kind.is_empty() && kind != "ConfigMap" {
         return Verdict::accept();
     }
-    let object: ConfigMap = match request.object("a ConfigMap") {
+    let object: ConfigMap = match own.map_or_else(|| request.object("a ConfigMap"), Ok) {
         Ok(object) => object,
         Err(message) => return Verdict::reject(message),
     };
@@ -241,7 +265,14 @@ mod tests {
         })
         .to_string();
         let p = Payload::<Settings>::parse(payload.as_bytes()).unwrap();
-        evaluate(&p.request, &p.settings)
+        let verdict = evaluate(&p.request, &p.settings);
+        // The module reads the ConfigMap in the request's pass: same verdict, same message.
+        let own = netsec_shared::guest::verdict_own::<Settings, crate::Views, Own, _>(
+            payload.as_bytes(),
+            evaluate_own,
+        );
+        assert_eq!(own, verdict, "{payload}");
+        verdict
     }
 
     const GOOD: &str = ".:53 {\n errors\n health\n ready\n kubernetes cluster.local {\n  pods verified\n }\n forward . /etc/resolv.conf {\n  max_concurrent 100\n }\n cache 30\n loop\n}\n";

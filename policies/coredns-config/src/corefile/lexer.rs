@@ -82,8 +82,21 @@ pub fn tokenize(input: &str) -> Result<Vec<Token<'_>>, ParseError> {
                 source: 0,
             });
         } else {
-            while let Some(ch) = char_at(input, at).filter(|&c| c != '#' && !c.is_whitespace()) {
-                at += ch.len_utf8();
+            // ASCII a byte at a time, the rest a character at a time: a word ends where Go's
+            // `unicode.IsSpace` (which `char::is_whitespace` agrees with on ASCII: space and
+            // `\t` to `\r`) or a `#` says.
+            while let Some(&b) = input.as_bytes().get(at) {
+                if b.is_ascii() {
+                    if b == b'#' || matches!(b, b' ' | b'\t'..=b'\r') {
+                        break;
+                    }
+                    at += 1;
+                } else {
+                    match char_at(input, at).filter(|c| !c.is_whitespace()) {
+                        Some(ch) => at += ch.len_utf8(),
+                        None => break,
+                    }
+                }
                 column = column.saturating_add(1);
             }
             tokens.push(Token {
@@ -169,6 +182,12 @@ mod tests {
         assert_eq!(texts("\"\" x"), ["", "x"]);
         assert_eq!(texts("a\r\nb\tc"), ["a", "b", "c"]);
         assert!(texts("  \n# only a comment\n").is_empty());
+        // Go's unicode.IsSpace splits words at the vertical tab, the form feed and Unicode
+        // spaces too; other non-ASCII characters belong to the word.
+        assert_eq!(texts("a\x0bb\x0cc"), ["a", "b", "c"]);
+        assert_eq!(texts("a\u{a0}b\u{2003}c"), ["a", "b", "c"]);
+        assert_eq!(texts("zoné.example é#x"), ["zoné.example", "é"]);
+        assert_eq!(tokenize("é\u{a0}x").unwrap()[1].position.column, 3);
     }
 
     #[test]
