@@ -313,22 +313,27 @@ fn objects_and_namespaces_on_their_way_out() {
     accepted(run(&leaving, json!({}), vec![theirs]));
 }
 
-/// Fails the reads of some kinds with a message, answers the others from memory.
-struct Partial {
+/// Answers from memory, except the listings of `kinds`: those get `answer` instead, a failure
+/// with its message or fixed JSON text (as a host may write it, with escapes and spacing
+/// serde_json would not produce).
+struct Overriding {
     memory: MemoryCluster,
-    failing: &'static [&'static str],
-    message: &'static str,
+    kinds: &'static [&'static str],
+    answer: Result<&'static str, &'static str>,
 }
 
-impl Cluster for Partial {
+impl Cluster for Overriding {
     fn list_by_namespace(&self, r: Resource<'_>, ns: &str, f: &[&str]) -> Result<Vec<u8>, String> {
         self.memory.list_by_namespace(r, ns, f)
     }
     fn list_all(&self, r: Resource<'_>, f: &[&str]) -> Result<Vec<u8>, String> {
-        if self.failing.contains(&r.kind) {
-            return Err(self.message.to_string());
+        if !self.kinds.contains(&r.kind) {
+            return self.memory.list_all(r, f);
         }
-        self.memory.list_all(r, f)
+        match self.answer {
+            Ok(text) => Ok(text.as_bytes().to_vec()),
+            Err(message) => Err(message.to_string()),
+        }
     }
     fn get(
         &self,
@@ -345,10 +350,10 @@ impl Cluster for Partial {
 fn failed_reads() {
     let mine = ingress("team-b", "shop", "shop.example.com", &["/"]);
     let theirs = ingress("team-a", "shop", "shop.example.com", &["/"]);
-    let partial = |failing, message| Partial {
+    let partial = |kinds, message| Overriding {
         memory: MemoryCluster::new(vec![theirs.clone()]),
-        failing,
-        message,
+        kinds,
+        answer: Err(message),
     };
     // An API the cluster does not serve has no objects; the conflict is still found.
     let no_istio = partial(
@@ -606,39 +611,19 @@ fn acme_solvers() {
     );
 }
 
-/// A cluster answering the Ingress listing with fixed JSON text (as a host may write it, with
-/// escapes and spacing serde_json would not produce) and every other listing with no items.
-struct Answering(&'static str);
-
-impl Cluster for Answering {
-    fn list_by_namespace(&self, _: Resource<'_>, _: &str, _: &[&str]) -> Result<Vec<u8>, String> {
-        Err("not asked".into())
-    }
-
-    fn list_all(&self, resource: Resource<'_>, _: &[&str]) -> Result<Vec<u8>, String> {
-        Ok(match resource.kind {
-            "Ingress" => self.0.as_bytes().to_vec(),
-            _ => br#"{"items":[]}"#.to_vec(),
-        })
-    }
-
-    fn get(
-        &self,
-        _: Resource<'_>,
-        _: &str,
-        _: Option<&str>,
-        _: &[&str],
-    ) -> Result<Vec<u8>, String> {
-        Err("not asked".into())
-    }
-}
-
 /// The listed claims are scanned, and only those near the request's hosts decoded: what the
 /// scan cannot read exactly (escapes, a value of another type) is decoded, never skipped.
 #[test]
 fn listed_claims_are_scanned_then_decoded_when_near() {
     let mine = ingress("team-b", "shop", "shop.example.com", &["/"]);
-    let run = |answer: &'static str| run_on(&mine, "CREATE", json!({}), &Answering(answer));
+    let run = |answer: &'static str| {
+        let cluster = Overriding {
+            memory: MemoryCluster::default(),
+            kinds: &["Ingress"],
+            answer: Ok(answer),
+        };
+        run_on(&mine, "CREATE", json!({}), &cluster)
+    };
     // A host written with a unicode escape is the same host.
     rejected(
         run(
