@@ -158,12 +158,18 @@ fn check_name(text: &str) -> Result<(), String> {
 /// that lower-cases to an ASCII one ('k'). Without Unicode's tables, which would weigh more than
 /// the policy.
 pub fn dns_lower(name: &str) -> String {
-    name.chars()
-        .map(|c| match c {
+    // With room for the dot `fqdn` adds.
+    let mut lower = String::with_capacity(name.len() + 1);
+    if name.is_ascii() {
+        lower.push_str(name);
+        lower.make_ascii_lowercase();
+    } else {
+        lower.extend(name.chars().map(|c| match c {
             '\u{212A}' => 'k',
             c => c.to_ascii_lowercase(),
-        })
-        .collect()
+        }));
+    }
+    lower
 }
 
 /// Lower-case with a trailing dot.

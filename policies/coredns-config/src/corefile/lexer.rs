@@ -32,7 +32,14 @@ pub fn tokenize(input: &str) -> Result<Vec<Token<'_>>, ParseError> {
     let mut at = 0;
     // Whole words and comments are skipped in inner loops, and their text is cut from the
     // input in one piece: the Corefile is read once, a character at a time only in quotes.
-    while let Some(ch) = char_at(input, at) {
+    while let Some(&b) = input.as_bytes().get(at) {
+        let Some(ch) = (if b.is_ascii() {
+            Some(char::from(b))
+        } else {
+            char_at(input, at)
+        }) else {
+            break;
+        };
         let start = at;
         at += ch.len_utf8();
         column = column.saturating_add(1);
@@ -131,6 +138,10 @@ pub fn mentions_placeholder(text: &str) -> bool {
 /// environment variables when it loads the file.
 pub fn placeholders(text: &str) -> Vec<&str> {
     let mut found = Vec::new();
+    // Every token is asked, and few hold one.
+    if !mentions_placeholder(text) {
+        return found;
+    }
     let mut rest = text;
     while let Some(start) = rest.find('{') {
         let after = &rest[start..];

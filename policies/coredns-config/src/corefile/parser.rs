@@ -147,13 +147,23 @@ impl<'a> Parser<'a> {
             }
             self.frames.pop();
         }
-        let current = self.peek()?;
-        let (token, source) = (current.token.clone(), current.source);
+        let frame = self.frames.last_mut()?;
+        let (at, source) = (frame.at, frame.source);
+        frame.at += 1;
+        let token = match frame.snippet {
+            // The Corefile's own tokens are read once: taken, where a snippet's are copied for
+            // each import.
+            None => {
+                let token = self.main.get_mut(at)?;
+                Token {
+                    text: std::mem::take(&mut token.text),
+                    ..*token
+                }
+            }
+            Some(i) => self.snippets.get(i)?.1.get(at)?.clone(),
+        };
         self.previous = Some((source, token.end_line));
         self.last_position = token.position;
-        if let Some(frame) = self.frames.last_mut() {
-            frame.at += 1;
-        }
         Some((token, source))
     }
 
