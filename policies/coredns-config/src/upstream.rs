@@ -2,6 +2,7 @@
 
 use std::net::IpAddr;
 
+use crate::zone::has_scheme;
 use netsec_shared::net::{IpNet, contains, parse_ip_or_cidr};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,7 +38,7 @@ pub fn parse_upstream(text: &str) -> Upstream {
         (Scheme::Tls, rest)
     } else if let Some(rest) = lower.strip_prefix("https://") {
         (Scheme::Https, rest)
-    } else if lower.contains("://") {
+    } else if has_scheme(&lower) {
         (Scheme::Other, lower.as_str())
     } else {
         (Scheme::Dns, lower.as_str())

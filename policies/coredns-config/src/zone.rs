@@ -65,7 +65,7 @@ pub fn parse_address(key: &str) -> Result<Address, String> {
         Some((scheme, transport)) => (*transport, &lower[scheme.len()..]),
         // `parse.Transport` does not know the scheme, so the whole key is taken as a zone
         // name (miekg/dns accepts "foo://example.org"), which no query can ever match.
-        None if lower.contains("://") => {
+        None if has_scheme(&lower) => {
             return Err(format!(
                 "{key:?} has a scheme CoreDNS does not know (it serves dns://, tls://, quic://, grpc://, https:// and https3://), so CoreDNS would take all of it for a zone name that no query matches"
             ));
@@ -91,6 +91,13 @@ pub fn parse_address(key: &str) -> Result<Address, String> {
         zones,
         port,
     })
+}
+
+/// Whether `://` occurs in the text: a byte scan, where a substring search would set up a
+/// two-way searcher for every server block key and upstream.
+pub fn has_scheme(text: &str) -> bool {
+    let b = text.as_bytes();
+    (2..b.len()).any(|i| b[i] == b'/' && b[i - 1] == b'/' && b[i - 2] == b':')
 }
 
 /// A zone as written in a key or a plugin argument: a domain name or a CIDR block.
@@ -335,6 +342,8 @@ mod tests {
         assert_eq!(fqdn("\u{212A}ubernetes.Default"), "kubernetes.default.");
         let key = parse_address("foo://example.org").unwrap_err();
         assert!(key.contains("no query matches"), "{key}");
+        assert!(has_scheme("foo://example.org") && has_scheme("://") && has_scheme("a:///"));
+        assert!(!has_scheme("example.org:53") && !has_scheme(":/") && !has_scheme(":/ /"));
     }
 
     #[test]
