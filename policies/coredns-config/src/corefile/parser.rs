@@ -132,12 +132,20 @@ impl<'a> Parser<'a> {
 
     /// The next token: the first unread one of the innermost stream that has one left.
     fn peek(&self) -> Option<Current<'_, 'a>> {
-        self.frames.iter().rev().find_map(|frame| {
-            self.frame_tokens(frame).get(frame.at).map(|token| Current {
-                token,
-                source: frame.source,
-            })
-        })
+        // A plain loop: the parser asks for every token several times, and an iterator chain
+        // stays a call of its own in the module.
+        let mut frames = self.frames.len();
+        while frames > 0 {
+            frames -= 1;
+            let frame = &self.frames[frames];
+            if let Some(token) = self.frame_tokens(frame).get(frame.at) {
+                return Some(Current {
+                    token,
+                    source: frame.source,
+                });
+            }
+        }
+        None
     }
 
     fn advance(&mut self) -> Option<(Token<'a>, u32)> {
