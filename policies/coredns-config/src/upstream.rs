@@ -2,8 +2,9 @@
 
 use std::net::IpAddr;
 
-use crate::zone::has_scheme;
 use netsec_shared::net::{IpNet, contains, parse_ip_or_cidr};
+
+use crate::zone::has_scheme;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scheme {
