@@ -2,6 +2,19 @@
 //! isolates: which pods (`podSelector`), in which directions (`policyTypes`), and whether its
 //! rules still let everything through.
 
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+
+use ipnet::IpNet;
+use netsec_shared::net::{any_v4, first_uncovered, parse_cidr};
+use netsec_shared::netpol::PolicyTypes;
+use netsec_shared::netpol::families::count;
+use netsec_shared::request::{Borrowed, StringMap};
+use netsec_shared::selector::LabelSelector;
+use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+
 pub use netsec_shared::netpol::{Direction, NETWORK_POLICY};
 
 /// What the policy reads of the NetworkPolicies it lists (the field masks of the list): their
@@ -17,19 +30,269 @@ pub const NETWORK_POLICY_FIELDS: &[&str] = &[
     "spec.egress.ports",
     "spec.egress.to.ipBlock",
 ];
-/// A NetworkPolicy, its `spec`, a rule: read by the view every policy API shares, whose
-/// methods hold the API's rules.
-pub use netsec_shared::netpol::families::{
-    PolicyObject as NetworkPolicy, PolicyObject as Spec, PolicyRule as Rule,
-};
+
+/// A listed NetworkPolicy, folded as it is read into what the checks ask of it: its name, whom
+/// it selects, which directions it isolates and, per direction, how many rules it has and
+/// whether one of them lets everything through. Every request reads every NetworkPolicy of its
+/// namespace, so nothing of a rule is kept: the other APIs' shared view
+/// ([`netsec_shared::netpol::families`]) allocates a few hundred bytes per rule and peer, which
+/// made a listed policy cost four times its decoding.
+///
+/// Readers are written out, as `shared::request`'s are. A key given twice keeps its last
+/// value; unknown keys are skipped; every field read keeps its API type (a `podSelector` of
+/// the wrong type makes the list unreadable, and the policy fails closed).
+#[derive(Debug, Default)]
+pub struct NetworkPolicy<'a> {
+    name: Option<Cow<'a, str>>,
+    pod_selector: Option<LabelSelector<'a>>,
+    policy_types: PolicyTypes,
+    ingress: Rules,
+    egress: Rules,
+}
+
+/// The rules of one direction, folded.
+#[derive(Clone, Copy, Debug, Default)]
+struct Rules {
+    count: usize,
+    /// Some rule lets every peer through on every port.
+    allows_all: bool,
+}
+
+impl<'a> NetworkPolicy<'a> {
+    pub fn name(&self) -> &str {
+        self.name.as_deref().unwrap_or("<unnamed>")
+    }
+
+    /// `podSelector` is not a pointer in the API: absent or null is the empty selector, which
+    /// selects every pod of the namespace.
+    pub fn selects(&self, labels: &StringMap<'_>) -> bool {
+        self.pod_selector.as_ref().is_none_or(|s| s.matches(labels))
+    }
+
+    /// Whether the policy isolates its pods in `direction`, `policyTypes` defaulted as the API
+    /// server does.
+    pub fn covers(&self, direction: Direction) -> bool {
+        self.policy_types.isolate(self.egress.count, direction)
+    }
+
+    pub fn rule_count(&self, direction: Direction) -> usize {
+        self.rules(direction).count
+    }
+
+    /// Some rule of `direction` lets every peer through on every port.
+    pub fn allows_all(&self, direction: Direction) -> bool {
+        self.rules(direction).allows_all
+    }
+
+    /// A namespace-wide default deny for `direction`: every pod, isolated, nothing allowed.
+    pub fn is_default_deny(&self, direction: Direction) -> bool {
+        self.pod_selector
+            .as_ref()
+            .is_none_or(LabelSelector::is_empty)
+            && self.covers(direction)
+            && self.rules(direction).count == 0
+    }
+
+    fn rules(&self, direction: Direction) -> Rules {
+        match direction {
+            Direction::Ingress => self.ingress,
+            Direction::Egress => self.egress,
+        }
+    }
+}
+
+impl From<Nodes> for Rules {
+    fn from(rules: Nodes) -> Rules {
+        Rules {
+            count: rules.count,
+            allows_all: rules.allows_all,
+        }
+    }
+}
+
+/// The levels of the object one reader walks: the object, its `metadata`, its `spec`.
+#[derive(Clone, Copy)]
+enum Level {
+    Object,
+    Metadata,
+    Spec,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for NetworkPolicy<'a> {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        de.deserialize_map(Part(Level::Object, PhantomData))
+    }
+}
+
+/// Reads one level into a [`NetworkPolicy`]; null reads as an empty level (absent `metadata`
+/// and `spec` are the API's zero values).
+struct Part<'a>(Level, PhantomData<NetworkPolicy<'a>>);
+
+impl<'de: 'a, 'a> DeserializeSeed<'de> for Part<'a> {
+    type Value = NetworkPolicy<'a>;
+    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
+        de.deserialize_option(self)
+    }
+}
+
+impl<'de: 'a, 'a> Visitor<'de> for Part<'a> {
+    type Value = NetworkPolicy<'a>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object")
+    }
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(NetworkPolicy::default())
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(NetworkPolicy::default())
+    }
+    fn visit_some<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
+        de.deserialize_map(self)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut p = NetworkPolicy::default();
+        while let Some(key) = map.next_key::<Borrowed<'de>>()? {
+            match (self.0, &*key) {
+                (Level::Object, "metadata") => {
+                    p.name = map
+                        .next_value_seed(Part(Level::Metadata, PhantomData))?
+                        .name;
+                }
+                (Level::Object, "spec") => {
+                    let spec = map.next_value_seed(Part(Level::Spec, PhantomData))?;
+                    p = NetworkPolicy {
+                        name: p.name,
+                        ..spec
+                    };
+                }
+                (Level::Metadata, "name") => {
+                    p.name = map.next_value::<Option<Borrowed>>()?.map(|b| b.0);
+                }
+                (Level::Spec, "podSelector") => p.pod_selector = map.next_value()?,
+                (Level::Spec, "policyTypes") => {
+                    let names: Option<Vec<Borrowed>> = map.next_value()?;
+                    p.policy_types = PolicyTypes::of(names.iter().flatten().map(|n| &**n));
+                }
+                (Level::Spec, "ingress") => p.ingress = map.next_value::<Nodes>()?.into(),
+                (Level::Spec, "egress") => p.egress = map.next_value::<Nodes>()?.into(),
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(p)
+    }
+}
+
+/// A list of rule-like levels (null or absent: empty), folded as it is read: how many, whether
+/// one lets everything through (for rules), and the blocks among them that cover every address
+/// they name (for peers).
+#[derive(Default)]
+struct Nodes {
+    count: usize,
+    allows_all: bool,
+    blocks: Vec<IpNet>,
+}
+
+impl<'de> Deserialize<'de> for Nodes {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Nodes;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a list")
+            }
+            fn visit_none<E>(self) -> Result<Nodes, E> {
+                Ok(Nodes::default())
+            }
+            fn visit_unit<E>(self) -> Result<Nodes, E> {
+                Ok(Nodes::default())
+            }
+            fn visit_some<D: Deserializer<'de>>(self, de: D) -> Result<Nodes, D::Error> {
+                de.deserialize_seq(self)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Nodes, A::Error> {
+                let mut nodes = Nodes::default();
+                while let Some(node) = seq.next_element::<Node>()? {
+                    nodes.count += 1;
+                    nodes.allows_all |= node.allows_all();
+                    nodes.blocks.extend(node.block);
+                }
+                Ok(nodes)
+            }
+        }
+        de.deserialize_option(V)
+    }
+}
+
+/// One reader for the rule-like levels, each filling its own fields, as the other APIs' shared
+/// view does (one reader costs its code once in the module): a rule (`ports`, `from`/`to`), a
+/// peer (`ipBlock`) and an `ipBlock` (`cidr`, `except`).
+#[derive(Default)]
+struct Node<'a> {
+    ports: usize,
+    peers: Nodes,
+    /// A peer's `ipBlock` CIDR, when it parses and `except` leaves no hole in it.
+    block: Option<IpNet>,
+    cidr: Option<Borrowed<'a>>,
+    holes: usize,
+}
+
+impl Node<'_> {
+    /// A rule that lets everything through. No ports means every port; no peers means every
+    /// peer. Peers are ORed, so one set of `ipBlock`s that together span the whole IPv4 space
+    /// (`0.0.0.0/0`, `::/0`, which reaches IPv4 too, or halves of it) lets everything through
+    /// as well. A block with `except` holes is not counted: it leaves something out.
+    fn allows_all(&self) -> bool {
+        let blocks = &self.peers.blocks;
+        self.ports == 0
+            && (self.peers.count == 0
+                || (!blocks.is_empty() && first_uncovered(&any_v4(), blocks).is_none()))
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Node<'a> {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        struct V<'a>(PhantomData<Node<'a>>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Node<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node<'a>, A::Error> {
+                let mut n = Node::default();
+                while let Some(key) = map.next_key::<Borrowed<'de>>()? {
+                    match &*key {
+                        "ports" => n.ports = count(&mut map)?.unwrap_or(0),
+                        "from" | "to" => n.peers = map.next_value()?,
+                        "ipBlock" => {
+                            let block = map.next_value::<Option<Node>>()?.unwrap_or_default();
+                            let net = block.cidr.and_then(|c| parse_cidr(&c).ok());
+                            n.block = net.filter(|_| block.holes == 0);
+                        }
+                        "cidr" => n.cidr = map.next_value()?,
+                        "except" => n.holes = count(&mut map)?.unwrap_or(0),
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(n)
+            }
+        }
+        de.deserialize_map(V(PhantomData))
+    }
+}
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use netsec_shared::request::StringMap;
 
-    fn spec(json: &str) -> Spec<'_> {
-        serde_json::from_str(json).unwrap()
+    /// A policy of this spec, read as a listed one is.
+    fn spec(json: &str) -> NetworkPolicy<'static> {
+        let object = format!(r#"{{"spec":{json}}}"#);
+        serde_json::from_str(Box::leak(object.into_boxed_str())).unwrap()
     }
 
     #[test]
@@ -90,8 +353,14 @@ mod tests {
             (r#"{"to":[{"ipBlock":{"cidr":"10.0.0.0/8"}}]}"#, false),
         ];
         for (json, want) in cases {
-            let rule: Rule = serde_json::from_str(json).unwrap();
-            assert_eq!(rule.allows_all(), *want, "{json}");
+            // A rule reads the same in either direction; a second rule that allows less does
+            // not take away what the first allows.
+            let s = spec(&format!(
+                r#"{{"ingress":[{json}],"egress":[{json},{{"ports":[{{}}]}}]}}"#
+            ));
+            assert_eq!(s.allows_all(Direction::Ingress), *want, "{json}");
+            assert_eq!(s.allows_all(Direction::Egress), *want, "{json}");
+            assert_eq!(s.rule_count(Direction::Egress), 2, "{json}");
         }
     }
 
@@ -144,16 +413,53 @@ mod tests {
                     "podSelector":{}}],"ports":[{"protocol":"TCP","port":"http","endPort":90}]}]}}"#;
         let np: NetworkPolicy = serde_json::from_str(json).unwrap();
         assert_eq!(np.name(), "web");
-        let spec = np.spec();
-        assert_eq!(spec.rules(Direction::Ingress).len(), 1);
-        assert!(spec.covers(Direction::Ingress) && !spec.covers(Direction::Egress));
-        assert!(!spec.allows_all(Direction::Ingress));
+        assert_eq!(np.rule_count(Direction::Ingress), 1);
+        assert!(np.covers(Direction::Ingress) && !np.covers(Direction::Egress));
+        assert!(!np.allows_all(Direction::Ingress));
         let web: StringMap = [("app".into(), "web".into())].into();
-        assert!(spec.selects(&web) && !spec.selects(&StringMap::new()));
+        assert!(np.selects(&web) && !np.selects(&StringMap::new()));
         let nulls: NetworkPolicy =
             serde_json::from_str(r#"{"metadata":null,"spec":null}"#).unwrap();
         assert_eq!(nulls.name(), "<unnamed>");
-        assert!(nulls.spec().selects(&StringMap::new()));
-        assert!(nulls.spec().is_default_deny(Direction::Ingress));
+        assert!(nulls.selects(&StringMap::new()));
+        assert!(nulls.is_default_deny(Direction::Ingress));
+        // The last of a key given twice counts, as in Go's decoder; the name is kept whatever
+        // the order of metadata and spec.
+        let twice: NetworkPolicy = serde_json::from_str(
+            r#"{"spec":{"policyTypes":["Egress"],"policyTypes":["Ingress"]},"metadata":{"name":"a"}}"#,
+        )
+        .unwrap();
+        assert_eq!(twice.name(), "a");
+        assert!(twice.covers(Direction::Ingress) && !twice.covers(Direction::Egress));
+    }
+
+    #[test]
+    fn fields_read_keep_their_types() {
+        let bad = [
+            r#"{"spec":{"podSelector":7}}"#,
+            r#"{"spec":{"policyTypes":"Ingress"}}"#,
+            r#"{"spec":{"policyTypes":[1]}}"#,
+            r#"{"spec":{"ingress":{}}}"#,
+            r#"{"spec":{"ingress":[null]}}"#,
+            r#"{"spec":{"egress":[{"ports":{}}]}}"#,
+            r#"{"spec":{"egress":[{"to":[7]}]}}"#,
+            r#"{"spec":{"egress":[{"to":[{"ipBlock":{"cidr":1}}]}]}}"#,
+            r#"{"spec":{"egress":[{"to":[{"ipBlock":{"except":"10.0.0.0/8"}}]}]}}"#,
+            r#"{"metadata":{"name":["web"]}}"#,
+            r#"{"metadata":[]}"#,
+            r#"[]"#,
+        ];
+        for json in bad {
+            assert!(
+                serde_json::from_str::<NetworkPolicy>(json).is_err(),
+                "{json}"
+            );
+        }
+        // Fields the policy does not read are skipped whatever they hold.
+        let other: NetworkPolicy = serde_json::from_str(
+            r#"{"status":7,"metadata":{"labels":1},"spec":{"x":[],"ingress":[{"from":[{"podSelector":3}]}]}}"#,
+        )
+        .unwrap();
+        assert_eq!(other.rule_count(Direction::Ingress), 1);
     }
 }

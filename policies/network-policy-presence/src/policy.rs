@@ -1,6 +1,7 @@
 //! The `network-policy-presence` rules: a pure function from the request, the settings and the
 //! NetworkPolicies the cluster holds to a verdict.
 
+use netsec_shared::cluster::list_items;
 use netsec_shared::cluster::{Cluster, Resource, is_unknown_resource, unreadable};
 use netsec_shared::netpol::families::{
     ADMIN_FIELDS, ADMIN_NETWORK_POLICY, Api, BASELINE_ADMIN_NETWORK_POLICY,
@@ -60,7 +61,7 @@ pub fn evaluate(
     } else {
         b"{}".to_vec()
     };
-    let policies: Vec<NetworkPolicy> = match read_list(&answer) {
+    let policies: Vec<NetworkPolicy> = match list_items(&answer) {
         Ok(policies) => policies,
         Err(error) => return unreadable(error),
     };
@@ -86,14 +87,13 @@ pub fn evaluate(
 fn netpol_isolations(policies: &[NetworkPolicy<'_>], labels: &StringMap<'_>) -> Vec<Isolation> {
     let mut out = Vec::new();
     for p in policies {
-        let spec = p.spec();
-        if spec.selects(labels) {
+        if p.selects(labels) {
             out.push(Isolation {
                 policy: format!("{:?}", p.name()),
-                ingress: spec.covers(Direction::Ingress),
-                egress: spec.covers(Direction::Egress),
-                allows_all_ingress: spec.allows_all(Direction::Ingress),
-                allows_all_egress: spec.allows_all(Direction::Egress),
+                ingress: p.covers(Direction::Ingress),
+                egress: p.covers(Direction::Egress),
+                allows_all_ingress: p.allows_all(Direction::Ingress),
+                allows_all_egress: p.allows_all(Direction::Egress),
             });
         }
     }
@@ -324,7 +324,7 @@ pub fn check(
             .required_directions
             .iter()
             .copied()
-            .filter(|&d| !policies.iter().any(|p| p.spec().is_default_deny(d)))
+            .filter(|&d| !policies.iter().any(|p| p.is_default_deny(d)))
             .collect();
         if !missing.is_empty() {
             problems.push(default_deny_message(workload, namespace, &missing));

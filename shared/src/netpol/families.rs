@@ -92,15 +92,17 @@ pub enum Api {
 }
 
 // The views. Each type read costs a few KB of wasm (its Deserialize impl and the generic code it
-// instantiates), so every API shares two, Kubernetes' NetworkPolicy included: [`PolicyObject`]
-// for the object-like levels (a `List` answer, object, metadata, a Cilium rule, a Kubernetes,
-// Calico or AdminNetworkPolicy spec, a Namespace's metadata) and [`PolicyRule`] for the
-// rule-like ones (a rule of any API, a Kubernetes peer or `ipBlock`, an AdminNetworkPolicy
-// subject, peer or `pods`, Cilium's `enableDefaultDeny`). Each level
-// fills only its own fields, and no two levels give one name different types. Their readers are
-// written out, as `shared::request`'s are: serde's derive would add a field enum, duplicate-field
-// errors and readers of arrays per type. A key given twice keeps its last value, as Go's
-// `encoding/json` (which Cilium and Calico decode with) does; unknown keys are skipped.
+// instantiates), so every API these policies read only when Kubernetes' NetworkPolicies leave a
+// direction open shares two: [`PolicyObject`] for the object-like levels (a `List` answer,
+// object, metadata, a Cilium rule, a Calico or AdminNetworkPolicy spec, a Namespace's
+// metadata) and [`PolicyRule`] for the rule-like ones (a rule of any API, an
+// AdminNetworkPolicy subject, peer or `pods`, Cilium's `enableDefaultDeny`). Kubernetes'
+// NetworkPolicies, listed on every request, have a view of their own that keeps nothing per
+// rule (network-policy-presence's `netpol`). Each level fills only its own fields, and no two
+// levels give one name different types. Their readers are written out, as `shared::request`'s
+// are: serde's derive would add a field enum, duplicate-field errors and readers of arrays per
+// type. A key given twice keeps its last value, as Go's `encoding/json` (which Cilium and
+// Calico decode with) does; unknown keys are skipped.
 
 /// An object of any of the families, or one of its object-like levels.
 #[derive(Debug, Default)]
@@ -115,9 +117,6 @@ pub struct PolicyObject<'a> {
     name: Option<Cow<'a, str>>,
     /// In a Namespace's `metadata`.
     labels: StringMap<'a>,
-    /// A Kubernetes NetworkPolicy spec.
-    pod_selector: Option<LabelSelector<'a>>,
-    policy_types: Option<Vec<Cow<'a, str>>>,
     /// A Cilium rule.
     endpoint_selector: Option<LabelSelector<'a>>,
     node_selector: bool,
@@ -154,53 +153,26 @@ pub struct PolicyRule<'a> {
     /// (`EntityRule`s, every field of which narrows). Empty values narrow nothing
     /// (`nets: []`), as in libcalico-go's conversion to the dataplane's rules.
     narrowed: bool,
-    /// A Kubernetes NetworkPolicy or AdminNetworkPolicy rule's peers (`from`, `to`) and the
-    /// number of its `ports` (`None`: not given).
+    /// An AdminNetworkPolicy rule's peers (`from`, `to`) and the number of its `ports`
+    /// (`None`: not given).
     peers: Option<Vec<PolicyRule<'a>>>,
     ports: Option<usize>,
-    /// A Kubernetes NetworkPolicy peer's `ipBlock`, and in it `cidr` and `except`.
-    ip_block: Option<Box<PolicyRule<'a>>>,
-    cidr: Option<Cow<'a, str>>,
-    except: Option<Vec<Cow<'a, str>>>,
     /// An AdminNetworkPolicy subject or peer.
     namespaces: Option<LabelSelector<'a>>,
     pods: Option<Box<PolicyRule<'a>>>,
     networks: Option<Vec<Cow<'a, str>>>,
-    /// An AdminNetworkPolicy `pods`, a Kubernetes NetworkPolicy peer.
+    /// An AdminNetworkPolicy `pods`.
     namespace_selector: Option<LabelSelector<'a>>,
     pod_selector: Option<LabelSelector<'a>>,
 }
-
-static NO_SPEC: PolicyObject<'static> = PolicyObject {
-    metadata: None,
-    spec: None,
-    specs: None,
-    items: None,
-    name: None,
-    labels: StringMap::new(),
-    pod_selector: None,
-    policy_types: None,
-    endpoint_selector: None,
-    node_selector: false,
-    enable_default_deny: None,
-    ingress_deny: 0,
-    egress_deny: 0,
-    ingress: None,
-    egress: None,
-    selector: None,
-    namespace_selector: None,
-    service_account_selector: None,
-    types: None,
-    subject: None,
-};
 
 /// A string of the JSON that can be borrowed; `None` for null.
 fn text<'de, A: MapAccess<'de>>(map: &mut A) -> Result<Option<Cow<'de, str>>, A::Error> {
     Ok(map.next_value::<Option<Borrowed<'de>>>()?.map(|b| b.0))
 }
 
-/// The length of a list; `None` for null.
-fn count<'de, A: MapAccess<'de>>(map: &mut A) -> Result<Option<usize>, A::Error> {
+/// The length of a list whose items are not read (skipped, as any JSON); `None` for null.
+pub fn count<'de, A: MapAccess<'de>>(map: &mut A) -> Result<Option<usize>, A::Error> {
     Ok(map
         .next_value::<Option<Vec<IgnoredAny>>>()?
         .map(|l| l.len()))
@@ -232,8 +204,6 @@ impl<'de: 'a, 'a> Deserialize<'de> for PolicyObject<'a> {
                         "items" => o.items = map.next_value()?,
                         "name" => o.name = text(&mut map)?,
                         "labels" => o.labels = map.next_value::<Labels>()?.0,
-                        "podSelector" => o.pod_selector = map.next_value()?,
-                        "policyTypes" => o.policy_types = map.next_value()?,
                         "endpointSelector" => o.endpoint_selector = map.next_value()?,
                         "nodeSelector" => {
                             o.node_selector = map.next_value::<Option<IgnoredAny>>()?.is_some()
@@ -279,9 +249,6 @@ impl<'de: 'a, 'a> Deserialize<'de> for PolicyRule<'a> {
                         "action" => r.action = text(&mut map)?,
                         "from" | "to" => r.peers = map.next_value()?,
                         "ports" => r.ports = count(&mut map)?,
-                        "ipBlock" => r.ip_block = map.next_value()?,
-                        "cidr" => r.cidr = text(&mut map)?,
-                        "except" => r.except = map.next_value()?,
                         "namespaces" => r.namespaces = map.next_value()?,
                         "pods" => r.pods = map.next_value()?,
                         "networks" => r.networks = map.next_value()?,
@@ -513,44 +480,6 @@ impl<'a> PolicyObject<'a> {
     }
 
     // -----------------------------------------------------------------------------------------
-    // Kubernetes NetworkPolicy (`networking.k8s.io/v1`)
-
-    /// The spec; absent or null reads as the empty one.
-    pub fn spec(&self) -> &PolicyObject<'a> {
-        self.spec.as_deref().unwrap_or(&NO_SPEC)
-    }
-
-    /// `podSelector` is not a pointer in the API: absent or null is the empty selector, which
-    /// selects every pod of the namespace.
-    pub fn selects(&self, labels: &StringMap<'_>) -> bool {
-        self.pod_selector.as_ref().is_none_or(|s| s.matches(labels))
-    }
-
-    /// Whether the policy isolates its pods in `direction`, `policyTypes` defaulted as the API
-    /// server does.
-    pub fn covers(&self, direction: Direction) -> bool {
-        super::isolates(
-            items(&self.policy_types),
-            items(&self.egress).len(),
-            direction,
-        )
-    }
-
-    /// Some rule of `direction` lets every peer through on every port.
-    pub fn allows_all(&self, direction: Direction) -> bool {
-        self.rules(direction).iter().any(PolicyRule::allows_all)
-    }
-
-    /// A namespace-wide default deny for `direction`: every pod, isolated, nothing allowed.
-    pub fn is_default_deny(&self, direction: Direction) -> bool {
-        self.pod_selector
-            .as_ref()
-            .is_none_or(LabelSelector::is_empty)
-            && self.covers(direction)
-            && self.rules(direction).is_empty()
-    }
-
-    // -----------------------------------------------------------------------------------------
     // Cilium: a rule (`spec` or an item of `specs`)
 
     fn cilium_selects(&self, pod: &Pod<'_>) -> bool {
@@ -645,27 +574,6 @@ impl<'a> PolicyObject<'a> {
 }
 
 impl PolicyRule<'_> {
-    /// Kubernetes NetworkPolicy: no ports means every port; no peers means every peer. Peers
-    /// are ORed, so one set of `ipBlock`s that together span the whole IPv4 space
-    /// (`0.0.0.0/0`, `::/0`, which reaches IPv4 too, or halves of it) lets everything through
-    /// as well. A block with `except` holes is not counted: it leaves something out.
-    pub fn allows_all(&self) -> bool {
-        if self.ports.unwrap_or(0) > 0 {
-            return false;
-        }
-        let peers = items(&self.peers);
-        if peers.is_empty() {
-            return true;
-        }
-        let blocks: Vec<_> = peers
-            .iter()
-            .filter_map(|p| p.ip_block.as_deref())
-            .filter(|b| items(&b.except).is_empty())
-            .filter_map(|b| crate::net::parse_cidr(b.cidr.as_deref()?).ok())
-            .collect();
-        !blocks.is_empty() && crate::net::first_uncovered(&crate::net::any_v4(), &blocks).is_none()
-    }
-
     /// Cilium: the entity `all` on every port. Peers of a rule are ORed, ports ANDed with them.
     fn cilium_allows_all(&self) -> bool {
         self.to_ports == 0 && items(&self.entities).iter().any(|e| e == "all")

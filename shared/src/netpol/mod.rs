@@ -51,18 +51,43 @@ impl fmt::Display for Direction {
     }
 }
 
-/// Whether a policy with these `policyTypes` isolates its pods in `direction`. Listed types
-/// decide. An empty or absent list is what the API server defaults (before any webhook sees the
-/// object, but not in a file given to `kwctl`): Ingress always, Egress when the policy has
-/// egress rules, counted by number, so `egress: []` does not make it an Egress policy.
+/// Which directions a `policyTypes` list names: what isolation reads of it. A list of neither
+/// name (`["ingress"]`) isolates nothing, as its values are matched exactly.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PolicyTypes {
+    /// The list is given and not empty.
+    pub listed: bool,
+    pub ingress: bool,
+    pub egress: bool,
+}
+
+impl PolicyTypes {
+    pub fn of<'t>(names: impl IntoIterator<Item = &'t str>) -> PolicyTypes {
+        let mut types = PolicyTypes::default();
+        for name in names {
+            types.listed = true;
+            types.ingress |= name == Direction::Ingress.name();
+            types.egress |= name == Direction::Egress.name();
+        }
+        types
+    }
+
+    /// Whether a policy with these types isolates its pods in `direction`. Listed types
+    /// decide. An empty or absent list is what the API server defaults (before any webhook sees
+    /// the object, but not in a file given to `kwctl`): Ingress always, Egress when the policy
+    /// has egress rules, counted by number, so `egress: []` does not make it an Egress policy.
+    pub fn isolate(self, egress_rules: usize, direction: Direction) -> bool {
+        match direction {
+            Direction::Ingress => !self.listed || self.ingress,
+            Direction::Egress if self.listed => self.egress,
+            Direction::Egress => egress_rules > 0,
+        }
+    }
+}
+
+/// [`PolicyTypes::isolate`] for a list as decoded.
 pub fn isolates(policy_types: &[Cow<'_, str>], egress_rules: usize, direction: Direction) -> bool {
-    if !policy_types.is_empty() {
-        return policy_types.iter().any(|t| t == direction.name());
-    }
-    match direction {
-        Direction::Ingress => true,
-        Direction::Egress => egress_rules > 0,
-    }
+    PolicyTypes::of(policy_types.iter().map(|t| t.as_ref())).isolate(egress_rules, direction)
 }
 
 #[cfg(test)]
