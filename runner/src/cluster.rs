@@ -109,8 +109,7 @@ impl Cluster {
         let json = self.stored.encoded(masks);
         let items = self
             .stored
-            .of(resource, &json)
-            .filter(|(o, _)| namespace.is_none_or(|ns| o["metadata"]["namespace"] == ns))
+            .in_namespace(resource, &json, namespace)
             .filter(|(o, _)| {
                 labels
                     .as_ref()

@@ -238,7 +238,11 @@ pub fn list_items<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<Vec<T>, Str
 /// A `List` answer as the API server writes it, around items already in JSON: hosts keep each
 /// object serialised once, so a list costs a copy of its items and no encoding per request.
 pub fn list_json<'i>(resource: Resource<'_>, items: impl IntoIterator<Item = &'i [u8]>) -> Vec<u8> {
-    let mut out = Vec::new();
+    // Sized once: an answer of a thousand objects would otherwise be copied a dozen times as
+    // it grows.
+    let items: Vec<&[u8]> = items.into_iter().collect();
+    let size = items.iter().map(|i| i.len() + 1).sum::<usize>();
+    let mut out = Vec::with_capacity(size + 128 + resource.api_version.len() + resource.kind.len());
     // Writing strings to a Vec cannot fail.
     let string = |out: &mut Vec<u8>, s: &str| serde_json::to_writer(out, s).unwrap_or_default();
     out.extend_from_slice(b"{\"apiVersion\":");
@@ -468,11 +472,19 @@ impl<const GET: bool, const BY_NS: bool, const ALL: bool> Cluster for Granted<GE
 #[derive(Debug, Default)]
 pub struct StoredObjects {
     objects: Vec<Value>,
-    /// Each object's `apiVersion` and `kind`, read once: a host answers every list call by a
-    /// walk over all of them.
-    kinds: Vec<(Option<String>, Option<String>)>,
+    /// Each object's `apiVersion`, `kind` and `metadata.namespace`, read once: a host answers
+    /// every list call by a walk over all of them.
+    kinds: Vec<Kind>,
     /// Per set of field masks (a policy asks with a few), found without allocating.
     encoded: Mutex<Vec<(Vec<String>, Encoded)>>,
+}
+
+/// What a list call filters stored objects by.
+#[derive(Clone, Debug)]
+struct Kind {
+    api_version: Option<String>,
+    kind: Option<String>,
+    namespace: Option<String>,
 }
 
 /// The JSON of every stored object, pruned to one set of field masks.
@@ -489,8 +501,12 @@ impl StoredObjects {
         let kinds = objects
             .iter()
             .map(|o| {
-                let field = |name: &str| o[name].as_str().map(str::to_string);
-                (field("apiVersion"), field("kind"))
+                let text = |v: &Value| v.as_str().map(str::to_string);
+                Kind {
+                    api_version: text(&o["apiVersion"]),
+                    kind: text(&o["kind"]),
+                    namespace: text(&o["metadata"]["namespace"]),
+                }
             })
             .collect();
         StoredObjects {
@@ -511,13 +527,25 @@ impl StoredObjects {
         resource: Resource<'s>,
         encoded: &'s [Vec<u8>],
     ) -> impl Iterator<Item = (&'s Value, &'s [u8])> + 's {
+        self.in_namespace(resource, encoded, None)
+    }
+
+    /// [`Self::of`], only the objects whose `metadata.namespace` is `namespace` when one is
+    /// given.
+    pub fn in_namespace<'s>(
+        &'s self,
+        resource: Resource<'s>,
+        encoded: &'s [Vec<u8>],
+        namespace: Option<&'s str>,
+    ) -> impl Iterator<Item = (&'s Value, &'s [u8])> + 's {
         self.objects
             .iter()
             .zip(encoded.iter().map(Vec::as_slice))
             .zip(&self.kinds)
-            .filter(move |(_, (version, kind))| {
-                version.as_deref() == Some(resource.api_version)
-                    && kind.as_deref() == Some(resource.kind)
+            .filter(move |(_, k)| {
+                k.api_version.as_deref() == Some(resource.api_version)
+                    && k.kind.as_deref() == Some(resource.kind)
+                    && namespace.is_none_or(|ns| k.namespace.as_deref() == Some(ns))
             })
             .map(|(pair, _)| pair)
     }
@@ -611,8 +639,7 @@ impl Cluster for MemoryCluster {
         let json = self.stored.encoded(fields);
         let items = self
             .stored
-            .of(resource, &json)
-            .filter(|(o, _)| o["metadata"]["namespace"] == namespace)
+            .in_namespace(resource, &json, Some(namespace))
             .map(|(_, json)| json);
         Ok(list_json(resource, items))
     }
