@@ -14,8 +14,10 @@ pub struct Object<'a> {
     /// The object's kind, or in `scaleTargetRef` the target's.
     #[serde(default, borrow)]
     pub(crate) kind: Option<Borrowed<'a>>,
+    /// Boxed: every level carries the field, and inline it made each one 136 bytes larger
+    /// (the module 3.5 KB larger, for the moves of larger levels).
     #[serde(default, borrow)]
-    pub(crate) metadata: Option<ObjectMeta<'a>>,
+    pub(crate) metadata: Option<Box<ObjectMeta<'a>>>,
     #[serde(default, borrow)]
     pub(crate) spec: Option<Box<Object<'a>>>,
     /// In an autoscaler's `spec`.
@@ -131,7 +133,7 @@ impl<'a> Object<'a> {
     pub fn name(&self) -> String {
         self.metadata
             .as_ref()
-            .map(ObjectMeta::display_name)
+            .map(|m| m.display_name())
             .unwrap_or_else(|| "<unnamed>".to_string())
     }
 
@@ -206,7 +208,7 @@ impl<'a> Workload<'a> {
     }
 
     pub fn metadata(&self) -> Option<&ObjectMeta<'a>> {
-        self.object.metadata.as_ref()
+        self.object.metadata.as_deref()
     }
 
     pub fn name(&self) -> Option<&str> {
