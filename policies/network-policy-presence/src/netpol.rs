@@ -14,6 +14,7 @@ use netsec_shared::request::{Borrowed, StringMap};
 use netsec_shared::selector::LabelSelector;
 use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
+use serde_json::value::RawValue;
 
 pub use netsec_shared::netpol::{Direction, NETWORK_POLICY};
 
@@ -31,31 +32,25 @@ pub const NETWORK_POLICY_FIELDS: &[&str] = &[
     "spec.egress.to.ipBlock",
 ];
 
-/// A listed NetworkPolicy, folded as it is read into what the checks ask of it: its name, whom
-/// it selects, which directions it isolates and, per direction, how many rules it has and
-/// whether one of them lets everything through. Every request reads every NetworkPolicy of its
-/// namespace, so nothing of a rule is kept: the other APIs' shared view
-/// ([`netsec_shared::netpol::families`]) allocates a few hundred bytes per rule and peer, which
-/// made a listed policy cost four times its decoding.
+/// A listed NetworkPolicy: its name, whom it selects and its `policyTypes` are read; its rules
+/// are kept as the JSON they are (checked to be well-formed JSON, as any skipped value is) and
+/// read by [`Self::effect`] only for the policies a check needs: those that select the pod.
+/// Every request lists every NetworkPolicy of its namespace and, in most namespaces, few of
+/// them select the workload; reading the rules of all of them was a third of the cost of a
+/// listed policy. A NetworkPolicy the API server stored has rules of the right types, so the
+/// rules of a policy that does not select the pod are not looked into; the rules of one that
+/// does are read whole, and a type error there makes the list unreadable (the policy fails
+/// closed).
 ///
 /// Readers are written out, as `shared::request`'s are. A key given twice keeps its last
-/// value; unknown keys are skipped; every field read keeps its API type (a `podSelector` of
-/// the wrong type makes the list unreadable, and the policy fails closed).
+/// value; unknown keys are skipped; every field read keeps its API type.
 #[derive(Debug, Default)]
 pub struct NetworkPolicy<'a> {
     name: Option<Cow<'a, str>>,
     pod_selector: Option<LabelSelector<'a>>,
     policy_types: PolicyTypes,
-    ingress: Rules,
-    egress: Rules,
-}
-
-/// The rules of one direction, folded.
-#[derive(Clone, Copy, Debug, Default)]
-struct Rules {
-    count: usize,
-    /// Some rule lets every peer through on every port.
-    allows_all: bool,
+    ingress: Option<&'a RawValue>,
+    egress: Option<&'a RawValue>,
 }
 
 impl<'a> NetworkPolicy<'a> {
@@ -69,6 +64,51 @@ impl<'a> NetworkPolicy<'a> {
         self.pod_selector.as_ref().is_none_or(|s| s.matches(labels))
     }
 
+    /// What the policy does to the pods it selects, its rules read; the error names the
+    /// field (`spec.egress[0].ports: invalid type: ...`).
+    pub fn effect(&self) -> Result<Effect, String> {
+        let read = |field: &str, raw: Option<&RawValue>| -> Result<Rules, String> {
+            let Some(raw) = raw else {
+                return Ok(Rules::default());
+            };
+            netsec_shared::json::from_str::<Nodes>(raw.get())
+                .map(Rules::from)
+                .map_err(|e| match e.starts_with('[') {
+                    true => format!("spec.{field}{e}"),
+                    false => format!("spec.{field}: {e}"),
+                })
+        };
+        Ok(Effect {
+            every_pod: self
+                .pod_selector
+                .as_ref()
+                .is_none_or(LabelSelector::is_empty),
+            policy_types: self.policy_types,
+            ingress: read("ingress", self.ingress)?,
+            egress: read("egress", self.egress)?,
+        })
+    }
+}
+
+/// What a NetworkPolicy does to the pods it selects.
+#[derive(Clone, Copy, Debug)]
+pub struct Effect {
+    /// Its `podSelector` is empty: it selects every pod of the namespace.
+    every_pod: bool,
+    policy_types: PolicyTypes,
+    ingress: Rules,
+    egress: Rules,
+}
+
+/// The rules of one direction, folded.
+#[derive(Clone, Copy, Debug, Default)]
+struct Rules {
+    count: usize,
+    /// Some rule lets every peer through on every port.
+    allows_all: bool,
+}
+
+impl Effect {
     /// Whether the policy isolates its pods in `direction`, `policyTypes` defaulted as the API
     /// server does.
     pub fn covers(&self, direction: Direction) -> bool {
@@ -86,11 +126,7 @@ impl<'a> NetworkPolicy<'a> {
 
     /// A namespace-wide default deny for `direction`: every pod, isolated, nothing allowed.
     pub fn is_default_deny(&self, direction: Direction) -> bool {
-        self.pod_selector
-            .as_ref()
-            .is_none_or(LabelSelector::is_empty)
-            && self.covers(direction)
-            && self.rules(direction).count == 0
+        self.every_pod && self.covers(direction) && self.rules(direction).count == 0
     }
 
     fn rules(&self, direction: Direction) -> Rules {
@@ -173,8 +209,8 @@ impl<'de: 'a, 'a> Visitor<'de> for Part<'a> {
                     let names: Option<Vec<Borrowed>> = map.next_value()?;
                     p.policy_types = PolicyTypes::of(names.iter().flatten().map(|n| &**n));
                 }
-                (Level::Spec, "ingress") => p.ingress = map.next_value::<Nodes>()?.into(),
-                (Level::Spec, "egress") => p.egress = map.next_value::<Nodes>()?.into(),
+                (Level::Spec, "ingress") => p.ingress = map.next_value()?,
+                (Level::Spec, "egress") => p.egress = map.next_value()?,
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -290,9 +326,14 @@ mod tests {
     use netsec_shared::request::StringMap;
 
     /// A policy of this spec, read as a listed one is.
-    fn spec(json: &str) -> NetworkPolicy<'static> {
+    fn policy(json: &str) -> NetworkPolicy<'static> {
         let object = format!(r#"{{"spec":{json}}}"#);
         serde_json::from_str(Box::leak(object.into_boxed_str())).unwrap()
+    }
+
+    /// What a policy of this spec does, its rules read.
+    fn spec(json: &str) -> Effect {
+        policy(json).effect().unwrap()
     }
 
     #[test]
@@ -413,16 +454,17 @@ mod tests {
                     "podSelector":{}}],"ports":[{"protocol":"TCP","port":"http","endPort":90}]}]}}"#;
         let np: NetworkPolicy = serde_json::from_str(json).unwrap();
         assert_eq!(np.name(), "web");
-        assert_eq!(np.rule_count(Direction::Ingress), 1);
-        assert!(np.covers(Direction::Ingress) && !np.covers(Direction::Egress));
-        assert!(!np.allows_all(Direction::Ingress));
+        let effect = np.effect().unwrap();
+        assert_eq!(effect.rule_count(Direction::Ingress), 1);
+        assert!(effect.covers(Direction::Ingress) && !effect.covers(Direction::Egress));
+        assert!(!effect.allows_all(Direction::Ingress));
         let web: StringMap = [("app".into(), "web".into())].into();
         assert!(np.selects(&web) && !np.selects(&StringMap::new()));
         let nulls: NetworkPolicy =
             serde_json::from_str(r#"{"metadata":null,"spec":null}"#).unwrap();
         assert_eq!(nulls.name(), "<unnamed>");
         assert!(nulls.selects(&StringMap::new()));
-        assert!(nulls.is_default_deny(Direction::Ingress));
+        assert!(nulls.effect().unwrap().is_default_deny(Direction::Ingress));
         // The last of a key given twice counts, as in Go's decoder; the name is kept whatever
         // the order of metadata and spec.
         let twice: NetworkPolicy = serde_json::from_str(
@@ -430,23 +472,20 @@ mod tests {
         )
         .unwrap();
         assert_eq!(twice.name(), "a");
-        assert!(twice.covers(Direction::Ingress) && !twice.covers(Direction::Egress));
+        let effect = twice.effect().unwrap();
+        assert!(effect.covers(Direction::Ingress) && !effect.covers(Direction::Egress));
     }
 
     #[test]
     fn fields_read_keep_their_types() {
+        // Read with the list: a type error makes it unreadable.
         let bad = [
             r#"{"spec":{"podSelector":7}}"#,
             r#"{"spec":{"policyTypes":"Ingress"}}"#,
             r#"{"spec":{"policyTypes":[1]}}"#,
-            r#"{"spec":{"ingress":{}}}"#,
-            r#"{"spec":{"ingress":[null]}}"#,
-            r#"{"spec":{"egress":[{"ports":{}}]}}"#,
-            r#"{"spec":{"egress":[{"to":[7]}]}}"#,
-            r#"{"spec":{"egress":[{"to":[{"ipBlock":{"cidr":1}}]}]}}"#,
-            r#"{"spec":{"egress":[{"to":[{"ipBlock":{"except":"10.0.0.0/8"}}]}]}}"#,
             r#"{"metadata":{"name":["web"]}}"#,
             r#"{"metadata":[]}"#,
+            r#"{"spec":{"ingress":[}}"#,
             r#"[]"#,
         ];
         for json in bad {
@@ -455,11 +494,41 @@ mod tests {
                 "{json}"
             );
         }
+        // Rules are read when the policy's effect is: an error names the field.
+        let bad_rules = [
+            (
+                r#"{"ingress":{}}"#,
+                "spec.ingress: invalid type: map, expected a list",
+            ),
+            (
+                r#"{"ingress":[null]}"#,
+                "spec.ingress[0]: invalid type: null, expected an object",
+            ),
+            (
+                r#"{"egress":[{"ports":{}}]}"#,
+                "spec.egress[0].ports: invalid type: map, expected a sequence",
+            ),
+            (
+                r#"{"egress":[{"to":[7]}]}"#,
+                "spec.egress[0].to[0]: invalid type: integer `7`, expected an object",
+            ),
+            (
+                r#"{"egress":[{"to":[{"ipBlock":{"cidr":1}}]}]}"#,
+                "spec.egress[0].to[0].ipBlock.cidr: invalid type: integer `1`, expected a string",
+            ),
+            (
+                r#"{"egress":[{"to":[{"ipBlock":{"except":"10.0.0.0/8"}}]}]}"#,
+                "spec.egress[0].to[0].ipBlock.except: invalid type: string \"10.0.0.0/8\", expected a sequence",
+            ),
+        ];
+        for (json, want) in bad_rules {
+            assert_eq!(policy(json).effect().unwrap_err(), want, "{json}");
+        }
         // Fields the policy does not read are skipped whatever they hold.
         let other: NetworkPolicy = serde_json::from_str(
             r#"{"status":7,"metadata":{"labels":1},"spec":{"x":[],"ingress":[{"from":[{"podSelector":3}]}]}}"#,
         )
         .unwrap();
-        assert_eq!(other.rule_count(Direction::Ingress), 1);
+        assert_eq!(other.effect().unwrap().rule_count(Direction::Ingress), 1);
     }
 }

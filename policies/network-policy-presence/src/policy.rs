@@ -14,7 +14,7 @@ use netsec_shared::review::{WorkloadUnderReview, workload_under_review};
 use netsec_shared::workload::{Workload, describe_labels};
 use netsec_shared::{AdmissionRequest, Findings, Verdict};
 
-use crate::netpol::{Direction, NETWORK_POLICY, NETWORK_POLICY_FIELDS, NetworkPolicy};
+use crate::netpol::{Direction, Effect, NETWORK_POLICY, NETWORK_POLICY_FIELDS, NetworkPolicy};
 use crate::settings::{OnMissing, PolicyFamily, Settings};
 
 pub fn evaluate(
@@ -65,9 +65,13 @@ pub fn evaluate(
         Ok(policies) => policies,
         Err(error) => return unreadable(error),
     };
+    let selecting = match selecting(&policies, labels) {
+        Ok(selecting) => selecting,
+        Err(error) => return unreadable(format!("the answer is not a readable list: {error}")),
+    };
     // The other APIs are read only when NetworkPolicies leave a direction uncovered: most
     // requests then cost one host call, as before.
-    let mut isolations = netpol_isolations(&policies, labels);
+    let mut isolations = netpol_isolations(&selecting);
     if !uncovered(&isolations, settings).0.is_empty() {
         match other_families(namespace, labels, settings, cluster) {
             Ok(others) => isolations.extend(others),
@@ -79,25 +83,45 @@ pub fn evaluate(
             }
         }
     }
-    check(&workload, namespace, &policies, &isolations, settings)
+    check(
+        &workload,
+        namespace,
+        policies.len(),
+        &selecting,
+        &isolations,
+        settings,
+    )
+}
+
+/// The NetworkPolicies that select the pods, each with what it does to them; the error names
+/// the policy's place in the list and the field that could not be read.
+fn selecting<'p, 'a>(
+    policies: &'p [NetworkPolicy<'a>],
+    labels: &StringMap<'_>,
+) -> Result<Vec<(&'p NetworkPolicy<'a>, Effect)>, String> {
+    let mut out = Vec::new();
+    for (i, p) in policies.iter().enumerate() {
+        if p.selects(labels) {
+            let effect = p.effect().map_err(|e| format!("items[{i}].{e}"))?;
+            out.push((p, effect));
+        }
+    }
+    Ok(out)
 }
 
 /// What the NetworkPolicies that select the pods do to them, told as the other APIs' policies
 /// are.
-fn netpol_isolations(policies: &[NetworkPolicy<'_>], labels: &StringMap<'_>) -> Vec<Isolation> {
-    let mut out = Vec::new();
-    for p in policies {
-        if p.selects(labels) {
-            out.push(Isolation {
-                policy: format!("{:?}", p.name()),
-                ingress: p.covers(Direction::Ingress),
-                egress: p.covers(Direction::Egress),
-                allows_all_ingress: p.allows_all(Direction::Ingress),
-                allows_all_egress: p.allows_all(Direction::Egress),
-            });
-        }
-    }
-    out
+fn netpol_isolations(selecting: &[(&NetworkPolicy<'_>, Effect)]) -> Vec<Isolation> {
+    selecting
+        .iter()
+        .map(|(p, effect)| Isolation {
+            policy: format!("{:?}", p.name()),
+            ingress: effect.covers(Direction::Ingress),
+            egress: effect.covers(Direction::Egress),
+            allows_all_ingress: effect.allows_all(Direction::Ingress),
+            allows_all_egress: effect.allows_all(Direction::Egress),
+        })
+        .collect()
 }
 
 /// The required directions that no counted policy isolates, and the policies not counted for
@@ -294,12 +318,14 @@ fn unreadable_kind(r: &Read, namespace: &str, why: &str) -> String {
     }
 }
 
-/// The rules over a parsed workload, the NetworkPolicies of its namespace and what the
-/// policies that select its pods (of every API read) do to them.
+/// The rules over a parsed workload, the number of NetworkPolicies of its namespace, those
+/// that select its pods and what the policies that select them (of every API read) do to them.
+/// A namespace's default deny selects every pod, so it is among `selecting` when there is one.
 pub fn check(
     workload: &Workload<'_>,
     namespace: &str,
-    policies: &[NetworkPolicy<'_>],
+    policy_count: usize,
+    selecting: &[(&NetworkPolicy<'_>, Effect)],
     isolations: &[Isolation],
     settings: &Settings,
 ) -> Verdict {
@@ -312,7 +338,7 @@ pub fn check(
             workload,
             labels,
             namespace,
-            policies.len(),
+            policy_count,
             &uncovered,
             &allow_all,
             settings,
@@ -324,7 +350,7 @@ pub fn check(
             .required_directions
             .iter()
             .copied()
-            .filter(|&d| !policies.iter().any(|p| p.is_default_deny(d)))
+            .filter(|&d| !selecting.iter().any(|(_, e)| e.is_default_deny(d)))
             .collect();
         if !missing.is_empty() {
             problems.push(default_deny_message(workload, namespace, &missing));
@@ -652,6 +678,25 @@ mod tests {
         assert!(
             message.contains(
                 "(fail closed) [the answer is not a readable list: items[0].spec.podSelector: invalid type: integer `7`, expected struct LabelSelector"
+            ),
+            "{message}"
+        );
+        // Rules are read of the policies that select the pods: broken ones there fail closed,
+        // and the rules of a policy selecting other pods say nothing about these.
+        let rules = json!([{"ports": {"port": 80}}]);
+        let deny = json!({"podSelector": {}, "policyTypes": ["Ingress", "Egress"]});
+        let other = json!({"podSelector": {"matchLabels": {"app": "db"}}, "ingress": rules});
+        let cluster = MemoryCluster::new(vec![np("db", "shop", other), np("deny", "shop", deny)]);
+        assert!(run(&object, "{}", &cluster).is_accepted());
+        let mine = json!({"podSelector": {"matchLabels": {"app": "web"}}, "ingress": rules});
+        let cluster = MemoryCluster::new(vec![
+            np("other", "shop", json!({})),
+            np("web", "shop", mine),
+        ]);
+        let message = run(&object, "{}", &cluster).message().unwrap();
+        assert!(
+            message.contains(
+                "(fail closed) [the answer is not a readable list: items[1].spec.ingress[0].ports: invalid type: map, expected a sequence]"
             ),
             "{message}"
         );
