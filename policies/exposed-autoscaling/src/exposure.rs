@@ -3,10 +3,12 @@
 //! GRPCRoutes of the namespace send traffic to.
 
 use std::fmt;
+use std::marker::PhantomData;
 
 use netsec_shared::cluster::Resource;
 use netsec_shared::request::{Borrowed, ObjectMeta, StringMap};
-use serde::Deserialize;
+use serde::de::{IgnoredAny, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
 
 pub const SERVICE: Resource = Resource {
     api_version: "v1",
@@ -55,58 +57,91 @@ pub const ROUTE_FIELDS: &[&str] = &[
 /// route's `spec.parentRefs[].{group, kind}` and `rules[].backendRefs[]`). One type keeps one
 /// deserialiser in the module, and the shared Ingress and route views the other policies
 /// decode stay as they are.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Default)]
 pub struct Exposer<'a> {
-    #[serde(default, borrow)]
     pub kind: Option<Borrowed<'a>>,
     /// Boxed: every level carries the field, and inline it made each one 136 bytes larger
     /// (the module 3.5 KB larger, for the moves of larger levels).
-    #[serde(default, borrow)]
     metadata: Option<Box<ObjectMeta<'a>>>,
-    #[serde(default, borrow)]
     spec: Option<Box<Exposer<'a>>>,
     /// A Service's `spec.type`.
-    #[serde(default, borrow, rename = "type")]
     service_type: Option<Borrowed<'a>>,
-    #[serde(
-        default,
-        borrow,
-        deserialize_with = "netsec_shared::request::string_map"
-    )]
     selector: StringMap<'a>,
-    #[serde(default, borrow)]
     ports: Option<Vec<Exposer<'a>>>,
     /// A Service port's, a backend Service's or a backendRef's.
-    #[serde(default, borrow)]
     name: Option<Borrowed<'a>>,
     /// A Service port's and a backendRef's number; an Ingress backend's `{name, number}`.
-    #[serde(default, borrow)]
     port: Option<Port<'a>>,
-    #[serde(default)]
     number: Option<i64>,
     /// Ingress.
-    #[serde(default, borrow)]
     default_backend: Option<Box<Exposer<'a>>>,
-    #[serde(default, borrow)]
     rules: Option<Vec<Exposer<'a>>>,
-    #[serde(default, borrow)]
     http: Option<Box<Exposer<'a>>>,
-    #[serde(default, borrow)]
     paths: Option<Vec<Exposer<'a>>>,
-    #[serde(default, borrow)]
     backend: Option<Box<Exposer<'a>>>,
-    #[serde(default, borrow)]
     service: Option<Box<Exposer<'a>>>,
     /// Routes.
-    #[serde(default, borrow)]
     parent_refs: Option<Vec<Exposer<'a>>>,
-    #[serde(default, borrow)]
     backend_refs: Option<Vec<Exposer<'a>>>,
-    #[serde(default, borrow)]
     group: Option<Borrowed<'a>>,
-    #[serde(default, borrow)]
     namespace: Option<Borrowed<'a>>,
+}
+
+// Written out, as `shared::request`'s readers are: serde's derive kept a local and a
+// duplicate-field error per field and dropped them all on each error path. A key given twice
+// keeps its last value, as the API server's decoder does; unknown keys are skipped.
+impl<'de: 'a, 'a> Deserialize<'de> for Exposer<'a> {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        de.deserialize_map(ExposerVisitor(PhantomData))
+    }
+}
+
+struct ExposerVisitor<'a>(PhantomData<Exposer<'a>>);
+
+impl<'de: 'a, 'a> Visitor<'de> for ExposerVisitor<'a> {
+    type Value = Exposer<'a>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Exposer<'a>, A::Error> {
+        let mut o = Exposer::default();
+        while let Some(key) = map.next_key::<Borrowed<'de>>()? {
+            match &*key {
+                "kind" => o.kind = map.next_value()?,
+                "metadata" => o.metadata = map.next_value()?,
+                "spec" => o.spec = map.next_value()?,
+                "type" => o.service_type = map.next_value()?,
+                "selector" => o.selector = map.next_value::<Selector>()?.0,
+                "ports" => o.ports = map.next_value()?,
+                "name" => o.name = map.next_value()?,
+                "port" => o.port = map.next_value()?,
+                "number" => o.number = map.next_value()?,
+                "defaultBackend" => o.default_backend = map.next_value()?,
+                "rules" => o.rules = map.next_value()?,
+                "http" => o.http = map.next_value()?,
+                "paths" => o.paths = map.next_value()?,
+                "backend" => o.backend = map.next_value()?,
+                "service" => o.service = map.next_value()?,
+                "parentRefs" => o.parent_refs = map.next_value()?,
+                "backendRefs" => o.backend_refs = map.next_value()?,
+                "group" => o.group = map.next_value()?,
+                "namespace" => o.namespace = map.next_value()?,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(o)
+    }
+}
+
+/// A Service's `spec.selector`: a map of strings, null as empty.
+struct Selector<'a>(StringMap<'a>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Selector<'a> {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        netsec_shared::request::string_map(de).map(Selector)
+    }
 }
 
 pub type Service<'a> = Exposer<'a>;
@@ -141,7 +176,8 @@ impl<'de: 'a, 'a> Deserialize<'de> for Port<'a> {
                 self,
                 map: M,
             ) -> Result<Self::Value, M::Error> {
-                Exposer::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                ExposerVisitor(PhantomData)
+                    .visit_map(map)
                     .map(|e| Port::Backend(Box::new(e)))
             }
         }

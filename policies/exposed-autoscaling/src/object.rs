@@ -5,85 +5,119 @@
 
 use netsec_shared::request::{Borrowed, ObjectMeta, StringMap};
 use netsec_shared::workload::WorkloadKind;
-use serde::Deserialize;
-use serde::de::IgnoredAny;
+use std::fmt;
+use std::marker::PhantomData;
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+use serde::de::{IgnoredAny, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+
+#[derive(Debug, Default)]
 pub struct Object<'a> {
     /// The object's kind, or in `scaleTargetRef` the target's.
-    #[serde(default, borrow)]
     pub(crate) kind: Option<Borrowed<'a>>,
     /// Boxed: every level carries the field, and inline it made each one 136 bytes larger
     /// (the module 3.5 KB larger, for the moves of larger levels).
-    #[serde(default, borrow)]
     pub(crate) metadata: Option<Box<ObjectMeta<'a>>>,
-    #[serde(default, borrow)]
     pub(crate) spec: Option<Box<Object<'a>>>,
     /// In an autoscaler's `spec`.
-    #[serde(default, borrow)]
     pub(crate) scale_target_ref: Option<Box<Object<'a>>>,
     /// HorizontalPodAutoscaler.
-    #[serde(default)]
     pub(crate) min_replicas: Option<i64>,
-    #[serde(default)]
     pub(crate) max_replicas: Option<i64>,
-    #[serde(default, borrow)]
     pub(crate) behavior: Option<Box<Object<'a>>>,
     /// ScaledObject.
-    #[serde(default)]
     pub(crate) min_replica_count: Option<i64>,
-    #[serde(default)]
     pub(crate) max_replica_count: Option<i64>,
-    #[serde(default)]
     pub(crate) triggers: Option<Vec<IgnoredAny>>,
-    #[serde(default, borrow)]
     pub(crate) advanced: Option<Box<Object<'a>>>,
-    #[serde(default, borrow)]
     pub(crate) horizontal_pod_autoscaler_config: Option<Box<Object<'a>>>,
     /// In `scaleTargetRef`, and a container's.
-    #[serde(default, borrow)]
     pub(crate) name: Option<Borrowed<'a>>,
     /// In `behavior`.
-    #[serde(default, borrow)]
     pub(crate) scale_up: Option<Box<Object<'a>>>,
     /// In `scaleUp`.
-    #[serde(default)]
     pub(crate) stabilization_window_seconds: Option<i64>,
-    #[serde(default, borrow)]
     pub(crate) select_policy: Option<Borrowed<'a>>,
-    #[serde(default, borrow)]
     pub(crate) policies: Option<Vec<Object<'a>>>,
     /// In a scale-up policy.
-    #[serde(default, borrow, rename = "type")]
     pub(crate) policy_type: Option<Borrowed<'a>>,
-    #[serde(default)]
     pub(crate) value: Option<i64>,
-    #[serde(default)]
     pub(crate) period_seconds: Option<i64>,
     /// In a workload's `spec`: the pod template, its `spec`'s containers, and the pod-level
     /// `resources`.
-    #[serde(default, borrow)]
     pub(crate) template: Option<Box<Object<'a>>>,
-    #[serde(default, borrow)]
     pub(crate) containers: Option<Vec<Object<'a>>>,
-    #[serde(default, borrow)]
     pub(crate) init_containers: Option<Vec<Object<'a>>>,
     /// In a container.
-    #[serde(default, borrow)]
     pub(crate) restart_policy: Option<Borrowed<'a>>,
-    #[serde(default, borrow)]
     pub(crate) resources: Option<Box<Object<'a>>>,
     /// In `resources`: requests and limits; in them, the keys. Quantities are not read: the
     /// HPA controller needs a request to be present, whatever its value.
-    #[serde(default, borrow)]
     pub(crate) requests: Option<Box<Object<'a>>>,
-    #[serde(default, borrow)]
     pub(crate) limits: Option<Box<Object<'a>>>,
-    #[serde(default)]
     pub(crate) cpu: Option<IgnoredAny>,
-    #[serde(default)]
     pub(crate) memory: Option<IgnoredAny>,
+}
+
+// Written out, as `shared::request`'s readers are: serde's derive kept a local and a
+// duplicate-field error per field and dropped them all on each error path, 11 KB of module for
+// this one type. A key given twice keeps its last value, as the API server's decoder does;
+// unknown keys are skipped.
+impl<'de: 'a, 'a> Deserialize<'de> for Object<'a> {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        struct V<'a>(PhantomData<Object<'a>>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Object<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Object<'a>, A::Error> {
+                let mut o = Object::default();
+                while let Some(key) = map.next_key::<Borrowed<'de>>()? {
+                    match &*key {
+                        "kind" => o.kind = map.next_value()?,
+                        "metadata" => o.metadata = map.next_value()?,
+                        "spec" => o.spec = map.next_value()?,
+                        "scaleTargetRef" => o.scale_target_ref = map.next_value()?,
+                        "minReplicas" => o.min_replicas = map.next_value()?,
+                        "maxReplicas" => o.max_replicas = map.next_value()?,
+                        "behavior" => o.behavior = map.next_value()?,
+                        "minReplicaCount" => o.min_replica_count = map.next_value()?,
+                        "maxReplicaCount" => o.max_replica_count = map.next_value()?,
+                        "triggers" => o.triggers = map.next_value()?,
+                        "advanced" => o.advanced = map.next_value()?,
+                        "horizontalPodAutoscalerConfig" => {
+                            o.horizontal_pod_autoscaler_config = map.next_value()?
+                        }
+                        "name" => o.name = map.next_value()?,
+                        "scaleUp" => o.scale_up = map.next_value()?,
+                        "stabilizationWindowSeconds" => {
+                            o.stabilization_window_seconds = map.next_value()?
+                        }
+                        "selectPolicy" => o.select_policy = map.next_value()?,
+                        "policies" => o.policies = map.next_value()?,
+                        "type" => o.policy_type = map.next_value()?,
+                        "value" => o.value = map.next_value()?,
+                        "periodSeconds" => o.period_seconds = map.next_value()?,
+                        "template" => o.template = map.next_value()?,
+                        "containers" => o.containers = map.next_value()?,
+                        "initContainers" => o.init_containers = map.next_value()?,
+                        "restartPolicy" => o.restart_policy = map.next_value()?,
+                        "resources" => o.resources = map.next_value()?,
+                        "requests" => o.requests = map.next_value()?,
+                        "limits" => o.limits = map.next_value()?,
+                        "cpu" => o.cpu = map.next_value()?,
+                        "memory" => o.memory = map.next_value()?,
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(o)
+            }
+        }
+        de.deserialize_map(V(PhantomData))
+    }
 }
 
 const EMPTY: Object<'static> = Object {
