@@ -5,7 +5,7 @@ use netsec_shared::cluster::{Cluster, Resource, list_items};
 use netsec_shared::request::{GroupVersionKind, OwnObject, StringMap};
 use netsec_shared::review::{object_of_kind, of_kind};
 use netsec_shared::workload::WorkloadKind;
-use netsec_shared::{AdmissionRequest, Findings, Operation, Verdict};
+use netsec_shared::{AdmissionRequest, Findings, Operation, Verdict, json, scan};
 
 use crate::autoscaler::{Flavour, HPA, SCALED_OBJECT, SCALER_FIELDS};
 use crate::exposure::{
@@ -499,13 +499,47 @@ fn settled_by_services(
         return Ok(None);
     }
     let hpas = read(cluster, HPA, namespace, SCALER_FIELDS, what)?;
+    let name = workload.display_name();
     let scalers = Scalers {
-        hpas: parse(&hpas, HPA, namespace, what)?,
+        hpas: naming(&hpas, &name, HPA, namespace, what)?,
         scaled_objects: Vec::new(),
         keda_note: None,
     };
-    let scaled = scalers.scale(workload.kind.name(), &workload.display_name());
+    let scaled = scalers.scale(workload.kind.name(), &name);
     Ok(scaled.then(Verdict::accept))
+}
+
+/// The listed autoscalers that may scale a workload called `name`, decoded; the others are
+/// only scanned (`netsec_shared::scan`, which checks the whole answer is JSON). One scales it
+/// only when its `scaleTargetRef.name` is `name`, which the scan finds among the strings under
+/// a `name` key unless it is written with escapes (then the item is decoded). At a thousand
+/// HorizontalPodAutoscalers, decoding each was a third of the request.
+fn naming<'b>(
+    bytes: &'b [u8],
+    name: &str,
+    resource: Resource<'_>,
+    namespace: &str,
+    subject: &str,
+) -> Result<Vec<Object<'b>>, Verdict> {
+    let mut out = Vec::new();
+    let scanned = std::str::from_utf8(bytes)
+        .map_err(|_| "the answer is not valid UTF-8".to_string())
+        .and_then(|text| {
+            scan::each_item(text, &["name"], |item| {
+                if item.unsure || item.strings.contains(&name) {
+                    out.push(json::from_str::<Object>(item.text)?);
+                }
+                Ok(())
+            })
+        });
+    match scanned {
+        Ok(()) => Ok(out),
+        // Read whole, the answer fails as every other read does, naming the item and field.
+        Err(why) => parse::<Object>(bytes, resource, namespace, subject).and_then(|_| {
+            let why = format!("the answer is not a readable list: {why}");
+            Err(unreadable(resource, namespace, &why, subject))
+        }),
+    }
 }
 
 /// Each container, and each sidecar (an init container that restarts always), needs a CPU
@@ -735,6 +769,47 @@ mod tests {
                 &MemoryCluster::failing("no")
             )
             .is_accepted()
+        );
+    }
+
+    #[test]
+    fn listed_autoscalers_are_scanned() {
+        let reject = r#"{"onMissing":"reject"}"#;
+        // The HPA that scales the workload is found among others.
+        let cluster = MemoryCluster::new(vec![hpa("api", 2, 10), lb(), hpa("web", 2, 10)]);
+        assert!(run(&web(good()), "CREATE", reject, &cluster).is_accepted());
+        // Only the items whose strings under `name` hold the name, or that the scan cannot
+        // read exactly (escapes), are decoded.
+        let answer = br#"{"items":[
+            {"metadata":{"name":"a"},"spec":{"scaleTargetRef":{"kind":"Deployment","name":"api"}}},
+            {"metadata":{"name":"b"},"spec":{"scaleTargetRef":{"kind":"Deployment","name":"w\u0065b"}}},
+            {"metadata":{"name":"c"},"spec":{"scaleTargetRef":{"kind":"Deployment","name":"web"}}},
+            {"metadata":{"name":"d"},"spec":{"scaleTargetRef":"not read"}}]}"#;
+        let decoded = naming(answer, "web", HPA, "shop", "x").unwrap();
+        let names: Vec<String> = decoded.iter().map(|o| o.name()).collect();
+        assert_eq!(names, ["b", "c"]);
+        assert!(naming(br#"{"items":[{]}"#, "web", HPA, "shop", "x").is_err());
+        // An HPA named after the workload that scales something else does not count.
+        let mut other = hpa("api", 2, 10);
+        other["metadata"]["name"] = json!("web");
+        let cluster = MemoryCluster::new(vec![lb(), other]);
+        let m = run(&web(good()), "CREATE", reject, &cluster)
+            .message()
+            .unwrap();
+        assert!(
+            m.contains("HorizontalPodAutoscaler \"web\" scales Deployment \"api\""),
+            "{m}"
+        );
+        // A broken HPA fails the read, named as every read names it.
+        let mut broken = hpa("web", 2, 10);
+        broken["spec"]["scaleTargetRef"] = json!(7);
+        let cluster = MemoryCluster::new(vec![lb(), hpa("api", 2, 10), broken]);
+        let m = run(&web(good()), "CREATE", reject, &cluster)
+            .message()
+            .unwrap();
+        assert!(
+            m.contains("items[1].spec.scaleTargetRef: invalid type: integer `7`"),
+            "{m}"
         );
     }
 
