@@ -524,25 +524,56 @@ fn decode<'a, T: Deserialize<'a>>(
 pub type StringMap<'a> = BTreeMap<Cow<'a, str>, Cow<'a, str>>;
 
 /// `metadata` of any object: the fields policies read.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, Default)]
 pub struct ObjectMeta<'a> {
-    #[serde(default, borrow)]
     pub name: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
     pub generate_name: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
     pub namespace: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "string_map")]
     pub labels: StringMap<'a>,
     /// Every annotation, except that kubectl's last-applied-configuration is kept with an
     /// empty value: it is a copy of the whole object (often the largest field of a request, and
     /// full of escapes to decode), which no controller and no policy reads.
-    #[serde(default, borrow, deserialize_with = "annotations")]
     pub annotations: StringMap<'a>,
     /// Set once the object is being deleted: its remaining updates remove finalizers.
-    #[serde(default, borrow)]
     pub deletion_timestamp: Option<Cow<'a, str>>,
+}
+
+// Written out: every view of every policy reads `metadata`, and serde's derive (a local and a
+// duplicate-field check per field, the readers of the maps inlined into each) cost every module
+// more than this. A key given twice keeps its last value, as the API server's decoder does.
+impl<'de: 'a, 'a> Deserialize<'de> for ObjectMeta<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        struct V<'a>(PhantomData<ObjectMeta<'a>>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for V<'a> {
+            type Value = ObjectMeta<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut m = ObjectMeta::default();
+                while let Some(key) = map.next_key::<Borrowed<'de>>()? {
+                    match &*key {
+                        "name" => m.name = text(&mut map)?,
+                        "generateName" => m.generate_name = text(&mut map)?,
+                        "namespace" => m.namespace = text(&mut map)?,
+                        "deletionTimestamp" => m.deletion_timestamp = text(&mut map)?,
+                        "labels" => {
+                            m.labels = map.next_value_seed(StringMapVisitor { skip: None })?
+                        }
+                        "annotations" => {
+                            let skip = Some(LAST_APPLIED);
+                            m.annotations = map.next_value_seed(StringMapVisitor { skip })?;
+                        }
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(m)
+            }
+        }
+        de.deserialize_map(V(PhantomData))
+    }
 }
 
 impl ObjectMeta<'_> {
@@ -586,20 +617,22 @@ where
     de.deserialize_option(StringMapVisitor { skip: None })
 }
 
-/// `metadata.annotations`: a [`string_map`] whose [`LAST_APPLIED`] value is skipped.
-fn annotations<'de, D>(de: D) -> Result<StringMap<'de>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-{
-    de.deserialize_option(StringMapVisitor {
-        skip: Some(LAST_APPLIED),
-    })
+/// The next value of a map as a string borrowed from the JSON where it can be; `None` for null.
+pub fn text<'de, A: MapAccess<'de>>(map: &mut A) -> Result<Option<Cow<'de, str>>, A::Error> {
+    Ok(map.next_value::<Option<Borrowed<'de>>>()?.map(|b| b.0))
 }
 
 /// Reads a [`StringMap`]; the value of the key `skip` is passed over, and kept empty. Read as
 /// an option first, so that a value of another type is refused where it starts.
 struct StringMapVisitor {
     skip: Option<&'static str>,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for StringMapVisitor {
+    type Value = StringMap<'de>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
+        de.deserialize_option(self)
+    }
 }
 
 impl<'de> serde::de::Visitor<'de> for StringMapVisitor {

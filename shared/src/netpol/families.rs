@@ -43,7 +43,7 @@ use serde_json::value::RawValue;
 use crate::calico::Selector;
 use crate::cluster::Resource;
 use crate::netpol::Direction;
-use crate::request::{Borrowed, StringMap};
+use crate::request::{Borrowed, StringMap, text};
 use crate::selector::LabelSelector;
 
 /// The pod being judged, as the policy engines see it.
@@ -164,11 +164,6 @@ pub struct PolicyRule<'a> {
     /// An AdminNetworkPolicy `pods`.
     namespace_selector: Option<LabelSelector<'a>>,
     pod_selector: Option<LabelSelector<'a>>,
-}
-
-/// A string of the JSON that can be borrowed; `None` for null.
-fn text<'de, A: MapAccess<'de>>(map: &mut A) -> Result<Option<Cow<'de, str>>, A::Error> {
-    Ok(map.next_value::<Option<Borrowed<'de>>>()?.map(|b| b.0))
 }
 
 /// The length of a list whose items are not read (skipped, as any JSON); `None` for null.
