@@ -14,11 +14,12 @@
 
 use std::borrow::Cow;
 
-use serde::Deserialize;
 use serde::de::IgnoredAny;
 
 use crate::cluster::{Cluster, Resource};
-use crate::request::{ObjectMeta, null_as_empty};
+use crate::request::ObjectMeta;
+use crate::view::{list, object, optional_string, string};
+use crate::view_reader;
 
 /// The API group of Gateway and its routes.
 pub const GROUP: &str = "gateway.networking.k8s.io";
@@ -62,46 +63,52 @@ pub fn listener_holder(group: &str, kind: &str) -> Option<Resource<'static>> {
 
 /// A Gateway, ListenerSet or XListenerSet: what holds listeners. `gatewayClassName` is a
 /// Gateway's, `parentRef` a ListenerSet's.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Default)]
 pub struct ListenerHolder<'a> {
-    #[serde(default, borrow)]
     pub kind: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "crate::request::object_or_null")]
     pub metadata: ObjectMeta<'a>,
-    #[serde(default, borrow, deserialize_with = "crate::request::object_or_null")]
     pub spec: HolderSpec<'a>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+view_reader!(ListenerHolder {
+    "kind" => kind: optional_string,
+    "metadata" => metadata: object,
+    "spec" => spec: object,
+});
+
+#[derive(Debug, Default)]
 pub struct HolderSpec<'a> {
-    #[serde(default, borrow)]
     pub gateway_class_name: Option<Cow<'a, str>>,
     /// A ListenerSet's `ParentGatewayReference` (`apis/v1/shared_types.go`): group, kind, name
     /// and namespace, the fields of a route's `ParentReference` but section and port.
-    #[serde(default, borrow)]
     pub parent_ref: Option<ParentRef<'a>>,
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
     pub listeners: Vec<Listener<'a>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+view_reader!(HolderSpec {
+    "gatewayClassName" => gateway_class_name: optional_string,
+    "parentRef" => parent_ref,
+    "listeners" => listeners: list,
+});
+
+#[derive(Debug, Default)]
 pub struct Listener<'a> {
-    #[serde(default, borrow)]
     pub name: Cow<'a, str>,
-    #[serde(default, borrow)]
     pub hostname: Option<Cow<'a, str>>,
-    #[serde(default)]
     pub port: Option<i64>,
-    #[serde(default, borrow)]
     pub protocol: Cow<'a, str>,
-    #[serde(default, borrow)]
     pub tls: Option<ListenerTls<'a>>,
-    #[serde(default, borrow)]
     pub allowed_routes: Option<AllowedRoutes<'a>>,
 }
+
+view_reader!(Listener {
+    "name" => name: string,
+    "hostname" => hostname: optional_string,
+    "port" => port,
+    "protocol" => protocol: string,
+    "tls" => tls,
+    "allowedRoutes" => allowed_routes,
+});
 
 impl Listener<'_> {
     pub fn hostname(&self) -> Option<&str> {
@@ -118,15 +125,17 @@ impl Listener<'_> {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Default)]
 pub struct ListenerTls<'a> {
-    #[serde(default, borrow)]
     pub mode: Option<Cow<'a, str>>,
     /// Only how many there are matters to the policies.
-    #[serde(default, deserialize_with = "null_as_empty")]
     pub certificate_refs: Vec<IgnoredAny>,
 }
+
+view_reader!(ListenerTls {
+    "mode" => mode: optional_string,
+    "certificateRefs" => certificate_refs: list,
+});
 
 impl ListenerTls<'_> {
     /// `Terminate` when unset, as the API defaults it.
@@ -135,42 +144,50 @@ impl ListenerTls<'_> {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Default)]
 pub struct AllowedRoutes<'a> {
-    #[serde(default, borrow)]
     pub namespaces: Option<RouteNamespaces<'a>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+view_reader!(AllowedRoutes {
+    "namespaces" => namespaces,
+});
+
+#[derive(Debug, Default)]
 pub struct RouteNamespaces<'a> {
-    #[serde(default, borrow)]
     pub from: Option<Cow<'a, str>>,
 }
 
+view_reader!(RouteNamespaces {
+    "from" => from: optional_string,
+});
+
 /// HTTPRoute, GRPCRoute or TLSRoute: what they have in common, and HTTPRoute's redirects.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Default)]
 pub struct Route<'a> {
-    #[serde(default, borrow)]
     pub kind: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "crate::request::object_or_null")]
     pub metadata: ObjectMeta<'a>,
-    #[serde(default, borrow, deserialize_with = "crate::request::object_or_null")]
     pub spec: RouteSpec<'a>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+view_reader!(Route {
+    "kind" => kind: optional_string,
+    "metadata" => metadata: object,
+    "spec" => spec: object,
+});
+
+#[derive(Debug, Default)]
 pub struct RouteSpec<'a> {
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
     pub parent_refs: Vec<ParentRef<'a>>,
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
     pub hostnames: Vec<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
     pub rules: Vec<RouteRule<'a>>,
 }
+
+view_reader!(RouteSpec {
+    "parentRefs" => parent_refs: list,
+    "hostnames" => hostnames: list,
+    "rules" => rules: list,
+});
 
 impl RouteSpec<'_> {
     /// The parent references to Gateways and ListenerSets, with their index in
@@ -188,22 +205,24 @@ impl RouteSpec<'_> {
 }
 
 /// A `ParentReference`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Default)]
 pub struct ParentRef<'a> {
-    #[serde(default, borrow)]
     pub group: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
     pub kind: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
     pub namespace: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
     pub name: Cow<'a, str>,
-    #[serde(default, borrow)]
     pub section_name: Option<Cow<'a, str>>,
-    #[serde(default)]
     pub port: Option<i64>,
 }
+
+view_reader!(ParentRef {
+    "group" => group: optional_string,
+    "kind" => kind: optional_string,
+    "namespace" => namespace: optional_string,
+    "name" => name: string,
+    "sectionName" => section_name: optional_string,
+    "port" => port,
+});
 
 impl ParentRef<'_> {
     /// Group and kind default to `gateway.networking.k8s.io` and `Gateway`
@@ -257,16 +276,18 @@ impl ParentRef<'_> {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Default)]
 pub struct RouteRule<'a> {
-    #[serde(default, borrow)]
     pub name: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
     pub filters: Vec<RouteFilter<'a>>,
-    #[serde(default, deserialize_with = "null_as_empty")]
     pub backend_refs: Vec<IgnoredAny>,
 }
+
+view_reader!(RouteRule {
+    "name" => name: optional_string,
+    "filters" => filters: list,
+    "backendRefs" => backend_refs: list,
+});
 
 impl RouteRule<'_> {
     /// The rule answers with a redirect to `https` (a `RequestRedirect` filter whose scheme is
@@ -282,21 +303,25 @@ impl RouteRule<'_> {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Default)]
 pub struct RouteFilter<'a> {
-    #[serde(default, borrow, rename = "type")]
     pub kind: Cow<'a, str>,
-    #[serde(default, borrow)]
     pub request_redirect: Option<RequestRedirect<'a>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+view_reader!(RouteFilter {
+    "type" => kind: string,
+    "requestRedirect" => request_redirect,
+});
+
+#[derive(Debug, Default)]
 pub struct RequestRedirect<'a> {
-    #[serde(default, borrow)]
     pub scheme: Option<Cow<'a, str>>,
 }
+
+view_reader!(RequestRedirect {
+    "scheme" => scheme: optional_string,
+});
 
 /// What the policies read of a Gateway or ListenerSet they look up (the field masks of the
 /// lookup).

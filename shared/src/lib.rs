@@ -27,6 +27,7 @@ pub mod settings;
 pub mod sort;
 pub mod testing;
 pub mod verdict;
+pub mod view;
 pub mod workload;
 
 pub use request::{AdmissionRequest, ObjectMeta, Operation, Payload};
