@@ -2,54 +2,63 @@
 
 use std::borrow::Cow;
 
-use serde::Deserialize;
 use serde::de::IgnoredAny;
 
-use crate::request::{ObjectMeta, null_as_empty};
+use crate::request::ObjectMeta;
+use crate::view::{list, object, optional_string};
+use crate::view_reader;
 
 /// The deprecated annotation that named the class before `spec.ingressClassName` (1.18).
 pub const CLASS_ANNOTATION: &str = "kubernetes.io/ingress.class";
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Default)]
 pub struct Ingress<'a> {
-    #[serde(default, borrow)]
     pub kind: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "crate::request::object_or_null")]
     pub metadata: ObjectMeta<'a>,
-    #[serde(default, borrow, deserialize_with = "crate::request::object_or_null")]
     pub spec: IngressSpec<'a>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+view_reader!(Ingress {
+    "kind" => kind: optional_string,
+    "metadata" => metadata: object,
+    "spec" => spec: object,
+});
+
+#[derive(Debug, Default)]
 pub struct IngressSpec<'a> {
-    #[serde(default, borrow)]
     pub ingress_class_name: Option<Cow<'a, str>>,
     /// Only its presence matters to the policies.
-    #[serde(default)]
     pub default_backend: Option<IgnoredAny>,
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
     pub tls: Vec<IngressTls<'a>>,
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
     pub rules: Vec<IngressRule<'a>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+view_reader!(IngressSpec {
+    "ingressClassName" => ingress_class_name: optional_string,
+    "defaultBackend" => default_backend,
+    "tls" => tls: list,
+    "rules" => rules: list,
+});
+
+#[derive(Debug, Default)]
 pub struct IngressTls<'a> {
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
     pub hosts: Vec<Cow<'a, str>>,
-    #[serde(default, borrow)]
     pub secret_name: Option<Cow<'a, str>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+view_reader!(IngressTls {
+    "hosts" => hosts: list,
+    "secretName" => secret_name: optional_string,
+});
+
+#[derive(Debug, Default)]
 pub struct IngressRule<'a> {
-    #[serde(default, borrow)]
     pub host: Option<Cow<'a, str>>,
 }
+
+view_reader!(IngressRule {
+    "host" => host: optional_string,
+});
 
 impl IngressRule<'_> {
     /// The rule's host, `None` when it has none (it then matches every Host header).

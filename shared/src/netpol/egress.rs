@@ -6,30 +6,35 @@ use std::borrow::Cow;
 
 use crate::ObjectMeta;
 use crate::netpol::{Direction, isolates};
-use crate::request::null_as_empty;
 use crate::selector::LabelSelector;
+use crate::view::{list, object, optional_string, string};
+use crate::view_reader;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Default)]
 pub struct NetworkPolicy<'a> {
-    #[serde(default, borrow)]
     pub kind: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "crate::request::object_or_null")]
     pub metadata: ObjectMeta<'a>,
-    #[serde(default, borrow, deserialize_with = "crate::request::object_or_null")]
     pub spec: NetworkPolicySpec<'a>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+view_reader!(NetworkPolicy {
+    "kind" => kind: optional_string,
+    "metadata" => metadata: object,
+    "spec" => spec: object,
+});
+
+#[derive(Debug, Default)]
 pub struct NetworkPolicySpec<'a> {
-    #[serde(default, borrow)]
     pub policy_types: Option<Vec<Cow<'a, str>>>,
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
     pub egress: Vec<EgressRule<'a>>,
 }
+
+view_reader!(NetworkPolicySpec {
+    "policyTypes" => policy_types,
+    "egress" => egress: list,
+});
 
 impl NetworkPolicySpec<'_> {
     /// Whether the policy isolates its pods for egress, `policyTypes` defaulted as the API
@@ -40,45 +45,54 @@ impl NetworkPolicySpec<'_> {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Default)]
 pub struct EgressRule<'a> {
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
     pub to: Vec<Peer<'a>>,
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
     pub ports: Vec<Port<'a>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+view_reader!(EgressRule {
+    "to" => to: list,
+    "ports" => ports: list,
+});
+
+#[derive(Debug, Default)]
 pub struct Peer<'a> {
-    #[serde(default, borrow)]
     pub ip_block: Option<IpBlock<'a>>,
-    #[serde(default, borrow)]
     pub namespace_selector: Option<LabelSelector<'a>>,
     /// Only its presence matters here.
-    #[serde(default, borrow)]
     pub pod_selector: Option<&'a RawValue>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+view_reader!(Peer {
+    "ipBlock" => ip_block,
+    "namespaceSelector" => namespace_selector,
+    "podSelector" => pod_selector,
+});
+
+#[derive(Debug, Default)]
 pub struct IpBlock<'a> {
-    #[serde(default, borrow)]
     pub cidr: Cow<'a, str>,
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
     pub except: Vec<Cow<'a, str>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+view_reader!(IpBlock {
+    "cidr" => cidr: string,
+    "except" => except: list,
+});
+
+#[derive(Debug, Default)]
 pub struct Port<'a> {
-    #[serde(default, borrow)]
     pub protocol: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
     pub port: Option<IntOrString<'a>>,
-    #[serde(default)]
     pub end_port: Option<i64>,
 }
+
+view_reader!(Port {
+    "protocol" => protocol: optional_string,
+    "port" => port,
+    "endPort" => end_port,
+});
 
 /// A port number or a named port.
 #[derive(Debug)]
