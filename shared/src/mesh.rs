@@ -22,11 +22,14 @@ pub const NAMESPACE: Resource = Resource {
 pub const NAMESPACE_FIELDS: &[&str] = &["metadata.name", "metadata.labels", "metadata.annotations"];
 
 /// The parts of a Namespace the mesh switches live in.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default)]
 pub struct Namespace<'a> {
-    #[serde(default, borrow, deserialize_with = "crate::request::object_or_null")]
     pub metadata: ObjectMeta<'a>,
 }
+
+crate::view_reader!(Namespace {
+    "metadata" => metadata: crate::view::object,
+});
 
 /// The answer of a Namespace lookup, read as text with the very view (and parser) of a
 /// Namespace under admission, which keeps a module from carrying a second one.

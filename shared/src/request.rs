@@ -53,22 +53,28 @@ impl fmt::Display for Operation {
 }
 
 /// `group`/`version`/`kind` of the request.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default)]
 pub struct GroupVersionKind<'a> {
-    #[serde(default, borrow)]
     pub group: Cow<'a, str>,
-    #[serde(default, borrow)]
     pub version: Cow<'a, str>,
-    #[serde(default, borrow)]
     pub kind: Cow<'a, str>,
 }
 
+crate::view_reader!(GroupVersionKind {
+    "group" => group: crate::view::string,
+    "version" => version: crate::view::string,
+    "kind" => kind: crate::view::string,
+});
+
 /// `userInfo` of the request: the authenticated user the API server admits the write for.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default)]
 pub struct UserInfo<'a> {
-    #[serde(default, borrow)]
     pub username: Cow<'a, str>,
 }
+
+crate::view_reader!(UserInfo {
+    "username" => username: crate::view::string,
+});
 
 /// The parts of an AdmissionRequest the policies use.
 ///
@@ -624,8 +630,8 @@ pub fn text<'de, A: MapAccess<'de>>(map: &mut A) -> Result<Option<Cow<'de, str>>
 
 /// Reads a [`StringMap`]; the value of the key `skip` is passed over, and kept empty. Read as
 /// an option first, so that a value of another type is refused where it starts.
-struct StringMapVisitor {
-    skip: Option<&'static str>,
+pub(crate) struct StringMapVisitor {
+    pub(crate) skip: Option<&'static str>,
 }
 
 impl<'de> serde::de::DeserializeSeed<'de> for StringMapVisitor {

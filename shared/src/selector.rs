@@ -15,26 +15,31 @@ use serde::{Deserialize, Deserializer};
 use crate::request::{StringMap, null_as_empty};
 
 /// A label selector borrowed from the JSON it was read from.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LabelSelector<'a> {
-    #[serde(default, borrow, deserialize_with = "crate::request::string_map")]
     pub match_labels: StringMap<'a>,
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
     pub match_expressions: Vec<Requirement<'a>>,
 }
 
+crate::view_reader!(LabelSelector {
+    "matchLabels" => match_labels: crate::view::string_map,
+    "matchExpressions" => match_expressions: crate::view::list,
+});
+
 /// One `matchExpressions` entry. The operator stays a string so that one odd object cannot make a
 /// whole list unreadable; [`LabelSelector::check`] judges it.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Requirement<'a> {
-    #[serde(default, borrow)]
     pub key: Cow<'a, str>,
-    #[serde(default, borrow)]
     pub operator: Cow<'a, str>,
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
     pub values: Vec<Cow<'a, str>>,
 }
+
+crate::view_reader!(Requirement {
+    "key" => key: crate::view::string,
+    "operator" => operator: crate::view::string,
+    "values" => values: crate::view::list,
+});
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Operator {

@@ -80,3 +80,10 @@ pub fn object<'de, A: MapAccess<'de>, T: Deserialize<'de> + Default>(
 ) -> Result<T, A::Error> {
     Ok(map.next_value::<Option<T>>()?.unwrap_or_default())
 }
+
+/// A map of strings (labels, a selector's `matchLabels`); null reads as the empty one.
+pub fn string_map<'de, A: MapAccess<'de>>(
+    map: &mut A,
+) -> Result<crate::request::StringMap<'de>, A::Error> {
+    map.next_value_seed(crate::request::StringMapVisitor { skip: None })
+}

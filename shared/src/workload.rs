@@ -6,8 +6,6 @@
 
 use std::fmt::Write as _;
 
-use serde::Deserialize;
-
 use crate::request::{AdmissionRequest, ObjectMeta, StringMap};
 
 /// The kinds that carry a pod template.
@@ -189,24 +187,29 @@ impl std::fmt::Display for Described<'_, '_> {
 /// `spec.jobTemplate` a Job-like object whose `spec.template` is one. One shape means one
 /// deserialiser in the module instead of one per kind and level; fields are plain `Option`s,
 /// so absent and null read alike.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default)]
 pub struct WorkloadObject<'a> {
-    #[serde(default, borrow)]
     pub(crate) metadata: Option<ObjectMeta<'a>>,
-    #[serde(default, borrow)]
     spec: Option<Box<ShapeSpec<'a>>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+crate::view_reader!(WorkloadObject {
+    "metadata" => metadata,
+    "spec" => spec,
+});
+
+#[derive(Debug, Default)]
 struct ShapeSpec<'a> {
-    #[serde(default)]
     host_network: Option<bool>,
-    #[serde(default, borrow)]
     template: Option<WorkloadObject<'a>>,
-    #[serde(default, borrow)]
     job_template: Option<WorkloadObject<'a>>,
 }
+
+crate::view_reader!(ShapeSpec {
+    "hostNetwork" => host_network,
+    "template" => template,
+    "jobTemplate" => job_template,
+});
 
 /// Labels as `app=web, tier=frontend`, or `no labels`, for messages.
 pub fn describe_labels(labels: &StringMap<'_>) -> String {

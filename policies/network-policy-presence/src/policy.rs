@@ -677,7 +677,7 @@ mod tests {
         let message = run(&object, "{}", &broken).message().unwrap();
         assert!(
             message.contains(
-                "(fail closed) [the answer is not a readable list: items[0].spec.podSelector: invalid type: integer `7`, expected struct LabelSelector"
+                "(fail closed) [the answer is not a readable list: items[0].spec.podSelector: invalid type: integer `7`, expected an object"
             ),
             "{message}"
         );
