@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 
 use netsec_shared::request::{GroupVersionKind, OwnObject};
 use netsec_shared::{AdmissionRequest, Findings, Verdict};
-use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::checks::{File, FileKind, HostsFile, HostsFiles, check, hosts_directives, hosts_path};
@@ -16,28 +15,33 @@ use crate::settings::{ConfigMapRef, Settings};
 
 /// What the policy reads of the object. The data stays raw (unparsed, unescaped) until the
 /// ConfigMap is known to be one CoreDNS loads.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Default)]
 pub struct ConfigMap<'a> {
-    #[serde(default, borrow)]
     kind: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
     metadata: Option<Meta<'a>>,
-    #[serde(default, borrow)]
     data: Option<&'a RawValue>,
     /// Keys of `binaryData` are mounted as files too, so a `.server` file hidden there would be
     /// imported just the same.
-    #[serde(default, borrow)]
     binary_data: Option<&'a RawValue>,
 }
 
-#[derive(Default, Deserialize)]
+netsec_shared::view_reader!(ConfigMap {
+    "kind" => kind: netsec_shared::view::optional_string,
+    "metadata" => metadata,
+    "data" => data,
+    "binaryData" => binary_data,
+});
+
+#[derive(Default)]
 struct Meta<'a> {
-    #[serde(default, borrow)]
     name: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
     namespace: Option<Cow<'a, str>>,
 }
+
+netsec_shared::view_reader!(Meta {
+    "name" => name: netsec_shared::view::optional_string,
+    "namespace" => namespace: netsec_shared::view::optional_string,
+});
 
 type Data<'a> = BTreeMap<Cow<'a, str>, Cow<'a, str>>;
 

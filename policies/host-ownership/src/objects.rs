@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use netsec_shared::acme;
 use netsec_shared::cluster::Resource;
 use netsec_shared::gateway;
-use netsec_shared::request::{Borrowed, null_as_empty};
+use netsec_shared::request::Borrowed;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 
@@ -154,147 +154,178 @@ impl Kind {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Default)]
 pub struct Meta<'a> {
-    #[serde(default, borrow)]
     pub name: Option<Borrowed<'a>>,
-    #[serde(default, borrow)]
     pub namespace: Option<Borrowed<'a>>,
-    #[serde(default, borrow)]
     pub uid: Option<Borrowed<'a>>,
-    #[serde(default)]
     pub deletion_timestamp: Option<IgnoredAny>,
 }
 
+netsec_shared::view_reader!(Meta {
+    "name" => name,
+    "namespace" => namespace,
+    "uid" => uid,
+    "deletionTimestamp" => deletion_timestamp,
+});
+
 /// Any of the kinds: `kind` and `metadata`, and the union of their `spec` fields (the kinds do
 /// not share a field name with another meaning).
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Default)]
 pub struct Object<'a> {
-    #[serde(default, borrow)]
     pub api_version: Option<Borrowed<'a>>,
-    #[serde(default, borrow)]
     pub kind: Option<Borrowed<'a>>,
-    #[serde(
-        default,
-        borrow,
-        deserialize_with = "netsec_shared::request::object_or_null"
-    )]
     pub metadata: Meta<'a>,
-    #[serde(
-        default,
-        borrow,
-        deserialize_with = "netsec_shared::request::object_or_null"
-    )]
     pub spec: Spec<'a>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+netsec_shared::view_reader!(Object {
+    "apiVersion" => api_version,
+    "kind" => kind,
+    "metadata" => metadata: netsec_shared::view::object,
+    "spec" => spec: netsec_shared::view::object,
+});
+
+#[derive(Debug, Default)]
 pub struct Spec<'a> {
     // Ingress
-    #[serde(default)]
     pub default_backend: Option<IgnoredAny>,
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
     pub tls: Vec<IngressTls<'a>>,
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
     pub rules: Vec<Rule<'a>>,
     // HTTPRoute, GRPCRoute, TLSRoute
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
     pub hostnames: Vec<Borrowed<'a>>,
     // VirtualService
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
     pub hosts: Vec<Borrowed<'a>>,
-    #[serde(default, borrow)]
     pub gateways: Option<Vec<Borrowed<'a>>>,
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
     pub http: Vec<VsHttp<'a>>,
     // Gateway, ListenerSet
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
     pub listeners: Vec<Listener<'a>>,
     // Istio Gateway
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
     pub servers: Vec<Server<'a>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+netsec_shared::view_reader!(Spec {
+    "defaultBackend" => default_backend,
+    "tls" => tls: netsec_shared::view::list,
+    "rules" => rules: netsec_shared::view::list,
+    "hostnames" => hostnames: netsec_shared::view::list,
+    "hosts" => hosts: netsec_shared::view::list,
+    "gateways" => gateways,
+    "http" => http: netsec_shared::view::list,
+    "listeners" => listeners: netsec_shared::view::list,
+    "servers" => servers: netsec_shared::view::list,
+});
+
+#[derive(Debug, Default)]
 pub struct IngressTls<'a> {
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
     pub hosts: Vec<Borrowed<'a>>,
 }
 
+netsec_shared::view_reader!(IngressTls {
+    "hosts" => hosts: netsec_shared::view::list,
+});
+
 /// An Ingress rule (`host`, `http.paths`) or an HTTPRoute rule (`matches`).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default)]
 pub struct Rule<'a> {
-    #[serde(default, borrow)]
     pub host: Option<Borrowed<'a>>,
-    #[serde(default, borrow)]
     pub http: Option<IngressHttp<'a>>,
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
     pub matches: Vec<RouteMatch<'a>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+netsec_shared::view_reader!(Rule {
+    "host" => host,
+    "http" => http,
+    "matches" => matches: netsec_shared::view::list,
+});
+
+#[derive(Debug, Default)]
 pub struct IngressHttp<'a> {
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
     pub paths: Vec<IngressPath<'a>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+netsec_shared::view_reader!(IngressHttp {
+    "paths" => paths: netsec_shared::view::list,
+});
+
+#[derive(Debug, Default)]
 pub struct IngressPath<'a> {
-    #[serde(default, borrow)]
     pub path: Option<Borrowed<'a>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+netsec_shared::view_reader!(IngressPath {
+    "path" => path,
+});
+
+#[derive(Debug, Default)]
 pub struct RouteMatch<'a> {
-    #[serde(default, borrow)]
     pub path: Option<RoutePath<'a>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+netsec_shared::view_reader!(RouteMatch {
+    "path" => path,
+});
+
+#[derive(Debug, Default)]
 pub struct RoutePath<'a> {
-    #[serde(default, borrow)]
     pub value: Option<Borrowed<'a>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+netsec_shared::view_reader!(RoutePath {
+    "value" => value,
+});
+
+#[derive(Debug, Default)]
 pub struct VsHttp<'a> {
-    #[serde(default, borrow, rename = "match", deserialize_with = "null_as_empty")]
     pub matches: Vec<VsMatch<'a>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+netsec_shared::view_reader!(VsHttp {
+    "match" => matches: netsec_shared::view::list,
+});
+
+#[derive(Debug, Default)]
 pub struct VsMatch<'a> {
-    #[serde(default, borrow)]
     pub uri: Option<StringMatch<'a>>,
 }
 
+netsec_shared::view_reader!(VsMatch {
+    "uri" => uri,
+});
+
 /// Istio's `StringMatch`: one of exact, prefix, regex.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default)]
 pub struct StringMatch<'a> {
-    #[serde(default, borrow)]
     pub exact: Option<Borrowed<'a>>,
-    #[serde(default, borrow)]
     pub prefix: Option<Borrowed<'a>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+netsec_shared::view_reader!(StringMatch {
+    "exact" => exact,
+    "prefix" => prefix,
+});
+
+#[derive(Debug, Default)]
 pub struct Listener<'a> {
-    #[serde(default, borrow)]
     pub hostname: Option<Borrowed<'a>>,
-    #[serde(default)]
     pub port: Option<i64>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+netsec_shared::view_reader!(Listener {
+    "hostname" => hostname,
+    "port" => port,
+});
+
+#[derive(Debug, Default)]
 pub struct Server<'a> {
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
     pub hosts: Vec<Borrowed<'a>>,
-    #[serde(default)]
     pub port: Option<ServerPort>,
 }
+
+netsec_shared::view_reader!(Server {
+    "hosts" => hosts: netsec_shared::view::list,
+    "port" => port,
+});
 
 #[derive(Debug, Default, Deserialize)]
 pub struct ServerPort {

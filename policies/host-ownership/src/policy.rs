@@ -8,7 +8,6 @@ use netsec_shared::request::{GroupVersionKind, OwnObject};
 use netsec_shared::review::{judges, object_of_kind, of_kind};
 use netsec_shared::{AdmissionRequest, Findings, Verdict};
 use netsec_shared::{json, scan};
-use serde::Deserialize;
 use serde::de::IgnoredAny;
 
 use crate::objects::{Claim, Family, Kind, Object, near};
@@ -424,26 +423,31 @@ fn owned_by(settings: &Settings, namespace: &str, pattern: &Pattern<'_>) -> bool
 /// The namespaces being deleted: their objects are on their way out, and the API server
 /// creates nothing new in them.
 fn terminating_namespaces(cluster: &dyn Cluster) -> Result<Vec<String>, String> {
-    #[derive(Deserialize)]
+    #[derive(Default)]
     struct Namespace<'a> {
-        #[serde(default, borrow)]
         metadata: NsMeta<'a>,
-        #[serde(default, borrow)]
         status: Option<NsStatus<'a>>,
     }
-    #[derive(Default, Deserialize)]
-    #[serde(rename_all = "camelCase")]
+    netsec_shared::view_reader!(Namespace {
+        "metadata" => metadata,
+        "status" => status,
+    });
+    #[derive(Default)]
     struct NsMeta<'a> {
-        #[serde(default, borrow)]
         name: Cow<'a, str>,
-        #[serde(default)]
         deletion_timestamp: Option<IgnoredAny>,
     }
-    #[derive(Deserialize)]
+    netsec_shared::view_reader!(NsMeta {
+        "name" => name: netsec_shared::view::string,
+        "deletionTimestamp" => deletion_timestamp,
+    });
+    #[derive(Default)]
     struct NsStatus<'a> {
-        #[serde(default, borrow)]
         phase: Option<Cow<'a, str>>,
     }
+    netsec_shared::view_reader!(NsStatus {
+        "phase" => phase: netsec_shared::view::optional_string,
+    });
     let bytes = cluster.list_all(NAMESPACE, NAMESPACE_FIELDS).map_err(|e| {
         format!(
             "the Namespaces cannot be listed to tell whether the namespace of a conflicting \

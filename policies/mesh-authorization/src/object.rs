@@ -149,47 +149,52 @@ impl<'de> serde::de::Visitor<'de> for ValueVisitor {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default)]
 pub struct MeshObject<'a> {
-    #[serde(default, borrow)]
     pub metadata: Option<ObjectMeta<'a>>,
-    #[serde(default, borrow)]
     pub spec: Option<MeshSpec<'a>>,
 }
+
+netsec_shared::view_reader!(MeshObject {
+    "metadata" => metadata,
+    "spec" => spec,
+});
 
 /// The spec fields of every kind read: Istio's `selector`, `targetRef(s)`, `action`, `provider`,
 /// `rules`; Linkerd's `podSelector`, `accessPolicy`, `targetRef`, `requiredAuthenticationRefs`,
 /// `identities`, `networks`; Consul's `destination` and `sources`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Default)]
 pub struct MeshSpec<'a> {
-    #[serde(default, borrow)]
     pub selector: Option<LabelSelector<'a>>,
-    #[serde(default, borrow)]
     pub pod_selector: Option<LabelSelector<'a>>,
-    #[serde(default, borrow)]
     pub target_ref: Value<'a>,
-    #[serde(default, borrow)]
     pub target_refs: Value<'a>,
-    #[serde(default, borrow)]
     pub action: Value<'a>,
-    #[serde(default, borrow)]
     pub provider: Value<'a>,
-    #[serde(default, borrow)]
     pub rules: Value<'a>,
-    #[serde(default, borrow)]
     pub access_policy: Value<'a>,
-    #[serde(default, borrow)]
     pub required_authentication_refs: Value<'a>,
-    #[serde(default, borrow)]
     pub identities: Value<'a>,
-    #[serde(default, borrow)]
     pub networks: Value<'a>,
-    #[serde(default, borrow)]
     pub destination: Value<'a>,
-    #[serde(default, borrow)]
     pub sources: Value<'a>,
 }
+
+netsec_shared::view_reader!(MeshSpec {
+    "selector" => selector,
+    "podSelector" => pod_selector,
+    "targetRef" => target_ref,
+    "targetRefs" => target_refs,
+    "action" => action,
+    "provider" => provider,
+    "rules" => rules,
+    "accessPolicy" => access_policy,
+    "requiredAuthenticationRefs" => required_authentication_refs,
+    "identities" => identities,
+    "networks" => networks,
+    "destination" => destination,
+    "sources" => sources,
+});
 
 const NO_SPEC: MeshSpec<'static> = MeshSpec {
     selector: None,

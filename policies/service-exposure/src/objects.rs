@@ -5,51 +5,51 @@
 use std::borrow::Cow;
 
 use netsec_shared::ObjectMeta;
-use netsec_shared::request::{Borrowed, null_as_empty, object_or_null};
+use netsec_shared::request::Borrowed;
 use serde::Deserialize;
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default)]
 pub struct Service<'a> {
-    #[serde(default, borrow)]
     pub kind: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "object_or_null")]
     pub metadata: ObjectMeta<'a>,
-    #[serde(default, borrow, deserialize_with = "object_or_null")]
     pub spec: ServiceSpec<'a>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+netsec_shared::view_reader!(Service {
+    "kind" => kind: netsec_shared::view::optional_string,
+    "metadata" => metadata: netsec_shared::view::object,
+    "spec" => spec: netsec_shared::view::object,
+});
+
+#[derive(Debug, Default)]
 pub struct ServiceSpec<'a> {
     /// Empty or absent is `ClusterIP`, the API server's default.
-    #[serde(default, borrow, rename = "type")]
     pub type_: Option<Cow<'a, str>>,
-    #[serde(
-        default,
-        borrow,
-        rename = "externalIPs",
-        deserialize_with = "null_as_empty"
-    )]
     pub external_ips: Vec<Borrowed<'a>>,
-    #[serde(default, deserialize_with = "null_as_empty")]
     pub ports: Vec<ServicePort>,
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
     pub load_balancer_source_ranges: Vec<Borrowed<'a>>,
-    #[serde(default, borrow, rename = "loadBalancerIP")]
     pub load_balancer_ip: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
     pub load_balancer_class: Option<Cow<'a, str>>,
     /// The API server defaults it to true for LoadBalancers.
-    #[serde(default)]
     pub allocate_load_balancer_node_ports: Option<bool>,
     /// Empty or absent is `Cluster` for NodePort and LoadBalancer Services.
-    #[serde(default, borrow)]
     pub external_traffic_policy: Option<Cow<'a, str>>,
-    #[serde(default)]
     pub health_check_node_port: Option<i64>,
-    #[serde(default, borrow)]
     pub external_name: Option<Cow<'a, str>>,
 }
+
+netsec_shared::view_reader!(ServiceSpec {
+    "type" => type_: netsec_shared::view::optional_string,
+    "externalIPs" => external_ips: netsec_shared::view::list,
+    "ports" => ports: netsec_shared::view::list,
+    "loadBalancerSourceRanges" => load_balancer_source_ranges: netsec_shared::view::list,
+    "loadBalancerIP" => load_balancer_ip: netsec_shared::view::optional_string,
+    "loadBalancerClass" => load_balancer_class: netsec_shared::view::optional_string,
+    "allocateLoadBalancerNodePorts" => allocate_load_balancer_node_ports,
+    "externalTrafficPolicy" => external_traffic_policy: netsec_shared::view::optional_string,
+    "healthCheckNodePort" => health_check_node_port,
+    "externalName" => external_name: netsec_shared::view::optional_string,
+});
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -58,56 +58,72 @@ pub struct ServicePort {
     pub node_port: Option<i64>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default)]
 pub struct Endpoints<'a> {
-    #[serde(default, borrow)]
     pub kind: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "object_or_null")]
     pub metadata: ObjectMeta<'a>,
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
     pub subsets: Vec<EndpointSubset<'a>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+netsec_shared::view_reader!(Endpoints {
+    "kind" => kind: netsec_shared::view::optional_string,
+    "metadata" => metadata: netsec_shared::view::object,
+    "subsets" => subsets: netsec_shared::view::list,
+});
+
+#[derive(Debug, Default)]
 pub struct EndpointSubset<'a> {
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
     pub addresses: Vec<EndpointAddress<'a>>,
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
     pub not_ready_addresses: Vec<EndpointAddress<'a>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+netsec_shared::view_reader!(EndpointSubset {
+    "addresses" => addresses: netsec_shared::view::list,
+    "notReadyAddresses" => not_ready_addresses: netsec_shared::view::list,
+});
+
+#[derive(Debug, Default)]
 pub struct EndpointAddress<'a> {
-    #[serde(default, borrow)]
     pub ip: Borrowed<'a>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+netsec_shared::view_reader!(EndpointAddress {
+    "ip" => ip,
+});
+
+#[derive(Debug, Default)]
 pub struct EndpointSlice<'a> {
-    #[serde(default, borrow)]
     pub kind: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "object_or_null")]
     pub metadata: ObjectMeta<'a>,
-    #[serde(default, borrow)]
     pub address_type: Cow<'a, str>,
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
     pub endpoints: Vec<Endpoint<'a>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+netsec_shared::view_reader!(EndpointSlice {
+    "kind" => kind: netsec_shared::view::optional_string,
+    "metadata" => metadata: netsec_shared::view::object,
+    "addressType" => address_type: netsec_shared::view::string,
+    "endpoints" => endpoints: netsec_shared::view::list,
+});
+
+#[derive(Debug, Default)]
 pub struct Endpoint<'a> {
-    #[serde(default, borrow, deserialize_with = "null_as_empty")]
     pub addresses: Vec<Borrowed<'a>>,
 }
 
+netsec_shared::view_reader!(Endpoint {
+    "addresses" => addresses: netsec_shared::view::list,
+});
+
 /// Only the kind, for requests that do not name it (hand-built ones).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default)]
 pub struct Kinded<'a> {
-    #[serde(default, borrow)]
     pub kind: Option<Cow<'a, str>>,
 }
+
+netsec_shared::view_reader!(Kinded {
+    "kind" => kind: netsec_shared::view::optional_string,
+});
 
 #[cfg(test)]
 mod tests {
