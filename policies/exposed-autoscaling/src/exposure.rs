@@ -3,12 +3,11 @@
 //! GRPCRoutes of the namespace send traffic to.
 
 use std::fmt;
-use std::marker::PhantomData;
 
 use netsec_shared::cluster::Resource;
 use netsec_shared::request::{Borrowed, ObjectMeta, StringMap};
-use serde::de::{IgnoredAny, MapAccess, Visitor};
-use serde::{Deserialize, Deserializer};
+
+use serde::Deserialize;
 
 pub const SERVICE: Resource = Resource {
     api_version: "v1",
@@ -87,62 +86,27 @@ pub struct Exposer<'a> {
     namespace: Option<Borrowed<'a>>,
 }
 
-// Written out, as `shared::request`'s readers are: serde's derive kept a local and a
-// duplicate-field error per field and dropped them all on each error path. A key given twice
-// keeps its last value, as the API server's decoder does; unknown keys are skipped.
-impl<'de: 'a, 'a> Deserialize<'de> for Exposer<'a> {
-    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
-        de.deserialize_map(ExposerVisitor(PhantomData))
-    }
-}
-
-struct ExposerVisitor<'a>(PhantomData<Exposer<'a>>);
-
-impl<'de: 'a, 'a> Visitor<'de> for ExposerVisitor<'a> {
-    type Value = Exposer<'a>;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an object")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Exposer<'a>, A::Error> {
-        let mut o = Exposer::default();
-        while let Some(key) = map.next_key::<Borrowed<'de>>()? {
-            match &*key {
-                "kind" => o.kind = map.next_value()?,
-                "metadata" => o.metadata = map.next_value()?,
-                "spec" => o.spec = map.next_value()?,
-                "type" => o.service_type = map.next_value()?,
-                "selector" => o.selector = map.next_value::<Selector>()?.0,
-                "ports" => o.ports = map.next_value()?,
-                "name" => o.name = map.next_value()?,
-                "port" => o.port = map.next_value()?,
-                "number" => o.number = map.next_value()?,
-                "defaultBackend" => o.default_backend = map.next_value()?,
-                "rules" => o.rules = map.next_value()?,
-                "http" => o.http = map.next_value()?,
-                "paths" => o.paths = map.next_value()?,
-                "backend" => o.backend = map.next_value()?,
-                "service" => o.service = map.next_value()?,
-                "parentRefs" => o.parent_refs = map.next_value()?,
-                "backendRefs" => o.backend_refs = map.next_value()?,
-                "group" => o.group = map.next_value()?,
-                "namespace" => o.namespace = map.next_value()?,
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(o)
-    }
-}
-
-/// A Service's `spec.selector`: a map of strings, null as empty.
-struct Selector<'a>(StringMap<'a>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for Selector<'a> {
-    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
-        netsec_shared::request::string_map(de).map(Selector)
-    }
-}
+netsec_shared::view_reader!(Exposer {
+    "kind" => kind,
+    "metadata" => metadata,
+    "spec" => spec,
+    "type" => service_type,
+    "selector" => selector: netsec_shared::view::string_map,
+    "ports" => ports,
+    "name" => name,
+    "port" => port,
+    "number" => number,
+    "defaultBackend" => default_backend,
+    "rules" => rules,
+    "http" => http,
+    "paths" => paths,
+    "backend" => backend,
+    "service" => service,
+    "parentRefs" => parent_refs,
+    "backendRefs" => backend_refs,
+    "group" => group,
+    "namespace" => namespace,
+});
 
 pub type Service<'a> = Exposer<'a>;
 pub type Ingress<'a> = Exposer<'a>;
@@ -176,8 +140,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Port<'a> {
                 self,
                 map: M,
             ) -> Result<Self::Value, M::Error> {
-                ExposerVisitor(PhantomData)
-                    .visit_map(map)
+                Exposer::deserialize(serde::de::value::MapAccessDeserializer::new(map))
                     .map(|e| Port::Backend(Box::new(e)))
             }
         }

@@ -5,11 +5,8 @@
 
 use netsec_shared::request::{Borrowed, ObjectMeta, StringMap};
 use netsec_shared::workload::WorkloadKind;
-use std::fmt;
-use std::marker::PhantomData;
 
-use serde::de::{IgnoredAny, MapAccess, Visitor};
-use serde::{Deserialize, Deserializer};
+use serde::de::IgnoredAny;
 
 #[derive(Debug, Default)]
 pub struct Object<'a> {
@@ -59,66 +56,37 @@ pub struct Object<'a> {
     pub(crate) memory: Option<IgnoredAny>,
 }
 
-// Written out, as `shared::request`'s readers are: serde's derive kept a local and a
-// duplicate-field error per field and dropped them all on each error path, 11 KB of module for
-// this one type. A key given twice keeps its last value, as the API server's decoder does;
-// unknown keys are skipped.
-impl<'de: 'a, 'a> Deserialize<'de> for Object<'a> {
-    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
-        struct V<'a>(PhantomData<Object<'a>>);
-        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
-            type Value = Object<'a>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Object<'a>, A::Error> {
-                let mut o = Object::default();
-                while let Some(key) = map.next_key::<Borrowed<'de>>()? {
-                    match &*key {
-                        "kind" => o.kind = map.next_value()?,
-                        "metadata" => o.metadata = map.next_value()?,
-                        "spec" => o.spec = map.next_value()?,
-                        "scaleTargetRef" => o.scale_target_ref = map.next_value()?,
-                        "minReplicas" => o.min_replicas = map.next_value()?,
-                        "maxReplicas" => o.max_replicas = map.next_value()?,
-                        "behavior" => o.behavior = map.next_value()?,
-                        "minReplicaCount" => o.min_replica_count = map.next_value()?,
-                        "maxReplicaCount" => o.max_replica_count = map.next_value()?,
-                        "triggers" => o.triggers = map.next_value()?,
-                        "advanced" => o.advanced = map.next_value()?,
-                        "horizontalPodAutoscalerConfig" => {
-                            o.horizontal_pod_autoscaler_config = map.next_value()?
-                        }
-                        "name" => o.name = map.next_value()?,
-                        "scaleUp" => o.scale_up = map.next_value()?,
-                        "stabilizationWindowSeconds" => {
-                            o.stabilization_window_seconds = map.next_value()?
-                        }
-                        "selectPolicy" => o.select_policy = map.next_value()?,
-                        "policies" => o.policies = map.next_value()?,
-                        "type" => o.policy_type = map.next_value()?,
-                        "value" => o.value = map.next_value()?,
-                        "periodSeconds" => o.period_seconds = map.next_value()?,
-                        "template" => o.template = map.next_value()?,
-                        "containers" => o.containers = map.next_value()?,
-                        "initContainers" => o.init_containers = map.next_value()?,
-                        "restartPolicy" => o.restart_policy = map.next_value()?,
-                        "resources" => o.resources = map.next_value()?,
-                        "requests" => o.requests = map.next_value()?,
-                        "limits" => o.limits = map.next_value()?,
-                        "cpu" => o.cpu = map.next_value()?,
-                        "memory" => o.memory = map.next_value()?,
-                        _ => {
-                            map.next_value::<IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(o)
-            }
-        }
-        de.deserialize_map(V(PhantomData))
-    }
-}
+netsec_shared::view_reader!(Object {
+    "kind" => kind,
+    "metadata" => metadata,
+    "spec" => spec,
+    "scaleTargetRef" => scale_target_ref,
+    "minReplicas" => min_replicas,
+    "maxReplicas" => max_replicas,
+    "behavior" => behavior,
+    "minReplicaCount" => min_replica_count,
+    "maxReplicaCount" => max_replica_count,
+    "triggers" => triggers,
+    "advanced" => advanced,
+    "horizontalPodAutoscalerConfig" => horizontal_pod_autoscaler_config,
+    "name" => name,
+    "scaleUp" => scale_up,
+    "stabilizationWindowSeconds" => stabilization_window_seconds,
+    "selectPolicy" => select_policy,
+    "policies" => policies,
+    "type" => policy_type,
+    "value" => value,
+    "periodSeconds" => period_seconds,
+    "template" => template,
+    "containers" => containers,
+    "initContainers" => init_containers,
+    "restartPolicy" => restart_policy,
+    "resources" => resources,
+    "requests" => requests,
+    "limits" => limits,
+    "cpu" => cpu,
+    "memory" => memory,
+});
 
 const EMPTY: Object<'static> = Object {
     kind: None,
