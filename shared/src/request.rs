@@ -544,43 +544,14 @@ pub struct ObjectMeta<'a> {
     pub deletion_timestamp: Option<Cow<'a, str>>,
 }
 
-// Written out: every view of every policy reads `metadata`, and serde's derive (a local and a
-// duplicate-field check per field, the readers of the maps inlined into each) cost every module
-// more than this. A key given twice keeps its last value, as the API server's decoder does.
-impl<'de: 'a, 'a> Deserialize<'de> for ObjectMeta<'a> {
-    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
-        struct V<'a>(PhantomData<ObjectMeta<'a>>);
-        impl<'de: 'a, 'a> serde::de::Visitor<'de> for V<'a> {
-            type Value = ObjectMeta<'a>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut m = ObjectMeta::default();
-                while let Some(key) = map.next_key::<Borrowed<'de>>()? {
-                    match &*key {
-                        "name" => m.name = text(&mut map)?,
-                        "generateName" => m.generate_name = text(&mut map)?,
-                        "namespace" => m.namespace = text(&mut map)?,
-                        "deletionTimestamp" => m.deletion_timestamp = text(&mut map)?,
-                        "labels" => {
-                            m.labels = map.next_value_seed(StringMapVisitor { skip: None })?
-                        }
-                        "annotations" => {
-                            let skip = Some(LAST_APPLIED);
-                            m.annotations = map.next_value_seed(StringMapVisitor { skip })?;
-                        }
-                        _ => {
-                            map.next_value::<IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(m)
-            }
-        }
-        de.deserialize_map(V(PhantomData))
-    }
-}
+crate::view_reader!(ObjectMeta {
+    "name" => name: crate::view::optional_string,
+    "generateName" => generate_name: crate::view::optional_string,
+    "namespace" => namespace: crate::view::optional_string,
+    "labels" => labels: crate::view::string_map,
+    "annotations" => annotations: crate::view::annotations,
+    "deletionTimestamp" => deletion_timestamp: crate::view::optional_string,
+});
 
 impl ObjectMeta<'_> {
     /// The name to show in messages (`generateName` prefix with `*` when not named yet).
@@ -621,11 +592,6 @@ where
     D: serde::Deserializer<'de>,
 {
     de.deserialize_option(StringMapVisitor { skip: None })
-}
-
-/// The next value of a map as a string borrowed from the JSON where it can be; `None` for null.
-pub fn text<'de, A: MapAccess<'de>>(map: &mut A) -> Result<Option<Cow<'de, str>>, A::Error> {
-    Ok(map.next_value::<Option<Borrowed<'de>>>()?.map(|b| b.0))
 }
 
 /// Reads a [`StringMap`]; the value of the key `skip` is passed over, and kept empty. Read as

@@ -43,8 +43,9 @@ use serde_json::value::RawValue;
 use crate::calico::Selector;
 use crate::cluster::Resource;
 use crate::netpol::Direction;
-use crate::request::{Borrowed, StringMap, text};
+use crate::request::{Borrowed, StringMap};
 use crate::selector::LabelSelector;
+use crate::view::optional_string as text;
 
 /// The pod being judged, as the policy engines see it.
 pub struct Pod<'p> {
