@@ -18,7 +18,7 @@ use serde::de::IgnoredAny;
 
 use crate::cluster::{Cluster, Resource};
 use crate::request::ObjectMeta;
-use crate::view::{list, object, optional_string, string};
+use crate::view::{list, object, optional_string, string, strings};
 use crate::view_reader;
 
 /// The API group of Gateway and its routes.
@@ -185,7 +185,7 @@ pub struct RouteSpec<'a> {
 
 view_reader!(RouteSpec {
     "parentRefs" => parent_refs: list,
-    "hostnames" => hostnames: list,
+    "hostnames" => hostnames: strings,
     "rules" => rules: list,
 });
 

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use serde::de::IgnoredAny;
 
 use crate::request::ObjectMeta;
-use crate::view::{list, object, optional_string};
+use crate::view::{list, object, optional_string, strings};
 use crate::view_reader;
 
 /// The deprecated annotation that named the class before `spec.ingressClassName` (1.18).
@@ -47,7 +47,7 @@ pub struct IngressTls<'a> {
 }
 
 view_reader!(IngressTls {
-    "hosts" => hosts: list,
+    "hosts" => hosts: strings,
     "secretName" => secret_name: optional_string,
 });
 

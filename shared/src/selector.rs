@@ -38,7 +38,7 @@ pub struct Requirement<'a> {
 crate::view_reader!(Requirement {
     "key" => key: crate::view::string,
     "operator" => operator: crate::view::string,
-    "values" => values: crate::view::list,
+    "values" => values: crate::view::strings,
 });
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -124,6 +124,14 @@ pub fn list<'de, A: MapAccess<'de>, T: Deserialize<'de>>(map: &mut A) -> Result<
     Ok(map.next_value::<Option<Vec<T>>>()?.unwrap_or_default())
 }
 
+/// A list of strings, each borrowed when it has no escapes (serde reads a `Cow` inside a list as
+/// an owned `String`, one allocation per item); null reads as the empty list.
+pub fn strings<'de, A: MapAccess<'de>>(map: &mut A) -> Result<Vec<Cow<'de, str>>, A::Error> {
+    let list: Vec<Borrowed<'de>> = list(map)?;
+    // The same layout: the list's buffer is reused.
+    Ok(list.into_iter().map(|b| b.0).collect())
+}
+
 /// `metadata` or `spec`: an object, or null for the empty one. A view read by [`view_reader!`]
 /// refuses a JSON array, which serde's derived readers take as a struct (see
 /// [`crate::request::object_or_null`], for those).
@@ -205,6 +213,21 @@ mod tests {
                 .unwrap_err()
                 .contains("invalid type: null")
         );
+    }
+
+    #[test]
+    fn lists_of_strings_are_borrowed_too() {
+        #[derive(Debug, Default)]
+        struct Words<'a> {
+            words: Vec<Cow<'a, str>>,
+        }
+        crate::view_reader!(Words { "words" => words: strings });
+        let w: Words = serde_json::from_str(r#"{"words":["a","b\\c"]}"#).unwrap();
+        assert!(matches!(w.words[0], Cow::Borrowed("a")));
+        assert!(matches!(w.words[1], Cow::Owned(ref s) if s == "b\\c"));
+        let w: Words = serde_json::from_str(r#"{"words":null}"#).unwrap();
+        assert!(w.words.is_empty());
+        assert!(serde_json::from_str::<Words>(r#"{"words":[1]}"#).is_err());
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use crate::ObjectMeta;
 use crate::netpol::{Direction, isolates};
 use crate::selector::LabelSelector;
-use crate::view::{list, object, optional_string, string};
+use crate::view::{list, object, optional_string, string, strings};
 use crate::view_reader;
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -78,7 +78,7 @@ pub struct IpBlock<'a> {
 
 view_reader!(IpBlock {
     "cidr" => cidr: string,
-    "except" => except: list,
+    "except" => except: strings,
 });
 
 #[derive(Debug, Default)]
