@@ -467,10 +467,10 @@ impl<'de: 'a, 'a> Deserialize<'de> for Borrowed<'a> {
     }
 }
 
-/// Decodes the object into its view: an object or null, as [`decode`] accepts (serde would
-/// read a struct from an array too). One visitor for every view, rather than
-/// [`object_or_null`]'s per type: serde_json instantiates its `deserialize_any` per visitor,
-/// about a kilobyte of module each.
+/// Decodes the object into its view: an object or null, as [`decode`] accepts (serde's derived
+/// readers would read a struct from an array too). One visitor for every view, rather than one
+/// per type: serde_json instantiates its `deserialize_any` per visitor, about a kilobyte of
+/// module each.
 struct DecodeSeed<'a, V>(DecodeAs, PhantomData<(Decoded<'a>, V)>);
 
 impl<'de: 'a, 'a, V: Views> serde::de::DeserializeSeed<'de> for DecodeSeed<'a, V> {
@@ -640,33 +640,6 @@ impl<'de> serde::de::Visitor<'de> for StringMapVisitor {
         }
         Ok(out)
     }
-}
-
-/// Reads `metadata` or `spec`: an object, or null/absent for the empty one. Derived readers also
-/// take a JSON array as a struct (its fields in order), so `metadata: []` would read as empty
-/// metadata and drop every label and annotation: a fail-open this refuses.
-pub fn object_or_null<'de, D, T>(de: D) -> Result<T, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de> + Default,
-{
-    struct ObjectVisitor<T>(std::marker::PhantomData<T>);
-    impl<'de, T: Deserialize<'de> + Default> serde::de::Visitor<'de> for ObjectVisitor<T> {
-        type Value = T;
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("an object")
-        }
-        fn visit_unit<E>(self) -> Result<T, E> {
-            Ok(T::default())
-        }
-        fn visit_none<E>(self) -> Result<T, E> {
-            Ok(T::default())
-        }
-        fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
-            T::deserialize(serde::de::value::MapAccessDeserializer::new(map))
-        }
-    }
-    de.deserialize_any(ObjectVisitor(std::marker::PhantomData))
 }
 
 /// The whole waPC `validate` payload. The guest reads the settings as raw JSON

@@ -133,8 +133,8 @@ pub fn strings<'de, A: MapAccess<'de>>(map: &mut A) -> Result<Vec<Cow<'de, str>>
 }
 
 /// `metadata` or `spec`: an object, or null for the empty one. A view read by [`view_reader!`]
-/// refuses a JSON array, which serde's derived readers take as a struct (see
-/// [`crate::request::object_or_null`], for those).
+/// refuses a JSON array, which serde's derived readers take as a struct (so `metadata: []` would
+/// have read as empty metadata, every label and annotation dropped).
 pub fn object<'de, A: MapAccess<'de>, T: Deserialize<'de> + Default>(
     map: &mut A,
 ) -> Result<T, A::Error> {
