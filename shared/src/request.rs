@@ -584,16 +584,6 @@ where
 /// kubectl's copy of the object it last applied, in the object's own annotations.
 pub const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
-/// Labels, annotations, `matchLabels`: a map of strings, null for empty, its strings borrowed
-/// from the payload where they have no escapes (serde's own reading of a map of `Cow`s allocates
-/// every key and value).
-pub fn string_map<'de, D>(de: D) -> Result<StringMap<'de>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-{
-    de.deserialize_option(StringMapVisitor { skip: None })
-}
-
 /// Reads a [`StringMap`]; the value of the key `skip` is passed over, and kept empty. Read as
 /// an option first, so that a value of another type is refused where it starts.
 pub(crate) struct StringMapVisitor {

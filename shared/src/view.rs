@@ -141,7 +141,9 @@ pub fn object<'de, A: MapAccess<'de>, T: Deserialize<'de> + Default>(
     Ok(map.next_value::<Option<T>>()?.unwrap_or_default())
 }
 
-/// A map of strings (labels, a selector's `matchLabels`); null reads as the empty one.
+/// A map of strings (labels, a selector's `matchLabels`); null reads as the empty one. Its
+/// strings are borrowed where they have no escapes (serde's own reading of a map of `Cow`s
+/// allocates every key and value).
 pub fn string_map<'de, A: MapAccess<'de>>(map: &mut A) -> Result<StringMap<'de>, A::Error> {
     map.next_value_seed(StringMapVisitor { skip: None })
 }

@@ -203,7 +203,7 @@ impl<'de: 'a, 'a> Visitor<'de> for Part<'a> {
                     };
                 }
                 (Level::Metadata, "name") => {
-                    p.name = map.next_value::<Option<Borrowed>>()?.map(|b| b.0);
+                    p.name = netsec_shared::view::optional_string(&mut map)?;
                 }
                 (Level::Spec, "podSelector") => p.pod_selector = map.next_value()?,
                 (Level::Spec, "policyTypes") => {

@@ -174,14 +174,6 @@ pub fn count<'de, A: MapAccess<'de>>(map: &mut A) -> Result<Option<usize>, A::Er
         .map(|l| l.len()))
 }
 
-struct Labels<'a>(StringMap<'a>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for Labels<'a> {
-    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
-        crate::request::string_map(de).map(Labels)
-    }
-}
-
 impl<'de: 'a, 'a> Deserialize<'de> for PolicyObject<'a> {
     fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
         struct V<'a>(PhantomData<PolicyObject<'a>>);
@@ -199,7 +191,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for PolicyObject<'a> {
                         "specs" => o.specs = map.next_value()?,
                         "items" => o.items = map.next_value()?,
                         "name" => o.name = text(&mut map)?,
-                        "labels" => o.labels = map.next_value::<Labels>()?.0,
+                        "labels" => o.labels = crate::view::string_map(&mut map)?,
                         "endpointSelector" => o.endpoint_selector = map.next_value()?,
                         "nodeSelector" => {
                             o.node_selector = map.next_value::<Option<IgnoredAny>>()?.is_some()
