@@ -30,87 +30,168 @@ pub fn tokenize(input: &str) -> Result<Vec<Token<'_>>, ParseError> {
     // About one token in eight bytes of a Corefile (kubeadm's has 42 in 380): room for them
     // at once, where growing from empty would copy them four times over.
     let mut tokens = Vec::with_capacity(input.len() / 8 + 4);
-    let (mut line, mut column) = (1u32, 0u32);
+    let bytes = input.as_bytes();
+    let mut cursor = Cursor::new();
     let mut at = 0;
-    // Whole words and comments are skipped in inner loops, and their text is cut from the
-    // input in one piece: the Corefile is read once, a character at a time only in quotes.
-    while let Some(ch) = char_at(input, at) {
+    // Bytes are classed by a table, words and indentation are skipped in inner loops, and a
+    // column is worked out only where a token starts: the Corefile is read once, a character
+    // at a time only in quotes.
+    while let Some(&b) = bytes.get(at) {
         let start = at;
-        at += ch.len_utf8();
-        column = column.saturating_add(1);
-        let here = Position { line, column };
-        if ch == '\n' {
-            line = line.saturating_add(1);
-            column = 0;
-        } else if ch.is_whitespace() {
-        } else if ch == '#' {
-            // To the end of the line, whose newline resets the column.
-            at = input[at..].find('\n').map_or(input.len(), |n| at + n);
-        } else if ch == '"' {
-            let mut text = String::new();
-            let mut escaped = false;
-            loop {
-                let Some(ch) = char_at(input, at) else {
-                    return Err(ParseError::new(
-                        here,
-                        "this quoted string is never closed; add the closing '\"'",
-                    ));
-                };
-                at += ch.len_utf8();
-                column = column.saturating_add(1);
-                if ch == '\n' {
-                    line = line.saturating_add(1);
-                    column = 0;
-                }
-                if escaped {
-                    escaped = false;
-                    if ch != '"' {
-                        text.push('\\');
-                    }
-                    text.push(ch);
-                } else if ch == '\\' {
-                    escaped = true;
-                } else if ch == '"' {
-                    break;
-                } else {
-                    text.push(ch);
-                }
+        match CLASSES[usize::from(b)] {
+            Class::Newline => {
+                at += 1;
+                cursor.new_line(at);
             }
-            tokens.push(Token {
-                text: Cow::Owned(text),
-                position: here,
-                end_line: line,
-                quoted: true,
-                source: 0,
-            });
-        } else {
-            // ASCII a byte at a time, the rest a character at a time: a word ends where Go's
-            // `unicode.IsSpace` (which `char::is_whitespace` agrees with on ASCII: space and
-            // `\t` to `\r`) or a `#` says.
-            while let Some(&b) = input.as_bytes().get(at) {
-                if b.is_ascii() {
-                    if b == b'#' || matches!(b, b' ' | b'\t'..=b'\r') {
+            Class::Space => at += 1,
+            // To the end of the line, whose newline is read next.
+            Class::Comment => at = input[at..].find('\n').map_or(input.len(), |n| at + n),
+            Class::Quote => {
+                let here = cursor.position(start);
+                let mut text = String::new();
+                let mut escaped = false;
+                at += 1;
+                loop {
+                    let Some(ch) = char_at(input, at) else {
+                        return Err(ParseError::new(
+                            here,
+                            "this quoted string is never closed; add the closing '\"'",
+                        ));
+                    };
+                    at += ch.len_utf8();
+                    cursor.passed(ch);
+                    if ch == '\n' {
+                        cursor.new_line(at);
+                    }
+                    if escaped {
+                        escaped = false;
+                        if ch != '"' {
+                            text.push('\\');
+                        }
+                        text.push(ch);
+                    } else if ch == '\\' {
+                        escaped = true;
+                    } else if ch == '"' {
                         break;
-                    }
-                    at += 1;
-                } else {
-                    match char_at(input, at).filter(|c| !c.is_whitespace()) {
-                        Some(ch) => at += ch.len_utf8(),
-                        None => break,
+                    } else {
+                        text.push(ch);
                     }
                 }
-                column = column.saturating_add(1);
+                tokens.push(Token {
+                    text: Cow::Owned(text),
+                    position: here,
+                    end_line: cursor.line,
+                    quoted: true,
+                    source: 0,
+                });
             }
-            tokens.push(Token {
-                text: Cow::Borrowed(&input[start..at]),
-                position: here,
-                end_line: here.line,
-                quoted: false,
-                source: 0,
-            });
+            Class::Word | Class::Wide => {
+                let here = cursor.position(start);
+                let first = char_at(input, at).unwrap_or_default();
+                at += first.len_utf8();
+                cursor.passed(first);
+                // Go's `unicode.IsSpace` separates words (as `char::is_whitespace` does).
+                if first.is_whitespace() {
+                    continue;
+                }
+                // A word ends at a space, a newline or a `#`; a quote inside it is text.
+                loop {
+                    match bytes.get(at).map(|&b| CLASSES[usize::from(b)]) {
+                        Some(Class::Word | Class::Quote) => at += 1,
+                        Some(Class::Wide) => match char_at(input, at) {
+                            Some(ch) if !ch.is_whitespace() => {
+                                at += ch.len_utf8();
+                                cursor.passed(ch);
+                            }
+                            _ => break,
+                        },
+                        _ => break,
+                    }
+                }
+                tokens.push(Token {
+                    text: Cow::Borrowed(&input[start..at]),
+                    position: here,
+                    end_line: here.line,
+                    quoted: false,
+                    source: 0,
+                });
+            }
         }
     }
     Ok(tokens)
+}
+
+/// What a byte is to the lexer.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Class {
+    Word,
+    /// An ASCII space other than the newline (as Go's `unicode.IsSpace`: space, `\t` and
+    /// `\v`, `\f`, `\r`).
+    Space,
+    Newline,
+    Comment,
+    Quote,
+    /// The first or a later byte of a non-ASCII character.
+    Wide,
+}
+
+const CLASSES: [Class; 256] = {
+    let mut classes = [Class::Word; 256];
+    let mut b = 0x80;
+    while b < 256 {
+        classes[b] = Class::Wide;
+        b += 1;
+    }
+    classes[b' ' as usize] = Class::Space;
+    classes[b'\t' as usize] = Class::Space;
+    classes[0x0b] = Class::Space;
+    classes[0x0c] = Class::Space;
+    classes[b'\r' as usize] = Class::Space;
+    classes[b'\n' as usize] = Class::Newline;
+    classes[b'#' as usize] = Class::Comment;
+    classes[b'"' as usize] = Class::Quote;
+    classes
+};
+
+/// The line being read, for positions: a column counts characters, so the bytes of the line
+/// so far that did not start one are counted as they are passed.
+struct Cursor {
+    line: u32,
+    line_start: usize,
+    continuation_bytes: usize,
+}
+
+impl Cursor {
+    fn new() -> Self {
+        Cursor {
+            line: 1,
+            line_start: 0,
+            continuation_bytes: 0,
+        }
+    }
+
+    /// A newline was read; the next line starts at byte `at`.
+    fn new_line(&mut self, at: usize) {
+        self.line = self.line.saturating_add(1);
+        self.line_start = at;
+        self.continuation_bytes = 0;
+    }
+
+    /// Notes a character read past, for its bytes after the first.
+    #[inline(always)]
+    fn passed(&mut self, ch: char) {
+        self.continuation_bytes += ch.len_utf8() - 1;
+    }
+
+    /// Where the character at byte `at` of the current line is (the characters before it on
+    /// the line have been passed).
+    fn position(&self, at: usize) -> Position {
+        let column = (at - self.line_start - self.continuation_bytes).saturating_add(1);
+        Position {
+            line: self.line,
+            column: u32::try_from(column).unwrap_or(u32::MAX),
+        }
+    }
 }
 
 /// The character at byte `at`, which is always a character boundary here. The ASCII case is
@@ -128,12 +209,19 @@ fn decode_at(input: &str, at: usize) -> Option<char> {
     input.get(at..)?.chars().next()
 }
 
-/// Whether the text holds the start of a `{$VAR}` or `{%VAR%}` placeholder: one pass, where
-/// two substring searches would build two searchers for every word.
+/// Whether the text holds the start of a `{$VAR}` or `{%VAR%}` placeholder. Its braces are
+/// found by `memchr` (a word at a time), and only they are looked past: a whole Corefile is
+/// asked before its tokens are.
 pub fn mentions_placeholder(text: &str) -> bool {
-    text.as_bytes()
-        .windows(2)
-        .any(|w| w[0] == b'{' && (w[1] == b'$' || w[1] == b'%'))
+    let mut rest = text;
+    while let Some(brace) = rest.find('{') {
+        let after = &rest.as_bytes()[brace + 1..];
+        if matches!(after.first(), Some(b'$' | b'%')) {
+            return true;
+        }
+        rest = &rest[brace + 1..];
+    }
+    false
 }
 
 /// The `{$VAR}` and `{%VAR%}` placeholders in a token's text, which CoreDNS replaces with
@@ -213,6 +301,13 @@ mod tests {
         assert_eq!(at, [(1, 1, 1), (2, 3, 2), (2, 6, 3), (3, 4, 3)]);
         assert!(tokens[2].quoted && !tokens[1].quoted);
         assert!(tokenize("é \"{\"").unwrap()[1].position.column == 3);
+        // Runs of indentation, mixed with tabs and other spaces, count a column each.
+        let tokens = tokenize("\t  \t\u{a0} x\r\n    \ty").unwrap();
+        let at: Vec<_> = tokens
+            .iter()
+            .map(|t| (t.position.line, t.position.column))
+            .collect();
+        assert_eq!(at, [(1, 7), (2, 6)]);
     }
 
     #[test]
@@ -230,6 +325,17 @@ mod tests {
 
     #[test]
     fn placeholder_detection() {
+        for (text, mentions) in [
+            ("{$UPSTREAM}", true),
+            ("a{%IP%}", true),
+            ("{ {{$X}", true),
+            ("{", false),
+            ("{1}.{x}.org", false),
+            ("$ % {", false),
+            ("", false),
+        ] {
+            assert_eq!(mentions_placeholder(text), mentions, "{text:?}");
+        }
         assert_eq!(placeholders("{$UPSTREAM}"), ["{$UPSTREAM}"]);
         assert_eq!(placeholders("tls://{%IP%}:853"), ["{%IP%}"]);
         assert_eq!(placeholders("{$A}.{$B}"), ["{$A}", "{$B}"]);

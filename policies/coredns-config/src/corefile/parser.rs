@@ -10,7 +10,7 @@
 
 use std::borrow::Cow;
 
-use super::lexer::{Token, placeholders, tokenize};
+use super::lexer::{Token, mentions_placeholder, placeholders, tokenize};
 use super::{
     Corefile, Directive, FileImport, ParseError, Placeholder, Position, ServerBlock, Via, Word,
 };
@@ -86,12 +86,16 @@ impl<'a> Parser<'a> {
     fn new(input: &'a str) -> Result<Self, ParseError> {
         let main = tokenize(input)?;
         let mut found = Vec::new();
-        for token in &main {
-            for text in placeholders(&token.text) {
-                found.push(Placeholder {
-                    text: text.to_string(),
-                    position: token.position,
-                });
+        // A token's text holds a placeholder only if the source does (unquoting turns `\"`
+        // into `"` alone): nearly every Corefile is asked once, not once per token.
+        if mentions_placeholder(input) {
+            for token in &main {
+                for text in placeholders(&token.text) {
+                    found.push(Placeholder {
+                        text: text.to_string(),
+                        position: token.position,
+                    });
+                }
             }
         }
         Ok(Parser {
