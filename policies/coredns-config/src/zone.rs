@@ -102,22 +102,31 @@ pub fn has_scheme(text: &str) -> bool {
 
 /// A zone as written in a key or a plugin argument: a domain name or a CIDR block.
 pub fn normalize_zone(text: &str) -> Result<Vec<String>, String> {
+    let mut zones = Vec::new();
+    push_zones(text, &mut zones)?;
+    Ok(zones)
+}
+
+/// [`normalize_zone`] onto the end of `zones`, which is left as it was when `text` is not a
+/// zone: a plugin's arguments fill one list, not a list each.
+fn push_zones(text: &str, zones: &mut Vec<String>) -> Result<(), String> {
     if text.contains('/') {
         let net = parse_cidr(text).map_err(|_| format!("{text:?} is not a valid CIDR block"))?;
-        return Ok(reverse_zones(&net));
+        zones.extend(reverse_zones(&net));
+        return Ok(());
     }
     check_name(text)?;
-    Ok(vec![fqdn(text)])
+    zones.push(fqdn(text));
+    Ok(())
 }
 
 /// The zones of plugin arguments; arguments that are not zones are skipped (CoreDNS refuses
 /// them, and other checks must not depend on them).
 pub fn zones_of(args: &[crate::corefile::Word]) -> Vec<String> {
-    let mut zones = Vec::new();
+    let mut zones = Vec::with_capacity(args.len());
     for arg in args {
-        if let Ok(more) = normalize_zone(&arg.text) {
-            zones.extend(more);
-        }
+        // An argument that is not a zone adds nothing.
+        let _ = push_zones(&arg.text, &mut zones);
     }
     zones
 }
