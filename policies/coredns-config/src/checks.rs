@@ -12,7 +12,7 @@ use crate::plugins::{COREDNS_VERSION, Unknown, classify};
 use crate::rewrite::{Mapping, Match, Rule, parse_rule};
 use crate::server::{Conflict, Listeners, ZoneAddr};
 use crate::settings::Settings;
-use crate::upstream::{Allowed, Host, Scheme, allow_list, is_allowed, parse_upstream};
+use crate::upstream::{Allowed, Host, Scheme, Upstream, allow_list, is_allowed, parse_upstream};
 use crate::zone::{Address, fqdn, is_reverse, parse_address, show, within, zones_of};
 
 /// CoreDNS refuses a `forward` with more upstreams.
@@ -342,13 +342,14 @@ fn check_directive(
     context: &Context<'_>,
     findings: &mut Findings,
 ) {
-    let (settings, cluster, upstreams) = (context.settings, context.cluster, context.upstreams);
+    let (settings, cluster) = (context.settings, context.cluster);
     match d.name.text.as_ref() {
         "kubernetes" => check_kubernetes(block, d, settings, cluster, findings),
-        "forward" => check_forward(block, d, settings, upstreams, findings),
+        "forward" => check_forward(block, d, context, findings),
         "grpc" => {
             for to in d.args.iter().skip(1) {
-                check_upstream_allowed(block, d, &to.text, settings, upstreams, findings);
+                let upstream = parse_upstream(&to.text);
+                check_upstream_allowed(block, d, &to.text, &upstream, context, findings);
             }
         }
         "cache" => check_cache(block, d, settings, findings),
@@ -380,10 +381,10 @@ fn check_transfer_to(
     findings: &mut Findings,
 ) {
     for line in lines {
-        let args: Vec<&str> = line.arg_texts().collect();
+        let any = || line.arg_texts().any(|a| a == "*");
         let to_any = match line.name.text.as_ref() {
-            "to" => args.contains(&"*"),
-            "transfer" => args.first() == Some(&"to") && args.contains(&"*"),
+            "to" => any(),
+            "transfer" => line.arg_texts().next() == Some("to") && any(),
             _ => false,
         };
         if to_any {
@@ -438,13 +439,8 @@ fn check_kubernetes(
     }
 }
 
-fn check_forward(
-    block: &Block<'_>,
-    d: &Directive,
-    settings: &Settings,
-    upstreams: &[Allowed],
-    findings: &mut Findings,
-) {
+fn check_forward(block: &Block<'_>, d: &Directive, context: &Context<'_>, findings: &mut Findings) {
+    let settings = context.settings;
     let targets = d.args.get(1..).unwrap_or(&[]);
     if targets.is_empty() {
         findings.violation(
@@ -465,8 +461,8 @@ fn check_forward(
         .property("tls_servername")
         .any(|p| p.args.first().is_some_and(|a| !a.text.is_empty()));
     for to in targets {
-        check_upstream_allowed(block, d, &to.text, settings, upstreams, findings);
         let upstream = parse_upstream(&to.text);
+        check_upstream_allowed(block, d, &to.text, &upstream, context, findings);
         if upstream.scheme == Scheme::Tls && upstream.server_name.is_none() && !servername {
             findings.violation(
                 here(block, d),
@@ -499,12 +495,12 @@ fn check_upstream_allowed(
     block: &Block<'_>,
     d: &Directive,
     target: &str,
-    settings: &Settings,
-    upstreams: &[Allowed],
+    upstream: &Upstream,
+    context: &Context<'_>,
     findings: &mut Findings,
 ) {
-    let upstream = parse_upstream(target);
-    if is_allowed(&upstream.host, upstreams) {
+    let settings = context.settings;
+    if is_allowed(&upstream.host, context.upstreams) {
         return;
     }
     let listed = if settings.allowed_upstreams.is_empty() {

@@ -15,39 +15,49 @@ pub enum Scheme {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Host {
+pub enum Host<'a> {
     /// A resolv.conf-style file whose nameservers become the upstreams.
-    File(String),
+    File(&'a str),
     Ip(IpAddr),
-    /// A name (or anything that is not an address); it cannot be matched by address.
+    /// A name (or anything that is not an address), lower-cased; it cannot be matched by
+    /// address.
     Name(String),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Upstream {
+pub struct Upstream<'a> {
     pub scheme: Scheme,
-    pub host: Host,
-    /// The per-endpoint TLS server name of `tls://IP%NAME`.
+    pub host: Host<'a>,
+    /// The per-endpoint TLS server name of `tls://IP%NAME`, lower-cased.
     pub server_name: Option<String>,
 }
 
-pub fn parse_upstream(text: &str) -> Upstream {
-    let lower = text.to_ascii_lowercase();
-    let (scheme, rest) = if let Some(rest) = lower.strip_prefix("dns://") {
-        (Scheme::Dns, rest)
-    } else if let Some(rest) = lower.strip_prefix("tls://") {
-        (Scheme::Tls, rest)
-    } else if let Some(rest) = lower.strip_prefix("https://") {
-        (Scheme::Https, rest)
-    } else if has_scheme(&lower) {
-        (Scheme::Other, lower.as_str())
-    } else {
-        (Scheme::Dns, lower.as_str())
+/// A `forward` or `grpc` target as CoreDNS's `parse.HostPortOrFile` reads it: the scheme
+/// (`parse.Transport`, any case) comes off first, and what is left is an address or a file.
+/// Schemes, brackets, ports and `%` hold no letters, so the text is split as written and only
+/// names are lower-cased.
+pub fn parse_upstream(text: &str) -> Upstream<'_> {
+    let after = |scheme: &str| {
+        text.get(..scheme.len())
+            .filter(|p| p.eq_ignore_ascii_case(scheme))
+            .map(|_| &text[scheme.len()..])
     };
+    let (scheme, rest) = if let Some(rest) = after("dns://") {
+        (Scheme::Dns, rest)
+    } else if let Some(rest) = after("tls://") {
+        (Scheme::Tls, rest)
+    } else if let Some(rest) = after("https://") {
+        (Scheme::Https, rest)
+    } else if has_scheme(text) {
+        (Scheme::Other, text)
+    } else {
+        (Scheme::Dns, text)
+    };
+    // `dns:///etc/resolv.conf` names the file /etc/resolv.conf.
     if scheme == Scheme::Dns && rest.starts_with('/') {
         return Upstream {
             scheme,
-            host: Host::File(text.to_string()),
+            host: Host::File(rest),
             server_name: None,
         };
     }
@@ -58,7 +68,7 @@ pub fn parse_upstream(text: &str) -> Upstream {
     };
     let (authority, server_name) = match (scheme, rest.split_once('%')) {
         (Scheme::Tls, Some((authority, name))) if !name.is_empty() => {
-            (authority, Some(name.to_string()))
+            (authority, Some(name.to_ascii_lowercase()))
         }
         _ => (rest, None),
     };
@@ -69,14 +79,14 @@ pub fn parse_upstream(text: &str) -> Upstream {
     }
 }
 
-/// `IP`, `IP:PORT`, `[IPv6]:PORT`, or a name.
-fn parse_host(authority: &str) -> Host {
+/// `IP`, `IP:PORT`, `[IPv6]:PORT`, or a name. Addresses parse in either case of hex digits.
+fn parse_host(authority: &str) -> Host<'_> {
     if let Some(inner) = authority.strip_prefix('[') {
         let address = inner.split(']').next().unwrap_or(inner);
         return address
             .parse()
             .map(Host::Ip)
-            .unwrap_or_else(|_| Host::Name(authority.to_string()));
+            .unwrap_or_else(|_| Host::Name(authority.to_ascii_lowercase()));
     }
     if let Ok(ip) = authority.parse() {
         return Host::Ip(ip);
@@ -88,7 +98,7 @@ fn parse_host(authority: &str) -> Host {
     {
         return Host::Ip(ip);
     }
-    Host::Name(authority.to_string())
+    Host::Name(authority.to_ascii_lowercase())
 }
 
 /// One entry of `allowedUpstreams`.
@@ -131,8 +141,21 @@ mod tests {
             (
                 "/etc/resolv.conf",
                 Scheme::Dns,
-                Host::File("/etc/resolv.conf".into()),
+                Host::File("/etc/resolv.conf"),
                 None,
+            ),
+            (
+                "DNS:///etc/resolv.conf",
+                Scheme::Dns,
+                Host::File("/etc/resolv.conf"),
+                None,
+            ),
+            ("[2001:DB8::1]:53", Scheme::Dns, ip("2001:db8::1"), None),
+            (
+                "TLS://[2001:DB8::1]:853%DNS.Example.ORG",
+                Scheme::Tls,
+                ip("2001:db8::1"),
+                Some("dns.example.org"),
             ),
             ("8.8.8.8", Scheme::Dns, ip("8.8.8.8"), None),
             ("dns://8.8.8.8:53", Scheme::Dns, ip("8.8.8.8"), None),
@@ -201,8 +224,9 @@ mod tests {
             "10.0.0.0/8".into(),
             "1.1.1.1".into(),
         ]);
-        let host = |s: &str| parse_upstream(s).host;
+        let host = |s: &'static str| parse_upstream(s).host;
         assert!(is_allowed(&host("/etc/resolv.conf"), &allowed));
+        assert!(is_allowed(&host("dns:///etc/resolv.conf"), &allowed));
         assert!(!is_allowed(&host("/tmp/resolv.conf"), &allowed));
         assert!(is_allowed(&host("10.1.2.3:53"), &allowed));
         assert!(is_allowed(&host("tls://1.1.1.1%one.one.one.one"), &allowed));
