@@ -513,6 +513,8 @@ fn check_upstream_allowed(
     };
     let what = if mentions_placeholder(target) {
         "holds a placeholder whose value this policy cannot see, so it cannot be matched"
+    } else if capital_scheme(target) {
+        "starts with a scheme in capitals, which CoreDNS does not read as a scheme (parse.Transport knows lower-case ones only): it takes the whole text for a file, finds none and refuses the Corefile; write the scheme in lower case"
     } else if matches!(upstream.host, Host::Name(_)) {
         "is not an address, and upstreams are matched by address; write the resolver's IP"
     } else {
@@ -525,6 +527,16 @@ fn check_upstream_allowed(
             d.name.text
         ),
     );
+}
+
+/// `TLS://1.1.1.1`: a scheme `parse.Transport` would know in lower case.
+fn capital_scheme(target: &str) -> bool {
+    target.split_once("://").is_some_and(|(scheme, _)| {
+        scheme.bytes().any(|b| b.is_ascii_uppercase())
+            && ["dns", "tls", "quic", "grpc", "https", "https3", "unix"]
+                .iter()
+                .any(|known| scheme.eq_ignore_ascii_case(known))
+    })
 }
 
 fn check_cache(block: &Block<'_>, d: &Directive, settings: &Settings, findings: &mut Findings) {

@@ -32,21 +32,17 @@ pub struct Upstream<'a> {
     pub server_name: Option<String>,
 }
 
-/// A `forward` or `grpc` target as CoreDNS's `parse.HostPortOrFile` reads it: the scheme
-/// (`parse.Transport`, any case) comes off first, and what is left is an address or a file.
-/// Schemes, brackets, ports and `%` hold no letters, so the text is split as written and only
-/// names are lower-cased.
+/// A `forward` or `grpc` target as CoreDNS's `parse.HostPortOrFile` reads it: the scheme comes
+/// off first (`parse.Transport`, which knows lower-case schemes only: `TLS://1.1.1.1` is no
+/// address and no file, and CoreDNS refuses it), and what is left is an address or a file.
+/// Brackets, ports and `%` hold no letters, so the text is split as written and only names are
+/// lower-cased.
 pub fn parse_upstream(text: &str) -> Upstream<'_> {
-    let after = |scheme: &str| {
-        text.get(..scheme.len())
-            .filter(|p| p.eq_ignore_ascii_case(scheme))
-            .map(|_| &text[scheme.len()..])
-    };
-    let (scheme, rest) = if let Some(rest) = after("dns://") {
+    let (scheme, rest) = if let Some(rest) = text.strip_prefix("dns://") {
         (Scheme::Dns, rest)
-    } else if let Some(rest) = after("tls://") {
+    } else if let Some(rest) = text.strip_prefix("tls://") {
         (Scheme::Tls, rest)
-    } else if let Some(rest) = after("https://") {
+    } else if let Some(rest) = text.strip_prefix("https://") {
         (Scheme::Https, rest)
     } else if has_scheme(text) {
         (Scheme::Other, text)
@@ -145,14 +141,20 @@ mod tests {
                 None,
             ),
             (
-                "DNS:///etc/resolv.conf",
+                "dns:///etc/resolv.conf",
                 Scheme::Dns,
                 Host::File("/etc/resolv.conf"),
                 None,
             ),
+            (
+                "DNS:///etc/resolv.conf",
+                Scheme::Other,
+                Host::Name("dns:///etc/resolv.conf".into()),
+                None,
+            ),
             ("[2001:DB8::1]:53", Scheme::Dns, ip("2001:db8::1"), None),
             (
-                "TLS://[2001:DB8::1]:853%DNS.Example.ORG",
+                "tls://[2001:DB8::1]:853%DNS.Example.ORG",
                 Scheme::Tls,
                 ip("2001:db8::1"),
                 Some("dns.example.org"),
@@ -177,7 +179,12 @@ mod tests {
                 ip("9.9.9.9"),
                 Some("dns.quad9.net"),
             ),
-            ("TLS://1.1.1.1:853", Scheme::Tls, ip("1.1.1.1"), None),
+            (
+                "TLS://1.1.1.1:853",
+                Scheme::Other,
+                Host::Name("tls://1.1.1.1:853".into()),
+                None,
+            ),
             (
                 "https://8.8.8.8/dns-query",
                 Scheme::Https,

@@ -60,17 +60,17 @@ const SCHEMES: [(&str, Transport); 6] = [
 /// Parses a server block key as CoreDNS does: the scheme, then a port after the last ':' when
 /// it is a number, then the zone (a CIDR block becomes its reverse zones).
 pub fn parse_address(key: &str) -> Result<Address, String> {
-    let lower = key.to_ascii_lowercase();
-    let (transport, rest) = match SCHEMES.iter().find(|(s, _)| lower.starts_with(s)) {
-        Some((scheme, transport)) => (*transport, &lower[scheme.len()..]),
+    // `parse.Transport` knows lower-case schemes only; the zone is lower-cased afterwards.
+    let (transport, rest) = match SCHEMES.iter().find(|(s, _)| key.starts_with(s)) {
+        Some((scheme, transport)) => (*transport, &key[scheme.len()..]),
         // `parse.Transport` does not know the scheme, so the whole key is taken as a zone
         // name (miekg/dns accepts "foo://example.org"), which no query can ever match.
-        None if has_scheme(&lower) => {
+        None if has_scheme(key) => {
             return Err(format!(
-                "{key:?} has a scheme CoreDNS does not know (it serves dns://, tls://, quic://, grpc://, https:// and https3://), so CoreDNS would take all of it for a zone name that no query matches"
+                "{key:?} has a scheme CoreDNS does not know (it serves dns://, tls://, quic://, grpc://, https:// and https3://, in lower case), so CoreDNS would take all of it for a zone name that no query matches"
             ));
         }
-        None => (Transport::Dns, lower.as_str()),
+        None => (Transport::Dns, key),
     };
     let (host, port) = match rest.rfind(':') {
         Some(colon) if colon + 1 == rest.len() => {
@@ -309,6 +309,19 @@ mod tests {
                 &["8.b.d.0.1.0.0.2.ip6.arpa."],
                 53,
             ),
+            // Zones are lower-cased, hex digits of a block read in either case.
+            (
+                "tls://Example.ORG:853",
+                Transport::Tls,
+                &["example.org."],
+                853,
+            ),
+            (
+                "2001:DB8::/32",
+                Transport::Dns,
+                &["8.b.d.0.1.0.0.2.ip6.arpa."],
+                53,
+            ),
         ];
         for (key, transport, zones, port) in cases {
             let a = parse_address(key).unwrap_or_else(|e| panic!("{key}: {e}"));
@@ -316,7 +329,10 @@ mod tests {
             assert_eq!(a.zones, *zones, "{key}");
             assert_eq!(a.port, *port, "{key}");
         }
+        // `parse.Transport` reads lower-case schemes only.
         for bad in [
+            "DNS://example.org",
+            "Tls://.",
             "foo://.",
             ".:",
             "a..b",
