@@ -12,7 +12,10 @@ use crate::plugins::{COREDNS_VERSION, Unknown, classify};
 use crate::rewrite::{Mapping, Match, Rule, parse_rule};
 use crate::server::{Conflict, Listeners, ZoneAddr};
 use crate::settings::Settings;
-use crate::upstream::{Allowed, Host, Scheme, Upstream, allow_list, is_allowed, parse_upstream};
+use crate::upstream::{
+    Allowed, Host, Scheme, Upstream, allow_list, capital_scheme, is_allowed, parse_upstream,
+    transport_of,
+};
 use crate::zone::{Address, fqdn, is_reverse, parse_address, show, within, zones_of};
 
 /// CoreDNS refuses a `forward` with more upstreams.
@@ -461,8 +464,29 @@ fn check_forward(block: &Block<'_>, d: &Directive, context: &Context<'_>, findin
         .property("tls_servername")
         .any(|p| p.args.first().is_some_and(|a| !a.text.is_empty()));
     for to in targets {
+        // forward's `parseStanza` takes the transports `dns` and `tls` only: any other one
+        // `parse.Transport` knows is refused ("is not supported as a destination protocol").
+        if let Some(scheme) = transport_of(&to.text).filter(|t| !matches!(*t, "dns" | "tls")) {
+            findings.violation(
+                here(block, d),
+                format!(
+                    "forward sends queries to {:?} over {scheme}://, which forward does not speak: it takes dns:// and tls:// upstreams only, and CoreDNS refuses the Corefile (\"'{scheme}' is not supported as a destination protocol in forward\"); for an encrypted upstream use tls://IP%NAME",
+                    to.text
+                ),
+            );
+            continue;
+        }
         let upstream = parse_upstream(&to.text);
         check_upstream_allowed(block, d, &to.text, &upstream, context, findings);
+        if upstream.scheme == Scheme::Tls && upstream.server_name.is_some() && servername {
+            findings.violation(
+                here(block, d),
+                format!(
+                    "forward names a TLS server for {:?} twice, with %NAME and with tls_servername, and CoreDNS refuses the Corefile (\"both forward and proxy level TLS servernames are set\"); keep one of the two",
+                    to.text
+                ),
+            );
+        }
         if upstream.scheme == Scheme::Tls && upstream.server_name.is_none() && !servername {
             findings.violation(
                 here(block, d),
@@ -472,12 +496,11 @@ fn check_forward(block: &Block<'_>, d: &Directive, context: &Context<'_>, findin
                 ),
             );
         }
-        if settings.require_tls_upstreams && !matches!(upstream.scheme, Scheme::Tls | Scheme::Https)
-        {
+        if settings.require_tls_upstreams && upstream.scheme != Scheme::Tls {
             findings.violation(
                 here(block, d),
                 format!(
-                    "forward sends plain DNS to {:?}, which anyone on the path can read and forge; use tls://IP%NAME or https:// upstreams (or requireTLSUpstreams: false)",
+                    "forward sends plain DNS to {:?}, which anyone on the path can read and forge; use tls://IP%NAME upstreams (or requireTLSUpstreams: false)",
                     to.text
                 ),
             );
@@ -527,16 +550,6 @@ fn check_upstream_allowed(
             d.name.text
         ),
     );
-}
-
-/// `TLS://1.1.1.1`: a scheme `parse.Transport` would know in lower case.
-fn capital_scheme(target: &str) -> bool {
-    target.split_once("://").is_some_and(|(scheme, _)| {
-        scheme.bytes().any(|b| b.is_ascii_uppercase())
-            && ["dns", "tls", "quic", "grpc", "https", "https3", "unix"]
-                .iter()
-                .any(|known| scheme.eq_ignore_ascii_case(known))
-    })
 }
 
 fn check_cache(block: &Block<'_>, d: &Directive, settings: &Settings, findings: &mut Findings) {

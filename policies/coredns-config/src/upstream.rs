@@ -32,6 +32,23 @@ pub struct Upstream<'a> {
     pub server_name: Option<String>,
 }
 
+/// The schemes `parse.Transport` knows, as written (it knows no other spelling).
+const TRANSPORTS: [&str; 7] = ["dns", "tls", "quic", "grpc", "https", "https3", "unix"];
+
+/// The scheme `parse.Transport` would take off `text`, if any.
+pub fn transport_of(text: &str) -> Option<&'static str> {
+    let (scheme, _) = text.split_once("://")?;
+    TRANSPORTS.into_iter().find(|t| *t == scheme)
+}
+
+/// `TLS://1.1.1.1`: a scheme `parse.Transport` knows only in lower case, so it takes none.
+pub fn capital_scheme(text: &str) -> bool {
+    text.split_once("://").is_some_and(|(scheme, _)| {
+        scheme.bytes().any(|b| b.is_ascii_uppercase())
+            && TRANSPORTS.iter().any(|t| scheme.eq_ignore_ascii_case(t))
+    })
+}
+
 /// A `forward` or `grpc` target as CoreDNS's `parse.HostPortOrFile` reads it: the scheme comes
 /// off first (`parse.Transport`, which knows lower-case schemes only: `TLS://1.1.1.1` is no
 /// address and no file, and CoreDNS refuses it), and what is left is an address or a file.
@@ -222,6 +239,26 @@ mod tests {
             assert_eq!(u.host, host, "{text}");
             assert_eq!(u.server_name.as_deref(), name, "{text}");
         }
+    }
+
+    #[test]
+    fn transports_as_parse_transport_reads_them() {
+        assert_eq!(transport_of("https://8.8.8.8/dns-query"), Some("https"));
+        assert_eq!(transport_of("https3://8.8.8.8"), Some("https3"));
+        assert_eq!(transport_of("grpc://10.0.0.53"), Some("grpc"));
+        assert_eq!(transport_of("tls://1.1.1.1%one.one.one.one"), Some("tls"));
+        for none in [
+            "8.8.8.8",
+            "/etc/resolv.conf",
+            "HTTPS://8.8.8.8",
+            "foo://x",
+            "httpsx://x",
+        ] {
+            assert_eq!(transport_of(none), None, "{none}");
+        }
+        assert!(capital_scheme("TLS://1.1.1.1") && capital_scheme("Https://8.8.8.8"));
+        assert!(!capital_scheme("tls://1.1.1.1") && !capital_scheme("FOO://x"));
+        assert!(!capital_scheme("8.8.8.8"));
     }
 
     #[test]
