@@ -55,16 +55,14 @@ pub fn capital_scheme(text: &str) -> bool {
 /// Brackets, ports and `%` hold no letters, so the text is split as written and only names are
 /// lower-cased.
 pub fn parse_upstream(text: &str) -> Upstream<'_> {
-    let (scheme, rest) = if let Some(rest) = text.strip_prefix("dns://") {
-        (Scheme::Dns, rest)
-    } else if let Some(rest) = text.strip_prefix("tls://") {
-        (Scheme::Tls, rest)
-    } else if let Some(rest) = text.strip_prefix("https://") {
-        (Scheme::Https, rest)
-    } else if has_scheme(text) {
-        (Scheme::Other, text)
-    } else {
-        (Scheme::Dns, text)
+    let after = |t: &str| &text[t.len() + "://".len()..];
+    let (scheme, rest) = match transport_of(text) {
+        Some(t @ "dns") => (Scheme::Dns, after(t)),
+        Some(t @ "tls") => (Scheme::Tls, after(t)),
+        Some(t @ "https") => (Scheme::Https, after(t)),
+        // quic, grpc, https3 and unix, and schemes `parse.Transport` does not know.
+        _ if has_scheme(text) => (Scheme::Other, text),
+        _ => (Scheme::Dns, text),
     };
     // `dns:///etc/resolv.conf` names the file /etc/resolv.conf.
     if scheme == Scheme::Dns && rest.starts_with('/') {
