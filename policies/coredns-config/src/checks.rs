@@ -228,18 +228,20 @@ fn check_duplicates(blocks: &[Block<'_>], findings: &mut Findings) {
         let block = &blocks[b];
         at(&block.file.label, block.block.keys[k].position, None)
     };
+    // The listeners borrow their bind addresses: every block's are read first.
+    let binds: Vec<Vec<String>> = blocks
+        .iter()
+        .map(|block| match block.file.kind {
+            FileKind::Server => bind_addresses(block.block),
+            _ => Vec::new(),
+        })
+        .collect();
     let mut listeners: Listeners<(usize, usize)> = Listeners::default();
-    for (b, block) in blocks.iter().enumerate() {
+    for ((b, block), binds) in blocks.iter().enumerate().zip(&binds) {
         if block.file.kind != FileKind::Server {
             continue;
         }
         let filtered = block.has("view");
-        let binds = bind_addresses(block.block);
-        let hosts: Vec<Option<String>> = if binds.is_empty() {
-            vec![None]
-        } else {
-            binds.into_iter().map(Some).collect()
-        };
         for (k, address) in block
             .addresses
             .iter()
@@ -247,14 +249,16 @@ fn check_duplicates(blocks: &[Block<'_>], findings: &mut Findings) {
             .take(block.block.keys.len())
         {
             for zone in &address.zones {
-                for host in &hosts {
+                // No bind: one listener on every address.
+                let hosts = binds.iter().map(|a| Some(a.as_str()));
+                for host in hosts.chain(binds.is_empty().then_some(None)) {
                     let listener = ZoneAddr {
                         transport: address.transport,
-                        zone: zone.clone(),
                         port: address.port,
-                        address: host.clone(),
+                        zone,
+                        address: host,
                     };
-                    let why = match listeners.add(&listener, filtered, (b, k)) {
+                    let why = match listeners.add(listener, filtered, (b, k)) {
                         None => continue,
                         Some(Conflict::Defined(other)) => format!(
                             "{} is already served by the server block at {}; CoreDNS refuses to start with two blocks for the same transport, zone, bind address and port (\"cannot serve {} - it is already defined\"): merge them, bind them to different addresses, or tell them apart with view",

@@ -10,24 +10,25 @@
 //!   refused for an identical key: that is how split DNS serves one zone twice.
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 
 use crate::zone::Transport;
 
-/// One listener of one zone, as `zoneAddr` keys it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ZoneAddr {
+/// One listener of one zone, as `zoneAddr` keys it, borrowed from the parsed blocks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ZoneAddr<'a> {
     pub transport: Transport,
-    pub zone: String,
     pub port: u16,
+    pub zone: &'a str,
     /// `None` when the block has no `bind`: it listens on every address.
-    pub address: Option<String>,
+    pub address: Option<&'a str>,
 }
 
-impl ZoneAddr {
+impl ZoneAddr<'_> {
     /// As CoreDNS writes it in its error: `dns://example.org.:53 on 127.0.0.1`.
     pub fn show(&self) -> String {
         let mut text = format!("{}://{}:{}", self.transport.scheme(), self.zone, self.port);
-        if let Some(address) = &self.address {
+        if let Some(address) = self.address {
             text.push_str(" on ");
             text.push_str(address);
         }
@@ -44,71 +45,71 @@ pub enum Conflict<T> {
     Overlap(T),
 }
 
-/// `zoneOverlap`: the listeners seen so far, each with what the caller needs to name it, by
-/// [`map_key`].
-pub struct Listeners<T> {
-    registered: BTreeMap<String, T>,
-    /// By the unbound form of a listener, the first registered.
-    unbound: BTreeMap<String, T>,
+/// `zoneOverlap`: the listeners registered so far, each with what the caller needs to name it.
+/// Upstream keeps two maps, by the whole key and by its unbound form; here the listeners are
+/// grouped by their unbound form (transport, port, zone), so that adding one looks up a single
+/// key, borrowed from the blocks. A Corefile of many stub zones adds one listener per zone, and
+/// four ordered lookups each were most of the cost of its checks.
+pub struct Listeners<'a, T> {
+    groups: BTreeMap<(Transport, u16, &'a str), Group<'a, T>>,
 }
 
-impl<T: Clone> Default for Listeners<T> {
+/// The registered listeners of one transport, port and zone: the first, then any others, by
+/// their bind address.
+struct Group<'a, T> {
+    first: (Option<&'a str>, T),
+    others: Vec<(Option<&'a str>, T)>,
+}
+
+impl<'a, T> Group<'a, T> {
+    fn on(&self, address: Option<&str>) -> Option<&T> {
+        std::iter::once(&self.first)
+            .chain(&self.others)
+            .find(|(a, _)| *a == address)
+            .map(|(_, at)| at)
+    }
+}
+
+impl<T: Clone> Default for Listeners<'_, T> {
     fn default() -> Self {
         Listeners {
-            registered: BTreeMap::new(),
-            unbound: BTreeMap::new(),
+            groups: BTreeMap::new(),
         }
     }
 }
 
-/// One string per listener, written without the formatting machinery (a Corefile of many stub
-/// zones adds one listener per zone): the scheme and the zone cannot hold a NUL, and the port
-/// takes two characters at a place the NUL after the scheme fixes. `bound: false` gives the
-/// listener's unbound form.
-fn map_key(key: &ZoneAddr, bound: bool) -> String {
-    let scheme = key.transport.scheme();
-    let address = key.address.as_deref().filter(|_| bound).unwrap_or("");
-    let mut text = String::with_capacity(scheme.len() + key.zone.len() + address.len() + 6);
-    text.push_str(scheme);
-    text.push('\0');
-    text.push(char::from((key.port >> 8) as u8));
-    text.push(char::from(key.port as u8));
-    text.push_str(&key.zone);
-    text.push('\0');
-    if bound && key.address.is_some() {
-        text.push('@');
-        text.push_str(address);
-    }
-    text
-}
-
-impl<T: Clone> Listeners<T> {
+impl<'a, T: Clone> Listeners<'a, T> {
     /// `registerAndCheck` for a block without a view, `check` alone (and no "already
     /// defined") for a block with one.
-    pub fn add(&mut self, key: &ZoneAddr, filtered: bool, at: T) -> Option<Conflict<T>> {
-        let (full, unbound) = (map_key(key, true), map_key(key, false));
-        let conflict = if let Some(existing) = self.registered.get(&full) {
-            Some(Conflict::Defined(existing.clone()))
-        } else if let Some(already) = self.unbound.get(&unbound) {
-            if key.address.is_none() {
-                Some(Conflict::Overlap(already.clone()))
-            } else {
-                self.registered
-                    .get(&unbound)
-                    .map(|existing| Conflict::Overlap(existing.clone()))
+    pub fn add(&mut self, key: ZoneAddr<'a>, filtered: bool, at: T) -> Option<Conflict<T>> {
+        let group = match self.groups.entry((key.transport, key.port, key.zone)) {
+            Entry::Vacant(vacant) => {
+                if !filtered {
+                    vacant.insert(Group {
+                        first: (key.address, at),
+                        others: Vec::new(),
+                    });
+                }
+                return None;
             }
+            Entry::Occupied(occupied) => occupied.into_mut(),
+        };
+        let conflict = if let Some(existing) = group.on(key.address) {
+            Conflict::Defined(existing.clone())
+        } else if key.address.is_none() {
+            // An unbound listener meets every bound one: the first registered is named.
+            Conflict::Overlap(group.first.1.clone())
+        } else if let Some(existing) = group.on(None) {
+            Conflict::Overlap(existing.clone())
         } else {
-            None
+            if !filtered {
+                group.others.push((key.address, at));
+            }
+            return None;
         };
         match conflict {
-            Some(Conflict::Defined(_)) if filtered => None,
-            Some(conflict) => Some(conflict),
-            None if filtered => None,
-            None => {
-                self.unbound.entry(unbound).or_insert_with(|| at.clone());
-                self.registered.insert(full, at);
-                None
-            }
+            Conflict::Defined(_) if filtered => None,
+            conflict => Some(conflict),
         }
     }
 }
@@ -117,12 +118,17 @@ impl<T: Clone> Listeners<T> {
 mod tests {
     use super::*;
 
-    fn key(transport: Transport, zone: &str, port: u16, address: Option<&str>) -> ZoneAddr {
+    fn key<'a>(
+        transport: Transport,
+        zone: &'a str,
+        port: u16,
+        address: Option<&'a str>,
+    ) -> ZoneAddr<'a> {
         ZoneAddr {
             transport,
-            zone: zone.into(),
             port,
-            address: address.map(str::to_string),
+            zone,
+            address,
         }
     }
 
@@ -130,7 +136,7 @@ mod tests {
         let mut listeners = Listeners::default();
         keys.iter()
             .enumerate()
-            .map(|(i, (k, filtered))| listeners.add(k, *filtered, i))
+            .map(|(i, (k, filtered))| listeners.add(*k, *filtered, i))
             .collect()
     }
 
@@ -182,10 +188,10 @@ mod tests {
         let plain = (key(Dns, ".", 53, None), false);
         let view = (key(Dns, ".", 53, None), true);
         assert_eq!(
-            run(&[view.clone(), view.clone(), plain.clone()]),
+            run(&[view, view, plain]),
             [None, None, None]
         );
-        assert_eq!(run(&[plain.clone(), view.clone()]), [None, None]);
+        assert_eq!(run(&[plain, view]), [None, None]);
         // A view is still checked for the bound/unbound overlap.
         let bound = (key(Dns, ".", 53, Some("10.0.0.1")), false);
         assert_eq!(run(&[bound, view]), [None, Some(Conflict::Overlap(0))]);

@@ -35,17 +35,20 @@ pub struct Upstream<'a> {
 /// The schemes `parse.Transport` knows, as written (it knows no other spelling).
 const TRANSPORTS: [&str; 7] = ["dns", "tls", "quic", "grpc", "https", "https3", "unix"];
 
-/// The scheme `parse.Transport` would take off `text`, if any.
+/// The scheme `parse.Transport` would take off `text`, if any: it compares prefixes, so no
+/// search for `://` is needed.
 pub fn transport_of(text: &str) -> Option<&'static str> {
-    let (scheme, _) = text.split_once("://")?;
-    TRANSPORTS.into_iter().find(|t| *t == scheme)
+    TRANSPORTS
+        .into_iter()
+        .find(|t| text.strip_prefix(t).is_some_and(|r| r.starts_with("://")))
 }
 
 /// `TLS://1.1.1.1`: a scheme `parse.Transport` knows only in lower case, so it takes none.
 pub fn capital_scheme(text: &str) -> bool {
-    text.split_once("://").is_some_and(|(scheme, _)| {
-        scheme.bytes().any(|b| b.is_ascii_uppercase())
-            && TRANSPORTS.iter().any(|t| scheme.eq_ignore_ascii_case(t))
+    TRANSPORTS.iter().any(|t| {
+        text.get(..t.len())
+            .is_some_and(|scheme| scheme != *t && scheme.eq_ignore_ascii_case(t))
+            && text[t.len()..].starts_with("://")
     })
 }
 
@@ -251,12 +254,17 @@ mod tests {
             "HTTPS://8.8.8.8",
             "foo://x",
             "httpsx://x",
+            "dns:/x",
+            // Only a prefix is a scheme.
+            "10.0.0.1/tls://x",
         ] {
             assert_eq!(transport_of(none), None, "{none}");
         }
         assert!(capital_scheme("TLS://1.1.1.1") && capital_scheme("Https://8.8.8.8"));
         assert!(!capital_scheme("tls://1.1.1.1") && !capital_scheme("FOO://x"));
         assert!(!capital_scheme("8.8.8.8"));
+        assert!(capital_scheme("HTTPS3://8.8.8.8") && !capital_scheme("HTTPSX://8.8.8.8"));
+        assert!(!capital_scheme("Tlé://x") && !capital_scheme("x/TLS://1.1.1.1"));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use netsec_shared::net::{IpNet, parse_cidr};
 
 /// How a server block is reached (`plugin/pkg/parse.Transport`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Transport {
     Dns,
     Tls,
