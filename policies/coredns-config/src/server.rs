@@ -187,10 +187,7 @@ mod tests {
         use Transport::Dns;
         let plain = (key(Dns, ".", 53, None), false);
         let view = (key(Dns, ".", 53, None), true);
-        assert_eq!(
-            run(&[view, view, plain]),
-            [None, None, None]
-        );
+        assert_eq!(run(&[view, view, plain]), [None, None, None]);
         assert_eq!(run(&[plain, view]), [None, None]);
         // A view is still checked for the bound/unbound overlap.
         let bound = (key(Dns, ".", 53, Some("10.0.0.1")), false);
