@@ -468,14 +468,29 @@ fn check_forward(block: &Block<'_>, d: &Directive, context: &Context<'_>, findin
         .property("tls_servername")
         .any(|p| p.args.first().is_some_and(|a| !a.text.is_empty()));
     for to in targets {
-        // forward's `parseStanza` takes the transports `dns` and `tls` only: any other one
+        // forward's `parseStanza` (CoreDNS 1.14.5 and later, plugin/forward/setup.go) takes
+        // the transports `dns`, `tls` and `https` (DNS over HTTPS); any other one
         // `parse.Transport` knows is refused ("is not supported as a destination protocol").
-        if let Some(scheme) = transport_of(&to.text).filter(|t| !matches!(*t, "dns" | "tls")) {
+        let transport = transport_of(&to.text);
+        if let Some(scheme) = transport.filter(|t| !matches!(*t, "dns" | "tls" | "https")) {
             findings.violation(
                 here(block, d),
                 format!(
-                    "forward sends queries to {:?} over {scheme}://, which forward does not speak: it takes dns:// and tls:// upstreams only, and CoreDNS refuses the Corefile (\"'{scheme}' is not supported as a destination protocol in forward\"); for an encrypted upstream use tls://IP%NAME",
+                    "forward sends queries to {:?} over {scheme}://, which forward does not speak: it takes dns://, tls:// and https:// upstreams only, and CoreDNS refuses the Corefile (\"'{scheme}' is not supported as a destination protocol in forward\"); for an encrypted upstream use tls://IP%NAME or https://IP",
                     to.text
+                ),
+            );
+            continue;
+        }
+        // The same function refuses a DNS-over-HTTPS address with a path: the path is always
+        // /dns-query.
+        if transport == Some("https") && to.text["https://".len()..].contains('/') {
+            findings.violation(
+                here(block, d),
+                format!(
+                    "forward sends DNS over HTTPS to {:?}, whose path CoreDNS refuses (\"paths are not allowed in HTTPS upstream addresses (the /dns-query path is used by default)\"), and a CoreDNS that cannot load its Corefile crash-loops; write the address alone ({})",
+                    to.text,
+                    to.text.split('/').take(3).collect::<Vec<_>>().join("/")
                 ),
             );
             continue;
@@ -500,11 +515,12 @@ fn check_forward(block: &Block<'_>, d: &Directive, context: &Context<'_>, findin
                 ),
             );
         }
-        if settings.require_tls_upstreams && upstream.scheme != Scheme::Tls {
+        if settings.require_tls_upstreams && !matches!(upstream.scheme, Scheme::Tls | Scheme::Https)
+        {
             findings.violation(
                 here(block, d),
                 format!(
-                    "forward sends plain DNS to {:?}, which anyone on the path can read and forge; use tls://IP%NAME upstreams (or requireTLSUpstreams: false)",
+                    "forward sends plain DNS to {:?}, which anyone on the path can read and forge; use tls://IP%NAME or https://IP upstreams (or requireTLSUpstreams: false)",
                     to.text
                 ),
             );
@@ -541,7 +557,7 @@ fn check_upstream_allowed(
     let what = if mentions_placeholder(target) {
         "holds a placeholder whose value this policy cannot see, so it cannot be matched"
     } else if capital_scheme(target) {
-        "starts with a scheme in capitals, which CoreDNS does not read as a scheme (parse.Transport knows lower-case ones only): it takes the whole text for a file, finds none and refuses the Corefile; write the scheme in lower case"
+        "starts with a scheme in capitals, which CoreDNS does not read as a scheme (parse.Transport knows lower-case ones only): it takes the whole text for a file or a host name, finds neither and refuses the Corefile; write the scheme in lower case"
     } else if matches!(upstream.host, Host::Name(_)) {
         "is not an address, and upstreams are matched by address; write the resolver's IP"
     } else {

@@ -75,15 +75,18 @@ pub fn parse_upstream(text: &str) -> Upstream<'_> {
             server_name: None,
         };
     }
-    // DoH names a URL: only its authority says where queries go.
+    // DoH names a URL: only its authority says where queries go (forward refuses a path).
     let rest = match scheme {
         Scheme::Https => rest.split('/').next().unwrap_or(rest),
         _ => rest,
     };
+    // forward's `splitZone` takes `%NAME` off every upstream; only a tls:// one uses it, as
+    // the name its certificate is verified against.
     let (authority, server_name) = match (scheme, rest.split_once('%')) {
         (Scheme::Tls, Some((authority, name))) if !name.is_empty() => {
             (authority, Some(name.to_ascii_lowercase()))
         }
+        (Scheme::Https, Some((authority, _))) => (authority, None),
         _ => (rest, None),
     };
     Upstream {
@@ -213,6 +216,13 @@ mod tests {
                 "https://dns.google/dns-query",
                 Scheme::Https,
                 Host::Name("dns.google".into()),
+                None,
+            ),
+            // `%NAME` names nothing for DNS over HTTPS: forward drops it.
+            (
+                "https://1.1.1.1%cloudflare-dns.com",
+                Scheme::Https,
+                ip("1.1.1.1"),
                 None,
             ),
             (
