@@ -18,6 +18,32 @@ use crate::upstream::{
 };
 use crate::zone::{Address, fqdn, is_reverse, parse_address, show, within, zones_of};
 
+/// The properties of forward's block, which `parseBlock` (plugin/forward/setup.go, CoreDNS
+/// 1.14.7) reads; it refuses any other ("unknown property").
+const FORWARD_PROPERTIES: [&str; 21] = [
+    "except",
+    "max_fails",
+    "max_connect_attempts",
+    "health_check",
+    "force_tcp",
+    "prefer_udp",
+    "tls",
+    "tls_servername",
+    "expire",
+    "max_age",
+    "max_idle_conns",
+    "read_timeout",
+    "doh_method",
+    "policy",
+    "max_concurrent",
+    "next",
+    "next_on_nodata",
+    "failfast_all_unhealthy_upstreams",
+    "failover",
+    "resolver",
+    "source_address",
+];
+
 /// CoreDNS refuses a `forward` with more upstreams.
 const MAX_UPSTREAMS: usize = 15;
 /// CoreDNS's caps when `cache` names no TTL.
@@ -525,6 +551,21 @@ fn check_forward(block: &Block<'_>, d: &Directive, context: &Context<'_>, findin
                 ),
             );
         }
+    }
+    for p in d.properties() {
+        let name = p.name.text.as_ref();
+        // A placeholder's value is not visible here; CoreDNS replaces it before it reads the
+        // block.
+        if FORWARD_PROPERTIES.contains(&name) || mentions_placeholder(name) {
+            continue;
+        }
+        findings.violation(
+            here(block, p),
+            format!(
+                "forward has no property {name:?}, and CoreDNS refuses the Corefile (\"unknown property '{name}'\"); a CoreDNS that cannot load its Corefile crash-loops and takes cluster DNS down; correct it to one of {}",
+                FORWARD_PROPERTIES.join(", ")
+            ),
+        );
     }
     if settings.require_max_concurrent && d.property("max_concurrent").next().is_none() {
         findings.violation(
