@@ -694,10 +694,21 @@ fn check_cache(block: &Block<'_>, d: &Directive, settings: &Settings, findings: 
     }
 }
 
-/// A Go duration (`30s`, `1h30m`, `1.5m`) in whole seconds, rounded up. Integer arithmetic
-/// on nanoseconds: float parsing would add more to the module than all of this policy.
+/// A Go duration (`30s`, `1h30m`, `1.5m`, `+5s`, `0`), as `time.ParseDuration` reads it, in
+/// whole seconds, rounded up; a negative one is none, as the plugins that read one refuse it.
+/// Integer arithmetic on nanoseconds: float parsing would add more to the module than all of
+/// this policy.
 fn go_duration_seconds(text: &str) -> Option<u64> {
     const NANOS: u64 = 1_000_000_000;
+    // One sign, then `0` alone or numbers with units.
+    let (negative, text) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    if text == "0" {
+        return Some(0);
+    }
     if text.is_empty() {
         return None;
     }
@@ -714,7 +725,8 @@ fn go_duration_seconds(text: &str) -> Option<u64> {
         let (unit, tail) = tail.split_at(unit_len);
         let unit: u64 = match unit {
             "ns" => 1,
-            "us" | "µs" => 1_000,
+            // U+00B5 micro sign or U+03BC Greek small mu, as Go takes both.
+            "us" | "\u{b5}s" | "\u{3bc}s" => 1_000,
             "ms" => 1_000_000,
             "s" => NANOS,
             "m" => 60 * NANOS,
@@ -739,7 +751,10 @@ fn go_duration_seconds(text: &str) -> Option<u64> {
         total = total.checked_add(value)?;
         rest = tail;
     }
-    Some(total.div_ceil(NANOS))
+    match negative && total > 0 {
+        true => None,
+        false => Some(total.div_ceil(NANOS)),
+    }
 }
 
 fn check_required(block: &Block<'_>, settings: &Settings, findings: &mut Findings) {
@@ -1113,5 +1128,15 @@ mod tests {
         assert_eq!(go_duration_seconds("10"), None);
         assert_eq!(go_duration_seconds("1d"), None);
         assert_eq!(go_duration_seconds(""), None);
+        assert_eq!(go_duration_seconds("0"), Some(0));
+        assert_eq!(go_duration_seconds("+0"), Some(0));
+        assert_eq!(go_duration_seconds("-0s"), Some(0));
+        assert_eq!(go_duration_seconds("+90s"), Some(90));
+        assert_eq!(go_duration_seconds("-5s"), None);
+        assert_eq!(go_duration_seconds("+-5s"), None);
+        assert_eq!(go_duration_seconds("00"), None);
+        assert_eq!(go_duration_seconds("1500000\u{b5}s"), Some(2));
+        assert_eq!(go_duration_seconds("1500000\u{3bc}s"), Some(2));
+        assert_eq!(go_duration_seconds("-"), None);
     }
 }
