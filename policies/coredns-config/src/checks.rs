@@ -3,6 +3,7 @@
 use netsec_shared::Findings;
 
 use crate::corefile::{Corefile, Directive, Position, ServerBlock, Via, mentions_placeholder};
+use crate::forward::{DEFAULT_EXPIRE_NANOS, PROPERTY_NAMES, Takes, go_duration_nanos};
 use crate::hostsfile::{HostsEntry, parse_ip};
 use crate::pattern::{
     glob_covers, normalize_path, regex_literal_suffix, replacement_literal_suffix, resolve_import,
@@ -17,32 +18,6 @@ use crate::upstream::{
     transport_of,
 };
 use crate::zone::{Address, fqdn, is_reverse, parse_address, show, within, zones_of};
-
-/// The properties of forward's block, which `parseBlock` (plugin/forward/setup.go, CoreDNS
-/// 1.14.7) reads; it refuses any other ("unknown property").
-const FORWARD_PROPERTIES: [&str; 21] = [
-    "except",
-    "max_fails",
-    "max_connect_attempts",
-    "health_check",
-    "force_tcp",
-    "prefer_udp",
-    "tls",
-    "tls_servername",
-    "expire",
-    "max_age",
-    "max_idle_conns",
-    "read_timeout",
-    "doh_method",
-    "policy",
-    "max_concurrent",
-    "next",
-    "next_on_nodata",
-    "failfast_all_unhealthy_upstreams",
-    "failover",
-    "resolver",
-    "source_address",
-];
 
 /// CoreDNS refuses a `forward` with more upstreams.
 const MAX_UPSTREAMS: usize = 15;
@@ -552,25 +527,75 @@ fn check_forward(block: &Block<'_>, d: &Directive, context: &Context<'_>, findin
             );
         }
     }
-    for p in d.properties() {
-        let name = p.name.text.as_ref();
-        // A placeholder's value is not visible here; CoreDNS replaces it before it reads the
-        // block.
-        if FORWARD_PROPERTIES.contains(&name) || mentions_placeholder(name) {
-            continue;
-        }
-        findings.violation(
-            here(block, p),
-            format!(
-                "forward has no property {name:?}, and CoreDNS refuses the Corefile (\"unknown property '{name}'\"); a CoreDNS that cannot load its Corefile crash-loops and takes cluster DNS down; correct it to one of {}",
-                FORWARD_PROPERTIES.join(", ")
-            ),
-        );
-    }
+    check_forward_block(block, d, findings);
     if settings.require_max_concurrent && d.property("max_concurrent").next().is_none() {
         findings.violation(
             here(block, d),
             "forward sets no max_concurrent, so a flood of queries to slow upstreams grows goroutines and memory without bound (about 2 KB per pending query) until CoreDNS is killed; add `max_concurrent 1000` to its block (or requireMaxConcurrent: false)",
+        );
+    }
+}
+
+/// The lines of forward's block, as `parseBlock` reads them ([`Takes`]), and `parseStanza`'s
+/// check that `max_age` is not under `expire`. A line with a placeholder is not judged: its
+/// value is not visible here, and CoreDNS replaces it first.
+fn check_forward_block(block: &Block<'_>, d: &Directive, findings: &mut Findings) {
+    let crash = "a CoreDNS that cannot load its Corefile crash-loops and takes cluster DNS down";
+    let (mut expire, mut max_age, mut judged) = (Some(DEFAULT_EXPIRE_NANOS), Some(0), true);
+    for p in d.properties() {
+        let words: Vec<&str> = std::iter::once(p.name.text.as_ref())
+            .chain(p.arg_texts())
+            .collect();
+        if words.iter().any(|w| mentions_placeholder(w)) {
+            judged = false;
+            continue;
+        }
+        // A line may hold more than one property: what one leaves is read as the next.
+        let mut rest = &words[..];
+        while let Some((&name, args)) = rest.split_first() {
+            let Some(takes) = Takes::of(name) else {
+                let after = match name == words[0] {
+                    true => "",
+                    false => ", read as a property after the values of the one before it",
+                };
+                findings.violation(
+                    here(block, p),
+                    format!(
+                        "forward has no property {name:?}{after}, and CoreDNS refuses the Corefile (\"unknown property '{name}'\"); {crash}; write one of {}",
+                        PROPERTY_NAMES
+                    ),
+                );
+                break;
+            };
+            let Some(used) = takes.read(args) else {
+                findings.violation(
+                    here(block, p),
+                    format!(
+                        "forward's `{}` is refused by CoreDNS: {name} takes {}; {crash}",
+                        words.join(" "),
+                        takes.describe()
+                    ),
+                );
+                break;
+            };
+            match name {
+                "expire" => expire = go_duration_nanos(args[0]),
+                "max_age" => max_age = go_duration_nanos(args[0]),
+                _ => {}
+            }
+            rest = &args[used..];
+        }
+    }
+    if let (true, Some(expire), Some(max_age)) = (judged, expire, max_age)
+        && max_age > 0
+        && max_age < expire
+    {
+        findings.violation(
+            here(block, d),
+            format!(
+                "forward's max_age is under its expire ({} ms), which CoreDNS refuses (\"max_age must not be less than expire\"; expire is 10s unless set); {crash}; set max_age to at least expire, or remove it",
+                expire / 1_000_000
+            ),
         );
     }
 }
@@ -694,67 +719,9 @@ fn check_cache(block: &Block<'_>, d: &Directive, settings: &Settings, findings: 
     }
 }
 
-/// A Go duration (`30s`, `1h30m`, `1.5m`, `+5s`, `0`), as `time.ParseDuration` reads it, in
-/// whole seconds, rounded up; a negative one is none, as the plugins that read one refuse it.
-/// Integer arithmetic on nanoseconds: float parsing would add more to the module than all of
-/// this policy.
+/// A Go duration ([`go_duration_nanos`]) in whole seconds, rounded up.
 fn go_duration_seconds(text: &str) -> Option<u64> {
-    const NANOS: u64 = 1_000_000_000;
-    // One sign, then `0` alone or numbers with units.
-    let (negative, text) = match text.as_bytes().first() {
-        Some(b'-') => (true, &text[1..]),
-        Some(b'+') => (false, &text[1..]),
-        _ => (false, text),
-    };
-    if text == "0" {
-        return Some(0);
-    }
-    if text.is_empty() {
-        return None;
-    }
-    let mut total: u64 = 0;
-    let mut rest = text;
-    while !rest.is_empty() {
-        let number_len = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        let (number, tail) = rest.split_at(number_len);
-        let unit_len = tail
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(tail.len());
-        let (unit, tail) = tail.split_at(unit_len);
-        let unit: u64 = match unit {
-            "ns" => 1,
-            // U+00B5 micro sign or U+03BC Greek small mu, as Go takes both.
-            "us" | "\u{b5}s" | "\u{3bc}s" => 1_000,
-            "ms" => 1_000_000,
-            "s" => NANOS,
-            "m" => 60 * NANOS,
-            "h" => 3600 * NANOS,
-            _ => return None,
-        };
-        let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
-        if whole.is_empty() && fraction.is_empty() {
-            return None;
-        }
-        let whole: u64 = if whole.is_empty() {
-            0
-        } else {
-            whole.parse().ok()?
-        };
-        let mut value = whole.checked_mul(unit)?;
-        let mut scale = unit;
-        for digit in fraction.bytes() {
-            scale /= 10;
-            value = value.checked_add(u64::from(digit.checked_sub(b'0')?) * scale)?;
-        }
-        total = total.checked_add(value)?;
-        rest = tail;
-    }
-    match negative && total > 0 {
-        true => None,
-        false => Some(total.div_ceil(NANOS)),
-    }
+    go_duration_nanos(text).map(|n| n.div_ceil(1_000_000_000))
 }
 
 fn check_required(block: &Block<'_>, settings: &Settings, findings: &mut Findings) {

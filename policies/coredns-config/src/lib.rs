@@ -2,6 +2,7 @@
 
 pub mod checks;
 pub mod corefile;
+pub mod forward;
 pub mod hostsfile;
 pub mod pattern;
 pub mod plugins;

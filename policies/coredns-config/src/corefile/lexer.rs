@@ -240,7 +240,13 @@ pub fn placeholders(text: &str) -> Vec<&str> {
         } else if after.starts_with("{%") {
             after
                 .get(2..)
-                .and_then(|a| a.find("%}"))
+                // `%}` found by its `%`: a search for a two-byte string would link a
+                // substring searcher for this one use.
+                .and_then(|a| {
+                    a.match_indices('%')
+                        .find(|(i, _)| a[i + 1..].starts_with('}'))
+                })
+                .map(|(i, _)| i)
                 .filter(|&e| e > 0)
                 .map(|e| e + 4)
         } else {
