@@ -507,11 +507,14 @@ fn check_forward(block: &Block<'_>, d: &Directive, context: &Context<'_>, findin
                 ),
             );
         }
+        // forward's default tls.Config has no ServerName, and miekg/dns dials through Go's
+        // tls.Dialer, which then takes the address's host: the certificate must list the IP.
+        // CoreDNS's own documentation asks for a name; the policy requires one.
         if upstream.scheme == Scheme::Tls && upstream.server_name.is_none() && !servername {
             findings.violation(
                 here(block, d),
                 format!(
-                    "forward sends DNS-over-TLS to {:?} without a server name to verify, so anyone on the path can present any certificate and read or forge the answers; add `tls_servername NAME` to its block (or write {}%NAME)",
+                    "forward sends DNS-over-TLS to {:?} without a server name: its certificate is then verified against the bare IP address, which only some public resolvers' certificates list, and CoreDNS's forward documentation asks for a name; add `tls_servername NAME` to its block (or write {}%NAME)",
                     to.text, to.text
                 ),
             );
