@@ -485,13 +485,17 @@ fn check_forward(block: &Block<'_>, d: &Directive, context: &Context<'_>, findin
         }
         // The same function refuses a DNS-over-HTTPS address with a path: the path is always
         // /dns-query.
-        if transport == Some("https") && to.text["https://".len()..].contains('/') {
+        let path = match transport {
+            Some("https") => to.text["https://".len()..].find('/'),
+            _ => None,
+        };
+        if let Some(slash) = path {
             findings.violation(
                 here(block, d),
                 format!(
                     "forward sends DNS over HTTPS to {:?}, whose path CoreDNS refuses (\"paths are not allowed in HTTPS upstream addresses (the /dns-query path is used by default)\"), and a CoreDNS that cannot load its Corefile crash-loops; write the address alone ({})",
                     to.text,
-                    to.text.split('/').take(3).collect::<Vec<_>>().join("/")
+                    &to.text[.."https://".len() + slash]
                 ),
             );
             continue;
@@ -544,7 +548,7 @@ fn check_forward(block: &Block<'_>, d: &Directive, context: &Context<'_>, findin
 /// value is not visible here, and CoreDNS replaces it first.
 fn check_forward_block(block: &Block<'_>, d: &Directive, findings: &mut Findings) {
     let crash = "a CoreDNS that cannot load its Corefile crash-loops and takes cluster DNS down";
-    let (mut expire, mut max_age, mut judged) = (Some(DEFAULT_EXPIRE_NANOS), Some(0), true);
+    let (mut expire, mut max_age, mut judged) = (DEFAULT_EXPIRE_NANOS, 0, true);
     for p in d.properties() {
         let words: Vec<&str> = std::iter::once(p.name.text.as_ref())
             .chain(p.arg_texts())
@@ -557,7 +561,7 @@ fn check_forward_block(block: &Block<'_>, d: &Directive, findings: &mut Findings
         let mut rest = &words[..];
         while let Some((&name, args)) = rest.split_first() {
             let Some(takes) = Takes::of(name) else {
-                let after = match name == words[0] {
+                let after = match rest.len() == words.len() {
                     true => "",
                     false => ", read as a property after the values of the one before it",
                 };
@@ -581,18 +585,17 @@ fn check_forward_block(block: &Block<'_>, d: &Directive, findings: &mut Findings
                 );
                 break;
             };
+            // Read, so a duration.
+            let nanos = || go_duration_nanos(args[0]).unwrap_or_default();
             match name {
-                "expire" => expire = go_duration_nanos(args[0]),
-                "max_age" => max_age = go_duration_nanos(args[0]),
+                "expire" => expire = nanos(),
+                "max_age" => max_age = nanos(),
                 _ => {}
             }
             rest = &args[used..];
         }
     }
-    if let (true, Some(expire), Some(max_age)) = (judged, expire, max_age)
-        && max_age > 0
-        && max_age < expire
-    {
+    if judged && max_age > 0 && max_age < expire {
         findings.violation(
             here(block, d),
             format!(

@@ -90,12 +90,11 @@ impl Takes {
             Takes::Nothing => false,
             Takes::Values { max, .. } => return (args.len() <= max).then_some(args.len()),
             Takes::Count => decimal(first).is_some_and(|n| n <= u64::from(u32::MAX)),
-            // A sign is allowed; below 0 is refused, and -0 is 0.
-            Takes::Size => match first.as_bytes().first() {
-                Some(b'-') => decimal(&first[1..]) == Some(0),
-                Some(b'+') => decimal(&first[1..]).is_some_and(|n| n <= i64::MAX as u64),
-                _ => decimal(first).is_some_and(|n| n <= i64::MAX as u64),
-            },
+            // Below 0 is refused, and -0 is 0.
+            Takes::Size => {
+                let (negative, digits) = go_sign(first);
+                decimal(digits).is_some_and(|n| n == 0 || !negative && n <= i64::MAX as u64)
+            }
             Takes::Duration { positive } => {
                 go_duration_nanos(first).is_some_and(|n| n > 0 || !positive)
             }
@@ -134,6 +133,15 @@ impl Takes {
     }
 }
 
+/// The one leading sign Go's `Atoi` and `ParseDuration` read: whether it is `-`, and the rest.
+fn go_sign(text: &str) -> (bool, &str) {
+    match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    }
+}
+
 /// Decimal digits only, as `strconv` reads them after the sign.
 fn decimal(text: &str) -> Option<u64> {
     match text.bytes().all(|b| b.is_ascii_digit()) {
@@ -146,13 +154,9 @@ fn decimal(text: &str) -> Option<u64> {
 /// reads it; a negative one is none, as the plugins that read one refuse it. Integer
 /// arithmetic on bytes: float parsing would add more to the module than all of this policy.
 pub fn go_duration_nanos(text: &str) -> Option<u64> {
-    let bytes = text.as_bytes();
     // One sign, then `0` alone or numbers with units.
-    let (negative, mut rest) = match bytes.first() {
-        Some(b'-') => (true, &bytes[1..]),
-        Some(b'+') => (false, &bytes[1..]),
-        _ => (false, bytes),
-    };
+    let (negative, text) = go_sign(text);
+    let mut rest = text.as_bytes();
     if rest == b"0" {
         return Some(0);
     }
