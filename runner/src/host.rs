@@ -3,7 +3,8 @@
 //! `kubewarden` host callbacks (tracing, Kubernetes reads gated by `contextAwareResources`), and an
 //! epoch deadline that turns a runaway evaluation into a rejection.
 
-use std::collections::{BTreeSet, HashMap};
+use std::borrow::Cow;
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -426,35 +427,61 @@ fn record_lookup(
 
 /// The payloads of the `kubernetes` calls: the SDK's request structs (`host_capabilities::
 /// kubernetes`), field for field and with no defaults, so that a malformed payload is refused
-/// with the very serde error upstream returns.
+/// with the very serde error upstream returns. Strings borrow from the payload (copied only
+/// when written with escapes), and the field masks, a `BTreeSet` upstream, are a list made a
+/// set by [`mask_set`]: the same set, without an allocation per mask on every call.
 #[derive(Deserialize)]
-struct ListResourcesByNamespaceRequest {
-    api_version: String,
-    kind: String,
-    namespace: String,
-    label_selector: Option<String>,
-    field_selector: Option<String>,
-    field_masks: Option<BTreeSet<String>>,
+struct ListResourcesByNamespaceRequest<'a> {
+    #[serde(borrow)]
+    api_version: Cow<'a, str>,
+    #[serde(borrow)]
+    kind: Cow<'a, str>,
+    #[serde(borrow)]
+    namespace: Cow<'a, str>,
+    #[serde(borrow)]
+    label_selector: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    field_selector: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    field_masks: Option<Vec<Cow<'a, str>>>,
 }
 
 #[derive(Deserialize)]
-struct ListAllResourcesRequest {
-    api_version: String,
-    kind: String,
-    label_selector: Option<String>,
-    field_selector: Option<String>,
-    field_masks: Option<BTreeSet<String>>,
+struct ListAllResourcesRequest<'a> {
+    #[serde(borrow)]
+    api_version: Cow<'a, str>,
+    #[serde(borrow)]
+    kind: Cow<'a, str>,
+    #[serde(borrow)]
+    label_selector: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    field_selector: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    field_masks: Option<Vec<Cow<'a, str>>>,
 }
 
 #[derive(Deserialize)]
-struct GetResourceRequest {
-    api_version: String,
-    kind: String,
-    name: String,
-    namespace: Option<String>,
+struct GetResourceRequest<'a> {
+    #[serde(borrow)]
+    api_version: Cow<'a, str>,
+    #[serde(borrow)]
+    kind: Cow<'a, str>,
+    #[serde(borrow)]
+    name: Cow<'a, str>,
+    #[serde(borrow)]
+    namespace: Option<Cow<'a, str>>,
     #[allow(dead_code)] // the 5-second cache it disables is not reproduced
     disable_cache: bool,
-    field_masks: Option<BTreeSet<String>>,
+    #[serde(borrow)]
+    field_masks: Option<Vec<Cow<'a, str>>>,
+}
+
+/// The masks as the set upstream deserialises them into: sorted, each once.
+fn mask_set<'m>(masks: &'m Option<Vec<Cow<'_, str>>>) -> Vec<&'m str> {
+    let mut set: Vec<&str> = masks.iter().flatten().map(Cow::as_ref).collect();
+    set.sort_unstable();
+    set.dedup();
+    set
 }
 
 #[derive(Deserialize)]
@@ -469,7 +496,13 @@ struct CanIRequest {
 /// callback failure, as `send_request_and_wait_for_response` words it.
 fn kubernetes_call(state: &CallState, operation: &str, payload: &[u8]) -> Result<Vec<u8>, String> {
     fn read<'a, T: Deserialize<'a>>(payload: &'a [u8]) -> Result<T, String> {
-        serde_json::from_slice(payload).map_err(|e| e.to_string())
+        // Checked as UTF-8 once, rather than string by string as `from_slice` does; text that
+        // is not UTF-8 is refused by `from_slice`, in its words.
+        match std::str::from_utf8(payload) {
+            Ok(text) => serde_json::from_str(text),
+            Err(_) => serde_json::from_slice(payload),
+        }
+        .map_err(|e| e.to_string())
     }
     let granted = |api_version: &str, kind: &str| {
         let resource = Resource { api_version, kind };
@@ -478,9 +511,6 @@ fn kubernetes_call(state: &CallState, operation: &str, payload: &[u8]) -> Result
             _ => Err(host_words::resource_denied(resource)),
         }
     };
-    fn masks(set: &Option<BTreeSet<String>>) -> Vec<&str> {
-        set.iter().flatten().map(String::as_str).collect()
-    }
     let cluster = &state.cluster;
     let answer = match operation {
         "list_resources_by_namespace" => {
@@ -492,7 +522,7 @@ fn kubernetes_call(state: &CallState, operation: &str, payload: &[u8]) -> Result
                 Some(&req.namespace),
                 req.label_selector.as_deref(),
                 req.field_selector.as_deref(),
-                &masks(&req.field_masks),
+                &mask_set(&req.field_masks),
             )
         }
         "list_resources_all" => {
@@ -504,7 +534,7 @@ fn kubernetes_call(state: &CallState, operation: &str, payload: &[u8]) -> Result
                 None,
                 req.label_selector.as_deref(),
                 req.field_selector.as_deref(),
-                &masks(&req.field_masks),
+                &mask_set(&req.field_masks),
             )
         }
         "get_resource" => {
@@ -515,7 +545,7 @@ fn kubernetes_call(state: &CallState, operation: &str, payload: &[u8]) -> Result
                 &req.kind,
                 &req.name,
                 req.namespace.as_deref(),
-                &masks(&req.field_masks),
+                &mask_set(&req.field_masks),
             )
         }
         "can_i" => {
@@ -588,6 +618,37 @@ mod tests {
             "Callback evaluation failure: Cannot find v1/Namespace named 'a' inside of \
              namespace 'None'"
         );
+    }
+
+    #[test]
+    fn field_masks_are_a_set_and_payloads_are_utf8_json() {
+        let mut s = state(&[("networking.k8s.io/v1", "NetworkPolicy")]);
+        // A mask written with an escape, and given twice, is the one mask `metadata.name`.
+        let payload = br#"{"api_version": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            "namespace": "a", "label_selector": null, "field_selector": null,
+            "field_masks": ["metadata.na\u006de", "metadata.name"]}"#;
+        let answer = host_callback(
+            &mut s,
+            "kubewarden",
+            "kubernetes",
+            "list_resources_by_namespace",
+            payload,
+        )
+        .unwrap();
+        let answer: Value = serde_json::from_slice(&answer).unwrap();
+        assert_eq!(answer["items"][0], json!({"metadata": {"name": "deny"}}));
+
+        let mut bad = payload.to_vec();
+        bad[60] = 0xff;
+        let err = host_callback(
+            &mut s,
+            "kubewarden",
+            "kubernetes",
+            "list_resources_by_namespace",
+            &bad,
+        )
+        .unwrap_err();
+        assert!(err.contains("invalid unicode code point"), "{err}");
     }
 
     #[test]
