@@ -16,7 +16,7 @@ where
     V: Views,
     F: FnOnce(&AdmissionRequest<'_>, &S) -> Verdict,
 {
-    verdict::<S, V, F>(payload, evaluate).to_bytes()
+    crate::arena::during(|| verdict::<S, V, F>(payload, evaluate).to_bytes())
 }
 
 /// The verdict of `validate`, for tests and benchmarks. `V` are the shared views the policy
@@ -49,7 +49,7 @@ where
     for<'a> O::Of<'a>: serde::Deserialize<'a>,
     F: for<'a> FnOnce(&AdmissionRequest<'a>, Option<O::Of<'a>>, &S) -> Verdict,
 {
-    verdict_own::<S, V, O, F>(payload, evaluate).to_bytes()
+    crate::arena::during(|| verdict_own::<S, V, O, F>(payload, evaluate).to_bytes())
 }
 
 /// The verdict of [`validate_own`], for tests and benchmarks.
@@ -74,7 +74,7 @@ where
 
 /// `validate_settings`.
 pub fn validate_settings<S: DeserializeOwned + Validate>(payload: &[u8]) -> Vec<u8> {
-    validate_settings_payload::<S>(payload)
+    crate::arena::during(|| validate_settings_payload::<S>(payload))
 }
 
 /// Registers `validate`, `validate_settings` and `protocol_version` for a policy whose

@@ -6,6 +6,7 @@
 
 pub mod acme;
 pub mod annotations;
+pub mod arena;
 pub mod calico;
 pub mod cluster;
 pub mod controllers;

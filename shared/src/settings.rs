@@ -67,17 +67,21 @@ pub fn cached<S: DeserializeOwned + Validate + 'static>(json: &str) -> Rc<Result
     thread_local! {
         static LAST: RefCell<Option<(String, Rc<dyn Any>)>> = const { RefCell::new(None) };
     }
-    LAST.with(|last| {
-        let mut last = last.borrow_mut();
-        if let Some((text, parsed)) = last.as_ref()
-            && text == json
-            && let Ok(hit) = parsed.clone().downcast::<Result<S, String>>()
-        {
-            return hit;
-        }
-        let parsed = Rc::new(parse_settings::<S>(json.as_bytes()));
-        *last = Some((json.to_string(), parsed.clone()));
-        parsed
+    // What is kept for the next requests is allocated outside the request's region (see
+    // `crate::arena`); a hit allocates nothing.
+    crate::arena::outside(|| {
+        LAST.with(|last| {
+            let mut last = last.borrow_mut();
+            if let Some((text, parsed)) = last.as_ref()
+                && text == json
+                && let Ok(hit) = parsed.clone().downcast::<Result<S, String>>()
+            {
+                return hit;
+            }
+            let parsed = Rc::new(parse_settings::<S>(json.as_bytes()));
+            *last = Some((json.to_string(), parsed.clone()));
+            parsed
+        })
     })
 }
 
