@@ -3,7 +3,8 @@
 use netsec_shared::Findings;
 
 use crate::corefile::{Corefile, Directive, Position, ServerBlock, Via, mentions_placeholder};
-use crate::forward::{DEFAULT_EXPIRE_NANOS, PROPERTY_NAMES, Takes, go_duration_nanos};
+use crate::forward::{DEFAULT_EXPIRE_NANOS, PROPERTY_NAMES, Takes};
+use crate::gostd;
 use crate::hostsfile::{HostsEntry, parse_ip};
 use crate::pattern::{
     glob_covers, normalize_path, regex_literal_suffix, replacement_literal_suffix, resolve_import,
@@ -586,7 +587,7 @@ fn check_forward_block(block: &Block<'_>, d: &Directive, findings: &mut Findings
                 break;
             };
             // Read, so a duration.
-            let nanos = || go_duration_nanos(args[0]).unwrap_or_default();
+            let nanos = || gostd::duration_nanos(args[0]).unwrap_or_default();
             match name {
                 "expire" => expire = nanos(),
                 "max_age" => max_age = nanos(),
@@ -689,7 +690,7 @@ fn check_cache(block: &Block<'_>, d: &Directive, settings: &Settings, findings: 
                 let stale = match args.first() {
                     None => Some(DEFAULT_SERVE_STALE),
                     Some(text) => {
-                        let parsed = go_duration_seconds(text);
+                        let parsed = gostd::duration_seconds(text);
                         if parsed.is_none() {
                             problems
                                 .push(format!("serve_stale duration {text:?} is not a duration"));
@@ -723,11 +724,6 @@ fn check_cache(block: &Block<'_>, d: &Directive, settings: &Settings, findings: 
             ),
         );
     }
-}
-
-/// A Go duration ([`go_duration_nanos`]) in whole seconds, rounded up.
-fn go_duration_seconds(text: &str) -> Option<u64> {
-    go_duration_nanos(text).map(|n| n.div_ceil(1_000_000_000))
 }
 
 fn check_required(block: &Block<'_>, settings: &Settings, findings: &mut Findings) {
@@ -1085,31 +1081,5 @@ fn check_imports(file: &File, settings: &Settings, findings: &mut Findings) {
                 ),
             );
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations() {
-        assert_eq!(go_duration_seconds("30s"), Some(30));
-        assert_eq!(go_duration_seconds("1h30m"), Some(5400));
-        assert_eq!(go_duration_seconds("1.5m"), Some(90));
-        assert_eq!(go_duration_seconds("500ms"), Some(1));
-        assert_eq!(go_duration_seconds("10"), None);
-        assert_eq!(go_duration_seconds("1d"), None);
-        assert_eq!(go_duration_seconds(""), None);
-        assert_eq!(go_duration_seconds("0"), Some(0));
-        assert_eq!(go_duration_seconds("+0"), Some(0));
-        assert_eq!(go_duration_seconds("-0s"), Some(0));
-        assert_eq!(go_duration_seconds("+90s"), Some(90));
-        assert_eq!(go_duration_seconds("-5s"), None);
-        assert_eq!(go_duration_seconds("+-5s"), None);
-        assert_eq!(go_duration_seconds("00"), None);
-        assert_eq!(go_duration_seconds("1500000\u{b5}s"), Some(2));
-        assert_eq!(go_duration_seconds("1500000\u{3bc}s"), Some(2));
-        assert_eq!(go_duration_seconds("-"), None);
     }
 }

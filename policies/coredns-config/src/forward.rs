@@ -9,6 +9,8 @@
 
 use std::net::IpAddr;
 
+use crate::gostd;
+
 /// What a property takes.
 #[derive(Clone, Copy, Debug)]
 pub enum Takes {
@@ -89,21 +91,21 @@ impl Takes {
         let good = match self {
             Takes::Nothing => false,
             Takes::Values { max, .. } => return (args.len() <= max).then_some(args.len()),
-            Takes::Count => decimal(first).is_some_and(|n| n <= u64::from(u32::MAX)),
+            Takes::Count => gostd::decimal(first).is_some_and(|n| n <= u64::from(u32::MAX)),
             // Below 0 is refused, and -0 is 0.
             Takes::Size => {
-                let (negative, digits) = go_sign(first);
-                decimal(digits).is_some_and(|n| n == 0 || !negative && n <= i64::MAX as u64)
+                let (negative, digits) = gostd::sign(first);
+                gostd::decimal(digits).is_some_and(|n| n == 0 || !negative && n <= i64::MAX as u64)
             }
             Takes::Duration { positive } => {
-                go_duration_nanos(first).is_some_and(|n| n > 0 || !positive)
+                gostd::duration_nanos(first).is_some_and(|n| n > 0 || !positive)
             }
             Takes::Word(words, _) => words.contains(&first),
             Takes::Address => first.parse::<IpAddr>().is_ok(),
             Takes::Text => true,
             Takes::HealthCheck => {
                 let mut options = args[1..].iter();
-                let mut good = go_duration_nanos(first).is_some();
+                let mut good = gostd::duration_nanos(first).is_some();
                 while let Some(option) = options.next() {
                     good &= *option == "no_rec" || *option == "domain" && options.next().is_some();
                 }
@@ -130,95 +132,6 @@ impl Takes {
                 "a duration of 0 or more with its unit (5s), then no_rec or domain NAME"
             }
         }
-    }
-}
-
-/// The one leading sign Go's `Atoi` and `ParseDuration` read: whether it is `-`, and the rest.
-fn go_sign(text: &str) -> (bool, &str) {
-    match text.as_bytes().first() {
-        Some(b'-') => (true, &text[1..]),
-        Some(b'+') => (false, &text[1..]),
-        _ => (false, text),
-    }
-}
-
-/// Decimal digits only, as `strconv` reads them after the sign.
-fn decimal(text: &str) -> Option<u64> {
-    match text.bytes().all(|b| b.is_ascii_digit()) {
-        true => text.parse().ok(),
-        false => None,
-    }
-}
-
-/// A Go duration (`30s`, `1h30m`, `1.5m`, `+5s`, `0`) in nanoseconds, as `time.ParseDuration`
-/// reads it; a negative one is none, as the plugins that read one refuse it. Integer
-/// arithmetic on bytes: float parsing would add more to the module than all of this policy.
-pub fn go_duration_nanos(text: &str) -> Option<u64> {
-    // One sign, then `0` alone or numbers with units.
-    let (negative, text) = go_sign(text);
-    let mut rest = text.as_bytes();
-    if rest == b"0" {
-        return Some(0);
-    }
-    if rest.is_empty() {
-        return None;
-    }
-    let digits = |from: usize, rest: &[u8]| {
-        from + rest[from..]
-            .iter()
-            .take_while(|b| b.is_ascii_digit())
-            .count()
-    };
-    let mut total: u64 = 0;
-    while !rest.is_empty() {
-        // [0-9]*(\.[0-9]*)? then a unit.
-        let whole_end = digits(0, rest);
-        let (fraction, mut at) = match rest.get(whole_end) {
-            Some(b'.') => {
-                let end = digits(whole_end + 1, rest);
-                (&rest[whole_end + 1..end], end)
-            }
-            _ => (&rest[..0], whole_end),
-        };
-        if whole_end == 0 && fraction.is_empty() {
-            return None;
-        }
-        let unit_start = at;
-        while rest
-            .get(at)
-            .is_some_and(|b| *b != b'.' && !b.is_ascii_digit())
-        {
-            at += 1;
-        }
-        let unit: u64 = match &rest[unit_start..at] {
-            b"ns" => 1,
-            // U+00B5 micro sign or U+03BC Greek small mu, as Go takes both.
-            b"us" | b"\xc2\xb5s" | b"\xce\xbcs" => 1_000,
-            b"ms" => 1_000_000,
-            b"s" => 1_000_000_000,
-            b"m" => 60_000_000_000,
-            b"h" => 3_600_000_000_000,
-            _ => return None,
-        };
-        let mut value: u64 = 0;
-        for digit in &rest[..whole_end] {
-            value = value
-                .checked_mul(10)?
-                .checked_add(u64::from(digit - b'0'))?;
-        }
-        value = value.checked_mul(unit)?;
-        let mut scale = unit;
-        for digit in fraction {
-            scale /= 10;
-            value += u64::from(digit - b'0') * scale;
-        }
-        total = total.checked_add(value)?;
-        rest = &rest[at..];
-    }
-    // Go's durations end at 2^63 - 1 nanoseconds (about 292 years).
-    match negative && total > 0 || total > i64::MAX as u64 {
-        true => None,
-        false => Some(total),
     }
 }
 
@@ -309,40 +222,5 @@ mod tests {
     #[test]
     fn property_names_are_those_of_the_table() {
         assert_eq!(PROPERTY_NAMES, PROPERTIES.map(|(name, _)| name).join(", "));
-    }
-
-    #[test]
-    fn durations_as_time_parse_duration_reads_them() {
-        let cases = [
-            ("30s", Some(30_000_000_000)),
-            ("1h30m", Some(5_400_000_000_000)),
-            ("1.5m", Some(90_000_000_000)),
-            (".5s", Some(500_000_000)),
-            ("500ms", Some(500_000_000)),
-            ("1500000\u{b5}s", Some(1_500_000_000)),
-            ("1500000\u{3bc}s", Some(1_500_000_000)),
-            ("0", Some(0)),
-            ("+0", Some(0)),
-            ("-0s", Some(0)),
-            ("+90s", Some(90_000_000_000)),
-            ("2562047h47m16.854775807s", Some(i64::MAX as u64)),
-            ("2562047h47m16.854775808s", None),
-            ("-5s", None),
-            ("+-5s", None),
-            ("00", None),
-            ("-", None),
-            ("10", None),
-            ("1d", None),
-            ("", None),
-            (".s", None),
-            ("5 s", None),
-            ("1.2.3s", None),
-            ("1s.", None),
-            ("99999999999999999999s", None),
-            ("3000000h", None),
-        ];
-        for (text, nanos) in cases {
-            assert_eq!(go_duration_nanos(text), nanos, "{text:?}");
-        }
     }
 }

@@ -3,6 +3,7 @@
 pub mod checks;
 pub mod corefile;
 pub mod forward;
+pub mod gostd;
 pub mod hostsfile;
 pub mod pattern;
 pub mod plugins;
