@@ -7,6 +7,8 @@ use std::path::Path;
 pub const GUEST_US_PER_KB: f64 = 5.0;
 pub const WASM_NATIVE_RATIO: f64 = 3.0;
 pub const MODULE_KB: f64 = 300.0;
+/// Issue 21's target for the cost of listed objects, per KB of their JSON.
+pub const LISTED_US_PER_KB: f64 = 2.0;
 
 /// What the benchmark ran for one input.
 pub struct Row {
@@ -178,9 +180,76 @@ pub fn write(
          ≤ {GUEST_US_PER_KB} µs/KB, guest/native < {WASM_NATIVE_RATIO}, module < {MODULE_KB} KB.",
         floor_bytes as f64 / 1024.0
     );
+    out.push_str(&listed_table(rows, criterion));
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
     std::fs::write(path, &out)?;
     Ok(out)
+}
+
+/// The cost of listed objects alone, per policy: across a series that grows the cluster's
+/// answers (its first and last inputs), the added guest time per added KB of listed JSON. The
+/// request's own cost, the same at both ends, drops out, which the µs/KB of a row (request and
+/// listing together) does not show.
+fn listed_table(rows: &[Row], criterion: &Path) -> String {
+    let mut out = String::new();
+    let mut series: Vec<(&Row, &Row)> = Vec::new();
+    for row in rows {
+        match series.last_mut() {
+            Some((first, last))
+                if row.series.is_some()
+                    && first.series == row.series
+                    && first.policy == row.policy =>
+            {
+                *last = row
+            }
+            _ if row.series.is_some() => series.push((row, row)),
+            _ => {}
+        }
+    }
+    for (first, last) in series {
+        let added_kb = last.listed_kb - first.listed_kb;
+        if added_kb < 1.0 {
+            continue;
+        }
+        let (Some(a), Some(b)) = (
+            Measured::read(criterion, &first.group),
+            Measured::read(criterion, &last.group),
+        ) else {
+            continue;
+        };
+        if out.is_empty() {
+            out.push_str(
+                "\n| policy | series | listed KB | guest µs per listed KB | fastest | target |\n|---|---|--:|--:|--:|---|\n",
+            );
+        }
+        let per_kb = (b.guest() - a.guest()) / added_kb;
+        let fastest = (b.fastest_guest - a.fastest_guest) / added_kb;
+        let _ = writeln!(
+            out,
+            "| {} | {} → {} | {:.1} → {:.1} | {:.2} | {:.2} | {} |",
+            first.policy,
+            first.input,
+            last.input,
+            first.listed_kb,
+            last.listed_kb,
+            per_kb,
+            fastest,
+            if fastest <= LISTED_US_PER_KB {
+                "within"
+            } else {
+                "misses"
+            }
+        );
+    }
+    if !out.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nListed objects: the guest time the larger answer adds, per KB of JSON it adds \
+             (first and last input of a series that grows the cluster's answers); target ≤ \
+             {LISTED_US_PER_KB} µs per listed KB (issue 21)."
+        );
+    }
+    out
 }
