@@ -18,10 +18,12 @@
 use std::alloc::{GlobalAlloc, Layout};
 use std::cell::Cell;
 
-/// Room for every block of a typical request many times over; larger requests (hundreds of
-/// listed objects, thousands of Corefile lines) overflow to the system allocator, where a
-/// block's cost is small beside the work it holds.
-pub const REGION_SIZE: usize = 256 * 1024;
+/// Room for every block of a typical request many times over, and for a thousand listed
+/// NetworkPolicies or Services, whose decoded forms all live until the verdict: at 256 KiB those
+/// overflowed, and their growing lists were copied block to block (network-policy-presence at
+/// 1,000 listed objects 4 % slower). Only the pages a request touches are ever used; larger
+/// requests overflow to the system allocator.
+pub const REGION_SIZE: usize = 1024 * 1024;
 const REGION_ALIGN: usize = 16;
 
 /// A bump region over `A`, taken from `A` at its first use.
