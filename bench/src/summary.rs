@@ -59,6 +59,7 @@ impl Row {
 }
 
 /// Times of one input, in µs.
+#[derive(Clone, Copy)]
 struct Measured {
     wasm: f64,
     native: f64,
@@ -99,9 +100,14 @@ pub fn write(
         out,
         "|---|---|--:|--:|---|--:|--:|--:|--:|--:|--:|--:|---|--:|---|"
     );
+    // Each input's times, read once for both tables.
+    let measured: Vec<Option<Measured>> = rows
+        .iter()
+        .map(|row| Measured::read(criterion, &row.group))
+        .collect();
     let mut previous: Option<(&Row, f64)> = None;
-    for row in rows {
-        let Some(m) = Measured::read(criterion, &row.group) else {
+    for (row, m) in rows.iter().zip(&measured) {
+        let Some(m) = m else {
             let _ = writeln!(
                 out,
                 "| {} | {} | {:.1} | {:.1} | not run ||||||||||",
@@ -180,7 +186,7 @@ pub fn write(
          ≤ {GUEST_US_PER_KB} µs/KB, guest/native < {WASM_NATIVE_RATIO}, module < {MODULE_KB} KB.",
         floor_bytes as f64 / 1024.0
     );
-    out.push_str(&listed_table(rows, criterion));
+    out.push_str(&listed_table(rows, &measured));
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
@@ -192,31 +198,30 @@ pub fn write(
 /// answers (its first and last inputs), the added guest time per added KB of listed JSON. The
 /// request's own cost, the same at both ends, drops out, which the µs/KB of a row (request and
 /// listing together) does not show.
-fn listed_table(rows: &[Row], criterion: &Path) -> String {
+fn listed_table(rows: &[Row], measured: &[Option<Measured>]) -> String {
     let mut out = String::new();
-    let mut series: Vec<(&Row, &Row)> = Vec::new();
-    for row in rows {
+    // Each series' first and last input, with their times.
+    type Input<'r> = (&'r Row, Option<Measured>);
+    let mut series: Vec<(Input, Input)> = Vec::new();
+    for (row, m) in rows.iter().zip(measured.iter().copied()) {
         match series.last_mut() {
-            Some((first, last))
+            Some(((first, _), last))
                 if row.series.is_some()
                     && first.series == row.series
                     && first.policy == row.policy =>
             {
-                *last = row
+                *last = (row, m)
             }
-            _ if row.series.is_some() => series.push((row, row)),
+            _ if row.series.is_some() => series.push(((row, m), (row, m))),
             _ => {}
         }
     }
-    for (first, last) in series {
+    for ((first, a), (last, b)) in series {
         let added_kb = last.listed_kb - first.listed_kb;
         if added_kb < 1.0 {
             continue;
         }
-        let (Some(a), Some(b)) = (
-            Measured::read(criterion, &first.group),
-            Measured::read(criterion, &last.group),
-        ) else {
+        let (Some(a), Some(b)) = (a, b) else {
             continue;
         };
         if out.is_empty() {
