@@ -15,8 +15,9 @@ pub struct Token<'a> {
     pub end_line: u32,
     /// A quoted `{` or `}` is text, never a brace.
     pub quoted: bool,
-    /// Tokens spliced in by one `import` of a snippet share a source; the Corefile is 0.
-    pub source: u32,
+    /// Whether it is the first token of its line: the one before it ends on an earlier line.
+    /// The parser asks this of nearly every token it reads.
+    pub starts_line: bool,
 }
 
 impl Token<'_> {
@@ -33,6 +34,8 @@ pub fn tokenize(input: &str) -> Result<Vec<Token<'_>>, ParseError> {
     let bytes = input.as_bytes();
     let mut cursor = Cursor::new();
     let mut at = 0;
+    // The line the last token ends on (none before the first line).
+    let mut last_line = 0;
     // Bytes are classed by a table, words and indentation are skipped in inner loops, and a
     // column is worked out only where a token starts: the Corefile is read once, a character
     // at a time only in quotes.
@@ -43,7 +46,16 @@ pub fn tokenize(input: &str) -> Result<Vec<Token<'_>>, ParseError> {
                 at += 1;
                 cursor.new_line(at);
             }
-            Class::Space => at += 1,
+            // Indentation comes in runs.
+            Class::Space => {
+                at += 1;
+                while bytes
+                    .get(at)
+                    .is_some_and(|&b| CLASSES[usize::from(b)] == Class::Space)
+                {
+                    at += 1;
+                }
+            }
             // To the end of the line, whose newline is read next.
             Class::Comment => at = input[at..].find('\n').map_or(input.len(), |n| at + n),
             Class::Quote => {
@@ -82,39 +94,42 @@ pub fn tokenize(input: &str) -> Result<Vec<Token<'_>>, ParseError> {
                     position: here,
                     end_line: cursor.line,
                     quoted: true,
-                    source: 0,
+                    starts_line: here.line > last_line,
                 });
+                last_line = cursor.line;
             }
             Class::Word | Class::Wide => {
                 let here = cursor.position(start);
-                let first = char_at(input, at).unwrap_or_default();
-                at += first.len_utf8();
-                cursor.passed(first);
-                // Go's `unicode.IsSpace` separates words (as `char::is_whitespace` does).
-                if first.is_whitespace() {
-                    continue;
-                }
-                // A word ends at a space, a newline or a `#`; a quote inside it is text.
+                // A word ends at a space, a newline or a `#`; a quote inside it is text. Go's
+                // `unicode.IsSpace` separates words (as `char::is_whitespace` does), so a
+                // non-ASCII character is decoded to tell.
                 loop {
-                    match bytes.get(at).map(|&b| CLASSES[usize::from(b)]) {
-                        Some(Class::Word | Class::Quote) => at += 1,
-                        Some(Class::Wide) => match char_at(input, at) {
-                            Some(ch) if !ch.is_whitespace() => {
-                                at += ch.len_utf8();
-                                cursor.passed(ch);
-                            }
-                            _ => break,
-                        },
+                    while bytes.get(at).is_some_and(|&b| IN_WORD[usize::from(b)]) {
+                        at += 1;
+                    }
+                    match char_at(input, at) {
+                        Some(ch) if !ch.is_ascii() && !ch.is_whitespace() => {
+                            at += ch.len_utf8();
+                            cursor.passed(ch);
+                        }
                         _ => break,
                     }
+                }
+                // A Unicode space where a word would start is a separator like any other.
+                if at == start {
+                    let space = char_at(input, at).unwrap_or_default();
+                    at += space.len_utf8();
+                    cursor.passed(space);
+                    continue;
                 }
                 tokens.push(Token {
                     text: Cow::Borrowed(&input[start..at]),
                     position: here,
                     end_line: here.line,
                     quoted: false,
-                    source: 0,
+                    starts_line: here.line > last_line,
                 });
+                last_line = here.line;
             }
         }
     }
@@ -135,7 +150,7 @@ enum Class {
     Wide,
 }
 
-const CLASSES: [Class; 256] = {
+static CLASSES: [Class; 256] = {
     let mut classes = [Class::Word; 256];
     let mut b = 0x80;
     while b < 256 {
@@ -151,6 +166,18 @@ const CLASSES: [Class; 256] = {
     classes[b'#' as usize] = Class::Comment;
     classes[b'"' as usize] = Class::Quote;
     classes
+};
+
+/// The ASCII bytes that continue a word: all but spaces, the newline and `#` (a `"` inside a
+/// word is text).
+static IN_WORD: [bool; 256] = {
+    let mut in_word = [false; 256];
+    let mut b = 0;
+    while b < 0x80 {
+        in_word[b] = matches!(CLASSES[b], Class::Word | Class::Quote);
+        b += 1;
+    }
+    in_word
 };
 
 /// The line being read, for positions: a column counts characters, so the bytes of the line
@@ -305,6 +332,9 @@ mod tests {
             .map(|t| (t.position.line, t.position.column, t.end_line))
             .collect();
         assert_eq!(at, [(1, 1, 1), (2, 3, 2), (2, 6, 3), (3, 4, 3)]);
+        // `d` follows on the line where the quoted token ends.
+        let starts: Vec<_> = tokens.iter().map(|t| t.starts_line).collect();
+        assert_eq!(starts, [true, true, false, false]);
         assert!(tokens[2].quoted && !tokens[1].quoted);
         assert!(tokenize("é \"{\"").unwrap()[1].position.column == 3);
         // Runs of indentation, mixed with tabs and other spaces, count a column each.

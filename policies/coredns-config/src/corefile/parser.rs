@@ -51,10 +51,10 @@ pub fn parse_directives(input: &str) -> Result<Corefile<'_>, ParseError> {
     Ok(parser.finish(vec![block]))
 }
 
-/// A stream of tokens: the Corefile itself, or one import of a snippet.
+/// One import of a snippet being read.
 struct Frame {
-    /// Index into the snippets, `None` for the Corefile.
-    snippet: Option<usize>,
+    /// Index into the snippets.
+    snippet: usize,
     at: usize,
     source: u32,
 }
@@ -67,14 +67,19 @@ struct Current<'t, 'a> {
 }
 
 struct Parser<'a> {
+    /// The Corefile's own tokens (source 0), read from `main_at` on once the imports in
+    /// `frames` are read.
     main: Vec<Token<'a>>,
+    main_at: usize,
     snippets: Vec<(String, Vec<Token<'a>>)>,
+    /// The imports being read, innermost last; nearly always none, so that a token is found
+    /// at once.
     frames: Vec<Frame>,
     /// Where each snippet expansion (source n + 1) was imported.
     vias: Vec<Via>,
-    /// Source and last line of the token consumed last, to tell whether the next one starts a
-    /// line.
-    previous: Option<(u32, u32)>,
+    /// The source of the token consumed last: the next one starts a line if it comes from
+    /// another (or if it starts one in its own).
+    previous: Option<u32>,
     last_position: Position,
     imports: usize,
     expanded: usize,
@@ -100,12 +105,9 @@ impl<'a> Parser<'a> {
         }
         Ok(Parser {
             main,
+            main_at: 0,
             snippets: Vec::new(),
-            frames: vec![Frame {
-                snippet: None,
-                at: 0,
-                source: 0,
-            }],
+            frames: Vec::new(),
             vias: Vec::new(),
             previous: None,
             last_position: Position { line: 1, column: 1 },
@@ -125,13 +127,9 @@ impl<'a> Parser<'a> {
     }
 
     fn frame_tokens(&self, frame: &Frame) -> &[Token<'a>] {
-        match frame.snippet {
-            None => &self.main,
-            Some(i) => self
-                .snippets
-                .get(i)
-                .map_or(&[], |(_, body)| body.as_slice()),
-        }
+        self.snippets
+            .get(frame.snippet)
+            .map_or(&[], |(_, body)| body.as_slice())
     }
 
     /// The next token: the first unread one of the innermost stream that has one left.
@@ -149,7 +147,8 @@ impl<'a> Parser<'a> {
                 });
             }
         }
-        None
+        let token = self.main.get(self.main_at)?;
+        Some(Current { token, source: 0 })
     }
 
     fn advance(&mut self) -> Option<(Token<'a>, u32)> {
@@ -159,43 +158,40 @@ impl<'a> Parser<'a> {
             }
             self.frames.pop();
         }
-        let frame = self.frames.last_mut()?;
-        let (at, source) = (frame.at, frame.source);
-        frame.at += 1;
-        let token = match frame.snippet {
-            // The Corefile's own tokens are read once: taken, where a snippet's are copied for
-            // each import.
-            None => {
-                let token = self.main.get_mut(at)?;
-                Token {
-                    text: std::mem::take(&mut token.text),
-                    ..*token
-                }
+        let (token, source) = match self.frames.last_mut() {
+            // A snippet's tokens are copied for each import.
+            Some(frame) => {
+                let (at, source) = (frame.at, frame.source);
+                frame.at += 1;
+                (self.snippets.get(frame.snippet)?.1.get(at)?.clone(), source)
             }
-            Some(i) => self.snippets.get(i)?.1.get(at)?.clone(),
+            // The Corefile's own tokens are read once: taken.
+            None => {
+                let token = self.main.get_mut(self.main_at)?;
+                self.main_at += 1;
+                let text = std::mem::take(&mut token.text);
+                (Token { text, ..*token }, 0)
+            }
         };
-        self.previous = Some((source, token.end_line));
+        self.previous = Some(source);
         self.last_position = token.position;
         Some((token, source))
     }
 
     /// Does the current token start a new line (or another stream)?
     fn at_line_start(&self) -> bool {
-        let previous = self.previous;
-        match (self.peek(), previous) {
-            (Some(current), Some((source, end_line))) => {
-                current.source != source || end_line < current.token.position.line
-            }
-            _ => true,
-        }
+        self.peek().is_none_or(|current| self.starts_line(current))
+    }
+
+    fn starts_line(&self, current: Current<'_, 'a>) -> bool {
+        self.previous
+            .is_none_or(|source| current.source != source || current.token.starts_line)
     }
 
     /// The current token, if it is on the line of the previous one.
     fn same_line(&self) -> Option<Current<'_, 'a>> {
-        if self.at_line_start() {
-            return None;
-        }
-        self.peek()
+        let current = self.peek()?;
+        (!self.starts_line(current)).then_some(current)
     }
 
     fn via(&self, source: u32) -> Option<Via> {
@@ -395,7 +391,7 @@ impl<'a> Parser<'a> {
                 self.frames.pop();
             }
             self.frames.push(Frame {
-                snippet: Some(index),
+                snippet: index,
                 at: 0,
                 source,
             });
