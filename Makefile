@@ -28,8 +28,8 @@ DIST_WASM := $(addprefix dist/,$(addsuffix .wasm,$(POLICIES)))
 # alternating runs, 2026-12-07). Functions of up to 8 nodes are inlined wherever they are
 # called (binaryen's default is 2): the drops of Vec and String, the allocator's shims,
 # `starts_with`, each otherwise a call with a stack check and spilled registers in cranelift's
-# code. Typical requests: 1 to 3 % less time in nine policies, the other two within noise, for
-# 420 to 670 bytes a module. At 10 nodes coredns-config gained 7 %, but every module grew 3 to
+# code. Typical requests: 1.7 to 3.2 % less time in seven policies, under 1 % in the other four,
+# for 420 to 670 bytes a module. At 10 nodes coredns-config gained 7 %, but every module grew 3 to
 # 4 KB, which coredns-config's 300 KB budget does not leave (2026-12-07).
 WASM_OPT := wasm-opt
 WASM_OPT_FLAGS := --reorder-functions -O3 --converge --always-inline-max-function-size 8 \
