@@ -150,7 +150,7 @@ enum Class {
     Wide,
 }
 
-static CLASSES: [Class; 256] = {
+const CLASSES: [Class; 256] = {
     let mut classes = [Class::Word; 256];
     let mut b = 0x80;
     while b < 256 {
@@ -170,7 +170,7 @@ static CLASSES: [Class; 256] = {
 
 /// The ASCII bytes that continue a word: all but spaces, the newline and `#` (a `"` inside a
 /// word is text).
-static IN_WORD: [bool; 256] = {
+const IN_WORD: [bool; 256] = {
     let mut in_word = [false; 256];
     let mut b = 0;
     while b < 0x80 {
