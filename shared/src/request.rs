@@ -230,6 +230,12 @@ pub trait OwnObject {
 
     /// Whether objects of `kind` are read as [`Self::Of`] in the request's pass.
     fn wanted(kind: &GroupVersionKind<'_>) -> bool;
+
+    /// Called just before the pass reads an object of a wanted kind, with the fields of the
+    /// request read before it. policy-server writes its AdmissionRequest in the struct's order
+    /// (`uid`, `kind`, `resource`, ..., `name`, `namespace`, `operation`, `userInfo`, then
+    /// `object`), so the object's name and namespace are known here.
+    fn reading(_request: &AdmissionRequest<'_>) {}
 }
 
 thread_local! {
@@ -371,6 +377,7 @@ where
                     request.user_info = map.next_value::<Option<UserInfo>>()?.unwrap_or_default()
                 }
                 "object" if O::ANY && O::wanted(&request.kind) && !RAW_OBJECT.get() => {
+                    O::reading(&request);
                     own = map.next_value_seed(OwnSeed(PhantomData))?
                 }
                 "object" => match DecodeAs::for_kind::<V>(&request.kind) {

@@ -59,14 +59,29 @@ pub fn parse_settings<S: DeserializeOwned + Validate>(json: &[u8]) -> Result<S, 
     errors.into_result().map(|()| settings)
 }
 
+thread_local! {
+    /// The settings text [`cached`] read last, and its outcome.
+    static LAST: RefCell<Option<(String, Rc<dyn Any>)>> = const { RefCell::new(None) };
+}
+
+/// `read` of the settings [`cached`] read last, if they were read as `S` and are valid: the
+/// settings the request being read most likely brings, since policy-server sends a policy's
+/// settings unchanged with every request. For a reader that must decide before it reaches the
+/// payload's `settings` (they follow the request): a guess, which must only make the module
+/// faster.
+pub fn with_last<S: 'static, R>(read: impl FnOnce(&S) -> R) -> Option<R> {
+    LAST.with(|last| {
+        let last = last.try_borrow().ok()?;
+        let outcome = last.as_ref()?.1.downcast_ref::<Result<S, String>>()?;
+        outcome.as_ref().ok().map(read)
+    })
+}
+
 /// The settings of `json`, parsed and validated once per distinct text. policy-server sends a
 /// policy's settings with every request, unchanged, and reading them again each time is most of
 /// the fixed cost of a request; the module keeps the last text it read and its outcome (one
 /// module may serve policies with different settings, so the text is the key).
 pub fn cached<S: DeserializeOwned + Validate + 'static>(json: &str) -> Rc<Result<S, String>> {
-    thread_local! {
-        static LAST: RefCell<Option<(String, Rc<dyn Any>)>> = const { RefCell::new(None) };
-    }
     // What is kept for the next requests is allocated outside the request's region (see
     // `crate::arena`); a hit allocates nothing.
     crate::arena::outside(|| {
@@ -217,6 +232,19 @@ mod tests {
             &Knob::default()
         );
         assert!(cached::<Knob>("[]").as_ref().is_err());
+    }
+
+    #[test]
+    fn the_last_settings_read_are_known_as_their_type_only() {
+        let _ = cached::<Knob>(r#"{"level":3}"#);
+        assert_eq!(with_last(|k: &Knob| k.level), Some(3));
+        assert_eq!(with_last(|o: &Other| o.level.clone()), None);
+        let _ = cached::<Other>(r#"{"level":"x"}"#);
+        assert_eq!(with_last(|k: &Knob| k.level), None);
+        assert_eq!(with_last(|o: &Other| o.level.clone()), Some("x".into()));
+        // Invalid settings are no guess.
+        let _ = cached::<Knob>(r#"{"level":9}"#);
+        assert_eq!(with_last(|k: &Knob| k.level), None);
     }
 
     #[derive(Debug, Default, Deserialize)]
