@@ -11,8 +11,6 @@ use super::{ParseError, Position};
 pub struct Token<'a> {
     pub text: Cow<'a, str>,
     pub position: Position,
-    /// The line the token ends on (a quoted token may span lines).
-    pub end_line: u32,
     /// A quoted `{` or `}` is text, never a brace.
     pub quoted: bool,
     /// Whether it is the first token of its line: the one before it ends on an earlier line.
@@ -92,7 +90,6 @@ pub fn tokenize(input: &str) -> Result<Vec<Token<'_>>, ParseError> {
                 tokens.push(Token {
                     text: Cow::Owned(text),
                     position: here,
-                    end_line: cursor.line,
                     quoted: true,
                     starts_line: here.line > last_line,
                 });
@@ -125,7 +122,6 @@ pub fn tokenize(input: &str) -> Result<Vec<Token<'_>>, ParseError> {
                 tokens.push(Token {
                     text: Cow::Borrowed(&input[start..at]),
                     position: here,
-                    end_line: here.line,
                     quoted: false,
                     starts_line: here.line > last_line,
                 });
@@ -329,10 +325,10 @@ mod tests {
         let tokens = tokenize("a\n  bc \"x\ny\" d").unwrap();
         let at: Vec<_> = tokens
             .iter()
-            .map(|t| (t.position.line, t.position.column, t.end_line))
+            .map(|t| (t.position.line, t.position.column))
             .collect();
-        assert_eq!(at, [(1, 1, 1), (2, 3, 2), (2, 6, 3), (3, 4, 3)]);
-        // `d` follows on the line where the quoted token ends.
+        assert_eq!(at, [(1, 1), (2, 3), (2, 6), (3, 4)]);
+        // `d` follows on the line where the quoted token ends: it does not start a line.
         let starts: Vec<_> = tokens.iter().map(|t| t.starts_line).collect();
         assert_eq!(starts, [true, true, false, false]);
         assert!(tokens[2].quoted && !tokens[1].quoted);
