@@ -61,12 +61,12 @@ thread_local! {
     /// request on, the pass knows, from the request's name and namespace (which come before the
     /// object, see [`OwnObject::reading`]) and the last settings read, whether this is a
     /// ConfigMap CoreDNS loads, and then unescapes its `data` there, once, rather than passing
-    /// over it and reading it again (a typical request 5 % faster). Every other ConfigMap's data
-    /// is passed over as before. A guess only: a ConfigMap it misses is read from the raw text,
-    /// to the same verdict. Taken by the reader of `data`, and cleared when the evaluation
-    /// starts: `data` is read eagerly in the pass only, so that if it is not a map of strings,
-    /// the pass fails, the object is read again raw, and [`read_data`] reports it as it would
-    /// without the guess.
+    /// over it and reading it again (1.4 % fewer instructions on a typical request). Every
+    /// other ConfigMap's data is passed over as before. A guess only: a ConfigMap it misses is
+    /// read from the raw text, to the same verdict. Taken by the reader of `data`, and cleared
+    /// when the evaluation starts: `data` is read eagerly in the pass only, so that if it is
+    /// not a map of strings, the pass fails, the object is read again raw, and [`read_data`]
+    /// reports it as it would without the guess.
     static EAGER: Cell<bool> = const { Cell::new(false) };
 }
 
