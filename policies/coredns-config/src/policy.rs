@@ -108,9 +108,7 @@ impl OwnObject for Own {
 
     fn reading(request: &AdmissionRequest<'_>) {
         let selected = netsec_shared::settings::with_last(|s: &Settings| {
-            s.config_maps
-                .iter()
-                .any(|c| c.namespace == request.namespace && c.name == request.name)
+            s.config_map(&request.namespace, &request.name).is_some()
         });
         EAGER.set(selected == Some(true));
     }
@@ -153,11 +151,7 @@ pub fn evaluate_own<'a>(
         Some(n) if !n.is_empty() => n,
         _ => request.name.as_ref(),
     };
-    let Some(selected) = settings
-        .config_maps
-        .iter()
-        .find(|c| c.namespace == namespace && c.name == name)
-    else {
+    let Some(selected) = settings.config_map(namespace, name) else {
         return Verdict::accept();
     };
     let (data, binary_data) = match (

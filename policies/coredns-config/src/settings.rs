@@ -52,6 +52,15 @@ pub struct Settings {
     pub external_plugins: Vec<String>,
 }
 
+impl Settings {
+    /// The ConfigMap entry naming `namespace`/`name`, if it is one CoreDNS loads.
+    pub fn config_map(&self, namespace: &str, name: &str) -> Option<&ConfigMapRef> {
+        self.config_maps
+            .iter()
+            .find(|c| c.namespace == namespace && c.name == name)
+    }
+}
+
 fn strings(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| s.to_string()).collect()
 }
