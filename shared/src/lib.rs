@@ -7,6 +7,7 @@
 pub mod acme;
 pub mod annotations;
 pub mod arena;
+pub mod c_heap;
 pub mod calico;
 pub mod cluster;
 pub mod controllers;
