@@ -29,8 +29,10 @@ DIST_WASM := $(addprefix dist/,$(addsuffix .wasm,$(POLICIES)))
 # called (binaryen's default is 2): the drops of Vec and String, the allocator's shims,
 # `starts_with`, each otherwise a call with a stack check and spilled registers in cranelift's
 # code. Typical requests: 1.7 to 3.2 % less time in seven policies, under 1 % in the other four,
-# for 420 to 670 bytes a module. At 10 nodes coredns-config gained 7 %, but every module grew 3 to
-# 4 KB, which coredns-config's 300 KB budget does not leave (2026-12-07).
+# for 420 to 670 bytes a module. At 10 nodes (measured again by callgrind once talc had made room,
+# 2026-12-07): 0.8 to 2.9 % fewer instructions (coredns-config 2.9, and 2.3 % less time), for 2.3
+# to 3.9 KB more a module; not taken, as the modules are over the 256 KB target and every KB is
+# compile time at each policy-server start. 12 nodes gain nothing more on coredns-config.
 WASM_OPT := wasm-opt
 WASM_OPT_FLAGS := --reorder-functions -O3 --converge --always-inline-max-function-size 8 \
   --low-memory-unused --ignore-implicit-traps \
