@@ -67,10 +67,10 @@ struct Current<'t, 'a> {
 }
 
 struct Parser<'a> {
-    /// The Corefile's own tokens (source 0), read from `main_at` on once the imports in
-    /// `frames` are read.
-    main: Vec<Token<'a>>,
-    main_at: usize,
+    /// The Corefile's own tokens (source 0) not yet read, read once the imports in `frames`
+    /// are. Each is moved out as it is read, so none is left to drop at the end (dropping the
+    /// read ones, emptied in place, was 2.7 % of a typical request's instructions).
+    main: std::vec::IntoIter<Token<'a>>,
     snippets: Vec<(String, Vec<Token<'a>>)>,
     /// The imports being read, innermost last; nearly always none, so that a token is found
     /// at once.
@@ -104,8 +104,7 @@ impl<'a> Parser<'a> {
             }
         }
         Ok(Parser {
-            main,
-            main_at: 0,
+            main: main.into_iter(),
             snippets: Vec::new(),
             frames: Vec::new(),
             vias: Vec::new(),
@@ -147,7 +146,7 @@ impl<'a> Parser<'a> {
                 });
             }
         }
-        let token = self.main.get(self.main_at)?;
+        let token = self.main.as_slice().first()?;
         Some(Current { token, source: 0 })
     }
 
@@ -166,12 +165,7 @@ impl<'a> Parser<'a> {
                 (self.snippets.get(frame.snippet)?.1.get(at)?.clone(), source)
             }
             // The Corefile's own tokens are read once: taken.
-            None => {
-                let token = self.main.get_mut(self.main_at)?;
-                self.main_at += 1;
-                let text = std::mem::take(&mut token.text);
-                (Token { text, ..*token }, 0)
-            }
+            None => (self.main.next()?, 0),
         };
         self.previous = Some(source);
         self.last_position = token.position;
