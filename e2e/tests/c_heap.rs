@@ -101,7 +101,8 @@ fn blocks_are_aligned_disjoint_and_keep_their_bytes() {
             );
         }
 
-        // realloc moves the bytes that fit, and the old block is free again.
+        // realloc moves the bytes that fit (and frees the old block, which is not freed again
+        // below).
         let (block, size, byte) = blocks[10];
         let grown = guest.realloc.call(&mut guest.store, (block, 5000)).unwrap();
         assert!(grown != 0 && grown.is_multiple_of(16));
@@ -112,7 +113,7 @@ fn blocks_are_aligned_disjoint_and_keep_their_bytes() {
         let fresh = guest.realloc.call(&mut guest.store, (0, 24)).unwrap();
         assert!(fresh != 0, "{policy}: realloc of null is malloc");
 
-        // calloc zeroes a block even where a freed one held other bytes.
+        // calloc zeroes its block, though a block of the same size freed just before held 0xff.
         let dirty = guest.malloc(256);
         guest.fill(dirty, 256, 0xff);
         guest.free(dirty);
