@@ -295,7 +295,7 @@ impl Request {
     fn value(&mut self, value: Option<&str>) {
         match value {
             None => self.0.extend_from_slice(b"null"),
-            Some(v) if crate::scan::plain(v.as_bytes(), 0) == v.len() => {
+            Some(v) if crate::json::syntax::plain(v.as_bytes(), 0) == v.len() => {
                 self.0.push(b'"');
                 self.0.extend_from_slice(v.as_bytes());
                 self.0.push(b'"');

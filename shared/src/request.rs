@@ -268,7 +268,8 @@ impl<'a> AdmissionRequest<'a> {
             return self.object;
         }
         let source = self.source?;
-        let lazy: PayloadWith<IgnoredAny, NoViews, NoOwn> = serde_json::from_str(source).ok()?;
+        let lazy: PayloadWith<IgnoredAny, NoViews, NoOwn> =
+            crate::json::de::from_str(source).ok()?;
         lazy.request.0.object
     }
 
@@ -300,8 +301,8 @@ impl<'a> AdmissionRequest<'a> {
         // A text scan first: live objects, nearly all of them, are not parsed again. The parse
         // of the rare terminating one reuses the module's JSON value parser.
         raw.get().contains("\"deletionTimestamp\"")
-            && serde_json::from_str::<serde_json::Value>(raw.get())
-                .is_ok_and(|o| o["metadata"]["deletionTimestamp"].is_string())
+            && crate::json::de::from_str::<crate::json::Json>(raw.get())
+                .is_ok_and(|o| o.0["metadata"]["deletionTimestamp"].is_string())
     }
 
     /// The request's namespace, else the one the object names (requests built by hand, such as
@@ -688,7 +689,7 @@ impl<'a, S: Deserialize<'a> + Default> Payload<'a, S> {
         O::Of<'a>: Deserialize<'a>,
     {
         let text = std::str::from_utf8(payload).ok();
-        if let Some(Ok(read)) = text.map(serde_json::from_str::<PayloadWith<S, V, O>>) {
+        if let Some(Ok(read)) = text.map(crate::json::de::from_str::<PayloadWith<S, V, O>>) {
             let Read(mut request, own, _) = read.request;
             request.source = text;
             let payload = Payload {

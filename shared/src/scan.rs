@@ -7,6 +7,8 @@
 //! serde_json accepts), and hands each item over as its text with the strings found under a few
 //! keys; the policy decodes only the items those strings make relevant.
 
+use crate::json::syntax::{self, Fault, key, literal, space, value};
+
 /// One item of the list.
 #[derive(Debug)]
 pub struct Item<'a, 's> {
@@ -19,11 +21,6 @@ pub struct Item<'a, 's> {
     /// written with escapes, a number, an object. The item must then be decoded to be judged.
     pub unsure: bool,
 }
-
-/// serde_json's limit: a deeper value is refused there too.
-const MAX_DEPTH: usize = 128;
-const OBJECT: u8 = 1;
-const WATCHING: u8 = 2;
 
 /// Calls `item` for each element of the top-level `items` array of `json` (a missing or
 /// `null` `items` has none), in order. Fails on text that is not one JSON object, on an `items`
@@ -51,7 +48,10 @@ pub fn each_item<'a>(
     let mut unsure = false;
     let mut at = space(bytes, 0);
     if bytes.get(at) != Some(&b'{') {
-        return Err(error("the answer is not a JSON object", at));
+        return Err(error(Fault {
+            what: "the answer is not a JSON object",
+            at,
+        }));
     }
     at = space(bytes, at + 1);
     let mut seen_items = false;
@@ -63,7 +63,7 @@ pub fn each_item<'a>(
             // A key written with escapes may spell `items`: read it as a decoder does.
             let items = match escaped {
                 false => key == b"items",
-                true => serde_json::from_str::<String>(&json[at..at + key.len() + 2])
+                true => crate::json::from_str::<String>(&json[at..at + key.len() + 2])
                     .is_ok_and(|k| k == "items"),
             };
             at = space(bytes, after);
@@ -73,11 +73,17 @@ pub fn each_item<'a>(
                 strings.clear();
                 unsure = false;
             } else if std::mem::replace(&mut seen_items, true) {
-                return Err(error("duplicate field `items`", at));
+                return Err(error(Fault {
+                    what: "duplicate field `items`",
+                    at,
+                }));
             } else if bytes.get(at) == Some(&b'n') {
                 at = literal(bytes, at, b"null")?;
             } else if bytes.get(at) != Some(&b'[') {
-                return Err(error("`items` is not an array", at));
+                return Err(error(Fault {
+                    what: "`items` is not an array",
+                    at,
+                }));
             } else {
                 at = space(bytes, at + 1);
                 if bytes.get(at) == Some(&b']') {
@@ -96,7 +102,12 @@ pub fn each_item<'a>(
                         match bytes.get(at) {
                             Some(b',') => at = space(bytes, at + 1),
                             Some(b']') => break at += 1,
-                            _ => return Err(error("expected `,` or `]`", at)),
+                            _ => {
+                                return Err(error(Fault {
+                                    what: "expected `,` or `]`",
+                                    at,
+                                }));
+                            }
                         }
                     }
                 }
@@ -105,12 +116,20 @@ pub fn each_item<'a>(
             match bytes.get(at) {
                 Some(b',') => at = space(bytes, at + 1),
                 Some(b'}') => break at += 1,
-                _ => return Err(error("expected `,` or `}`", at)),
+                _ => {
+                    return Err(error(Fault {
+                        what: "expected `,` or `}`",
+                        at,
+                    }));
+                }
             }
         }
     }
     if space(bytes, at) != bytes.len() {
-        return Err(error("trailing characters", at));
+        return Err(error(Fault {
+            what: "trailing characters",
+            at,
+        }));
     }
     Ok(())
 }
@@ -122,7 +141,9 @@ struct Watch<'k> {
     firsts: u64,
 }
 
-impl Watch<'_> {
+impl syntax::Watch for Watch<'_> {
+    const ANY: bool = true;
+
     #[inline(always)]
     fn watches(&self, key: &[u8]) -> bool {
         let Some(&first) = key.first() else {
@@ -135,246 +156,14 @@ impl Watch<'_> {
     }
 }
 
-fn error(what: &str, at: usize) -> String {
-    format!("{what} at byte {at}")
+fn error(fault: Fault) -> String {
+    format!("{} at byte {}", fault.what, fault.at)
 }
 
-#[inline(always)]
-fn space(bytes: &[u8], mut at: usize) -> usize {
-    // Hosts answer compact JSON: nearly every call finds a token at once, told by one
-    // comparison (every byte a token starts with is above the space).
-    while let Some(&b) = bytes.get(at) {
-        if b > b' ' || !matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
-            break;
-        }
-        at += 1;
+impl From<Fault> for String {
+    fn from(fault: Fault) -> String {
+        error(fault)
     }
-    at
-}
-
-/// An object's key at `at` and its colon: the key as written, whether it has escapes, and where
-/// its value may start.
-#[inline(always)]
-fn key(bytes: &[u8], at: usize) -> Result<(&[u8], bool, usize), String> {
-    if bytes.get(at) != Some(&b'"') {
-        return Err(error("expected a string", at));
-    }
-    let (end, escaped) = string(bytes, at)?;
-    let colon = space(bytes, end);
-    if bytes.get(colon) != Some(&b':') {
-        return Err(error("expected `:`", colon));
-    }
-    Ok((&bytes[at + 1..end - 1], escaped, colon + 1))
-}
-
-/// One value from `at` (a container `depth` levels down from the answer's root), where it
-/// ends; `unsure` is set when a watched key in it holds something a scan cannot read exactly.
-/// In a loop rather than by recursion, with the open containers in a small array: the
-/// scanner's state stays in locals, which is most of its speed in wasm.
-fn value<'a>(
-    text: &'a str,
-    mut at: usize,
-    watch: &Watch<'_>,
-    mut watched: bool,
-    depth: usize,
-    strings: &mut Vec<&'a str>,
-    unsure: &mut bool,
-) -> Result<usize, String> {
-    let bytes = text.as_bytes();
-    let limit = MAX_DEPTH.saturating_sub(depth);
-    // The open containers, innermost last: OBJECT, or an array, WATCHING when it is under a
-    // watched key (its elements are watched).
-    let mut stack = [0u8; MAX_DEPTH];
-    let mut open = 0usize;
-    loop {
-        at = space(bytes, at);
-        match bytes.get(at) {
-            Some(b'{' | b'[') if open >= limit => {
-                return Err(error("recursion limit exceeded", at));
-            }
-            Some(b'{') => {
-                // An object where a host is expected cannot be read as one.
-                *unsure |= watched;
-                at = space(bytes, at + 1);
-                if bytes.get(at) == Some(&b'}') {
-                    at += 1;
-                } else {
-                    stack[open] = OBJECT;
-                    open += 1;
-                    let (key, escaped, after) = key(bytes, at)?;
-                    // A key with escapes may spell a watched one.
-                    *unsure |= escaped;
-                    watched = escaped || watch.watches(key);
-                    at = after;
-                    continue;
-                }
-            }
-            Some(b'[') => {
-                at = space(bytes, at + 1);
-                if bytes.get(at) == Some(&b']') {
-                    at += 1;
-                } else {
-                    stack[open] = if watched { WATCHING } else { 0 };
-                    open += 1;
-                    continue;
-                }
-            }
-            Some(b'"') => {
-                let (end, escaped) = string(bytes, at)?;
-                if watched {
-                    match escaped {
-                        true => *unsure = true,
-                        false => strings.push(&text[at + 1..end - 1]),
-                    }
-                }
-                at = end;
-            }
-            Some(b't') => {
-                at = literal(bytes, at, b"true")?;
-                *unsure |= watched;
-            }
-            Some(b'f') => {
-                at = literal(bytes, at, b"false")?;
-                *unsure |= watched;
-            }
-            Some(b'n') => at = literal(bytes, at, b"null")?,
-            Some(b'-' | b'0'..=b'9') => {
-                at = number(bytes, at)?;
-                *unsure |= watched;
-            }
-            _ => return Err(error("expected a value", at)),
-        }
-        // After a value: close what ends here, then on to the next key or element.
-        loop {
-            if open == 0 {
-                return Ok(at);
-            }
-            at = space(bytes, at);
-            let top = stack[open - 1];
-            let in_object = top == OBJECT;
-            match bytes.get(at) {
-                Some(b',') if in_object => {
-                    let (key, escaped, after) = key(bytes, space(bytes, at + 1))?;
-                    *unsure |= escaped;
-                    watched = escaped || watch.watches(key);
-                    at = after;
-                    break;
-                }
-                Some(b',') => {
-                    watched = top == WATCHING;
-                    at += 1;
-                    break;
-                }
-                Some(b'}') if in_object => {
-                    at += 1;
-                    open -= 1;
-                }
-                Some(b']') if !in_object => {
-                    at += 1;
-                    open -= 1;
-                }
-                _ if in_object => return Err(error("expected `,` or `}`", at)),
-                _ => return Err(error("expected `,` or `]`", at)),
-            }
-        }
-    }
-}
-
-/// The string at `at`: where it ends (past its closing quote), and whether it has escapes.
-#[inline(always)]
-fn string(bytes: &[u8], at: usize) -> Result<(usize, bool), String> {
-    let mut at = at + 1;
-    let mut escaped = false;
-    loop {
-        at = plain(bytes, at);
-        match bytes.get(at) {
-            Some(b'"') => return Ok((at + 1, escaped)),
-            Some(b'\\') => {
-                escaped = true;
-                match bytes.get(at + 1) {
-                    Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => at += 2,
-                    Some(b'u') => {
-                        let hex = bytes.get(at + 2..at + 6);
-                        if !hex.is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
-                            return Err(error("invalid \\u escape", at));
-                        }
-                        at += 6;
-                    }
-                    _ => return Err(error("invalid escape", at)),
-                }
-            }
-            Some(_) => return Err(error("control character in a string", at)),
-            None => return Err(error("EOF while parsing a string", at)),
-        }
-    }
-}
-
-fn literal(bytes: &[u8], at: usize, word: &[u8]) -> Result<usize, String> {
-    match bytes[at..].starts_with(word) {
-        true => Ok(at + word.len()),
-        false => Err(error("expected a value", at)),
-    }
-}
-
-/// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`
-fn number(bytes: &[u8], mut at: usize) -> Result<usize, String> {
-    let digits = |mut at: usize| {
-        while let Some(b'0'..=b'9') = bytes.get(at) {
-            at += 1;
-        }
-        at
-    };
-    let some_digits = |at: usize| match digits(at) {
-        end if end > at => Ok(end),
-        _ => Err(error("invalid number", at)),
-    };
-    if bytes.get(at) == Some(&b'-') {
-        at += 1;
-    }
-    at = match bytes.get(at) {
-        Some(b'0') => at + 1,
-        Some(b'1'..=b'9') => digits(at),
-        _ => return Err(error("invalid number", at)),
-    };
-    if bytes.get(at) == Some(&b'.') {
-        at = some_digits(at + 1)?;
-    }
-    if let Some(b'e' | b'E') = bytes.get(at) {
-        at += 1;
-        if let Some(b'+' | b'-') = bytes.get(at) {
-            at += 1;
-        }
-        at = some_digits(at)?;
-    }
-    Ok(at)
-}
-
-/// The index of the first byte from `at` that ends a string's run of plain text: a quote, a
-/// backslash or a control character (or the end). Eight bytes at a time, as serde_json's
-/// `skip_to_escape` does: in each word, the lowest flagged byte is the first match (the
-/// borrows of the subtractions only flag bytes above a true match).
-#[inline(always)]
-pub(crate) fn plain(bytes: &[u8], mut at: usize) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
-    while let Some(chunk) = bytes.get(at..at + 8) {
-        let w = crate::mem::word(chunk);
-        let hits = zero(w ^ (ONES * u64::from(b'"')))
-            | zero(w ^ (ONES * u64::from(b'\\')))
-            | (w.wrapping_sub(ONES * 0x20) & !w & HIGHS);
-        if hits != 0 {
-            return at + (hits.trailing_zeros() / 8) as usize;
-        }
-        at += 8;
-    }
-    while let Some(&b) = bytes.get(at) {
-        if matches!(b, b'"' | b'\\' | 0..=0x1f) {
-            break;
-        }
-        at += 1;
-    }
-    at
 }
 
 #[cfg(test)]
@@ -468,25 +257,6 @@ mod tests {
         }
         let deep = format!("{{\"items\":[{}{}]}}", "[".repeat(200), "]".repeat(200));
         assert!(scan(&deep).unwrap_err().contains("recursion limit"));
-    }
-
-    #[test]
-    fn plain_runs_end_at_the_first_special_byte() {
-        let text = "abcdefghijklmnopqrstuvwxyzé0123456789";
-        for special in ["\"", "\\", "\n", "\u{1f}"] {
-            for at in 0..text.len() {
-                if !text.is_char_boundary(at) {
-                    continue;
-                }
-                let s = format!("{}{special}{}", &text[..at], &text[at..]);
-                assert_eq!(plain(s.as_bytes(), 0), at, "{s:?}");
-                assert_eq!(plain(s.as_bytes(), at), at, "{s:?}");
-            }
-        }
-        assert_eq!(plain(text.as_bytes(), 3), text.len());
-        // Bytes above 0x7f (UTF-8) are plain; so are 0x20 and 0x7f.
-        let high = "\u{7f} é\u{80}x";
-        assert_eq!(plain(high.as_bytes(), 0), high.len());
     }
 
     /// Every text one byte away from a valid answer (a byte deleted, or replaced by a

@@ -1,16 +1,28 @@
 //! JSON decoding whose errors name the path of the failing value (`spec.rules[0].host: invalid
 //! type: integer `42`, expected a string`).
 //!
-//! serde_json reports where it failed as a line and column. Only when decoding fails, the text up
-//! to that point is scanned once more to find which keys and indices lead there. This costs
-//! nothing on the success path and, unlike wrapping every deserializer to track the path as it
-//! goes, adds no code per deserialised type to the wasm modules.
+//! [`de`] decodes (serde_json's reading, faster where values are skipped); its errors carry a
+//! byte offset. Only when decoding fails, the text up to that offset is scanned once more to
+//! find which keys and indices lead there. This costs nothing on the success path and, unlike
+//! wrapping every deserializer to track the path as it goes, adds no code per deserialised type
+//! to the wasm modules.
 
 use serde::Deserialize;
 
+pub mod de;
+pub(crate) mod syntax;
+pub mod value;
+
+pub use value::Json;
+
 /// Decodes `T`, borrowing from `json` where it can.
 pub fn from_str<'a, T: Deserialize<'a>>(json: &'a str) -> Result<T, String> {
-    serde_json::from_str(json).map_err(|e| describe(json.as_bytes(), &e))
+    de::from_str(json).map_err(|e| describe(json.as_bytes(), &e))
+}
+
+/// Reads a `serde_json::Value` ([`Json`]: without serde_json's reader).
+pub fn value(json: &str) -> Result<serde_json::Value, String> {
+    from_str::<Json>(json).map(|json| json.0)
 }
 
 /// Decodes `T` from bytes. They are checked to be UTF-8 first and read as text: one reader
@@ -31,14 +43,10 @@ pub fn from_slice<'a, T: Deserialize<'a>>(json: &'a [u8]) -> Result<T, String> {
     }
 }
 
-/// `path: message`, without serde_json's "at line 1 column 734", which means nothing to a user.
-pub fn describe(json: &[u8], err: &serde_json::Error) -> String {
-    let text = err.to_string();
-    // serde_json's `Display` of an error with a position; matched whole, since searching for
-    // " at line " would bring the two-way string searcher (3 KB of module) for this one use.
-    let position = format!(" at line {} column {}", err.line(), err.column());
-    let message = text.strip_suffix(position.as_str()).unwrap_or(&text);
-    let mut segments = path_at(json, offset(json, err.line(), err.column()));
+/// `path: message`: the keys and indices that lead to where decoding failed, then what failed.
+pub fn describe(json: &[u8], err: &de::Error) -> String {
+    let message = err.message();
+    let mut segments = path_at(json, err.offset());
     // "unknown field `x`" names the field itself; the path should end at its parent.
     if message.starts_with("unknown field") {
         segments.pop();
@@ -49,23 +57,6 @@ pub fn describe(json: &[u8], err: &serde_json::Error) -> String {
     } else {
         format!("{path}: {message}")
     }
-}
-
-/// The byte offset of a 1-based line and a column (bytes into the line).
-fn offset(json: &[u8], line: usize, column: usize) -> usize {
-    if line <= 1 {
-        return column.min(json.len());
-    }
-    let mut seen = 1;
-    for (i, b) in json.iter().enumerate() {
-        if *b == b'\n' {
-            seen += 1;
-            if seen == line {
-                return (i + 1 + column).min(json.len());
-            }
-        }
-    }
-    json.len()
 }
 
 #[derive(Debug, PartialEq)]
@@ -255,15 +246,5 @@ mod tests {
             from_slice::<serde_json::Value>(b"\xfe").unwrap_err(),
             "the text is not valid UTF-8"
         );
-    }
-
-    #[test]
-    fn offsets() {
-        let json = b"ab\ncd\nef";
-        assert_eq!(offset(json, 1, 1), 1);
-        assert_eq!(offset(json, 2, 1), 4);
-        assert_eq!(offset(json, 3, 2), 8);
-        assert_eq!(offset(json, 9, 9), 8);
-        assert_eq!(path_at(b"", 10), vec![]);
     }
 }
