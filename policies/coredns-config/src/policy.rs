@@ -86,11 +86,15 @@ fn read_data<'a>(field: Option<DataField<'a>>, name: &str) -> Result<Data<'a>, S
     match field {
         None => Ok(Data::new()),
         Some(DataField::Read(data)) => Ok(data),
-        Some(DataField::Raw(raw)) => serde_json::from_str::<Option<Data<'a>>>(raw.get())
-            .map(Option::unwrap_or_default)
-            .map_err(|_| {
-                format!("the object cannot be read as a ConfigMap: {name} is not a map of strings")
-            }),
+        Some(DataField::Raw(raw)) => {
+            netsec_shared::json::de::from_str::<Option<Data<'a>>>(raw.get())
+                .map(Option::unwrap_or_default)
+                .map_err(|_| {
+                    format!(
+                        "the object cannot be read as a ConfigMap: {name} is not a map of strings"
+                    )
+                })
+        }
     }
 }
 

@@ -13,7 +13,7 @@ pub(crate) fn object_value(request: &AdmissionRequest<'_>, what: &str) -> Result
     let raw = request
         .raw_object()
         .ok_or("the request carries no object to validate")?;
-    match serde_json::from_str(raw.get()) {
+    match netsec_shared::json::value(raw.get()) {
         Ok(value @ Value::Object(_)) => Ok(value),
         Ok(_) => Err(format!(
             "the object is not a JSON object, so it cannot be read as {what}"

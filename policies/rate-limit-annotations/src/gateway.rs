@@ -6,6 +6,7 @@ use std::borrow::Cow;
 
 use netsec_shared::cluster::{Cluster, Resource, unreadable};
 use netsec_shared::gateway::{self, ParentRef};
+use netsec_shared::json::Json;
 use netsec_shared::review::{judges, object_of_kind};
 use netsec_shared::{AdmissionRequest, Findings, Verdict};
 use serde_json::Value;
@@ -44,8 +45,8 @@ pub fn evaluate(
     if !judged {
         return Some(Verdict::accept());
     }
-    let object: Value = match object_of_kind(request, kind, |v: &Value| v["kind"].as_str()) {
-        Ok(object) => object,
+    let object: Value = match object_of_kind(request, kind, |v: &Json| v.0["kind"].as_str()) {
+        Ok(Json(object)) => object,
         Err(rejection) => return Some(rejection),
     };
     let unreadable = |why: String| {
@@ -449,7 +450,7 @@ pub fn check_route(
         let answer = cluster
             .list_by_namespace(BACKEND_TRAFFIC_POLICY, ns, TRAFFIC_POLICY_FIELDS)
             .and_then(|bytes| String::from_utf8(bytes).map_err(|e| e.to_string()))
-            .and_then(|text| netsec_shared::json::from_str::<Value>(&text));
+            .and_then(|text| netsec_shared::json::value(&text));
         match answer {
             Ok(list) => answers.push((*ns, list)),
             Err(why) => return unreadable_policies(kind, ns, why),
@@ -480,7 +481,7 @@ fn parent_gateway(
     let bytes = cluster.get(resource, name, Some(namespace), &["spec.parentRef"])?;
     let object: Value = String::from_utf8(bytes)
         .map_err(|e| e.to_string())
-        .and_then(|text| netsec_shared::json::from_str(&text))?;
+        .and_then(|text| netsec_shared::json::value(&text))?;
     let spec = field(&object, "spec", "")?.unwrap_or(&Value::Null);
     let path = "spec.parentRef";
     let parent = field(spec, "parentRef", "spec")?.ok_or("its spec.parentRef is missing")?;

@@ -1,7 +1,7 @@
 //! The `rate-limit-annotations` rules: a pure function from the request and settings to a
 //! verdict.
 
-use netsec_shared::acme::solver_ingress;
+use netsec_shared::acme::{Node, solver_ingress};
 use netsec_shared::annotations::{
     BoolSyntax, RatePer, parse_digits, parse_haproxy_time_ms, parse_nginx_rate, split_list,
 };
@@ -43,7 +43,7 @@ pub fn evaluate(
             // certificate authority for a few minutes and carries no rate limit (cert-manager's
             // `buildIngressResource` writes none): neither rejected nor changed, or the
             // certificate could never be issued. Read only for an Ingress that would be.
-            match solver_ingress::<Value>(request) {
+            match solver_ingress::<Node>(request) {
                 Ok(()) => Verdict::accept(),
                 Err(_) => verdict,
             }
@@ -686,7 +686,7 @@ fn with_annotations(
     let raw = request
         .raw_object()
         .ok_or("the request carries no object to add the rate limit to")?;
-    let mut object: Value = serde_json::from_str(raw.get())
+    let mut object: Value = netsec_shared::json::value(raw.get())
         .map_err(|e| format!("the object cannot be read to add the rate limit: {e}"))?;
     let root = object
         .as_object_mut()

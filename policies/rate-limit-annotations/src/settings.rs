@@ -167,7 +167,7 @@ impl<'de> Deserialize<'de> for Settings {
         // Captured raw and parsed by the same JSON tree reader the mutation uses, so it is
         // compiled once.
         let raw = Box::<RawValue>::deserialize(de)?;
-        let tree: Value = serde_json::from_str(raw.get()).map_err(D::Error::custom)?;
+        let tree: Value = netsec_shared::json::value(raw.get()).map_err(D::Error::custom)?;
         Settings::from_tree(&tree).map_err(D::Error::custom)
     }
 }
