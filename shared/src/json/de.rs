@@ -102,14 +102,35 @@ impl de::Error for Error {
 }
 
 /// An unexpected value as serde_json's errors show it: null is `null` (serde says "unit
-/// value"), anything else as serde does.
+/// value"), a float is written by zmij as serde_json writes it, anything else in serde's words
+/// (`impl Display for Unexpected`, serde_core `de/mod.rs`). Written out rather than handed to
+/// serde's Display: that one writes floats with core's formatting, 10 KB of every module for a
+/// number in an error message.
 struct Shown<'a>(Unexpected<'a>);
 
 impl fmt::Display for Shown<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {
+            Unexpected::Bool(b) => write!(f, "boolean `{b}`"),
+            Unexpected::Unsigned(n) => write!(f, "integer `{n}`"),
+            Unexpected::Signed(n) => write!(f, "integer `{n}`"),
+            Unexpected::Float(n) => {
+                write!(f, "floating point `{}`", zmij::Buffer::new().format(n))
+            }
+            Unexpected::Char(c) => write!(f, "character `{c}`"),
+            Unexpected::Str(s) => write!(f, "string {s:?}"),
+            Unexpected::Bytes(_) => f.write_str("byte array"),
             Unexpected::Unit => f.write_str("null"),
-            other => other.fmt(f),
+            Unexpected::Option => f.write_str("Option value"),
+            Unexpected::NewtypeStruct => f.write_str("newtype struct"),
+            Unexpected::Seq => f.write_str("sequence"),
+            Unexpected::Map => f.write_str("map"),
+            Unexpected::Enum => f.write_str("enum"),
+            Unexpected::UnitVariant => f.write_str("unit variant"),
+            Unexpected::NewtypeVariant => f.write_str("newtype variant"),
+            Unexpected::TupleVariant => f.write_str("tuple variant"),
+            Unexpected::StructVariant => f.write_str("struct variant"),
+            Unexpected::Other(other) => f.write_str(other),
         }
     }
 }
@@ -1243,6 +1264,45 @@ mod tests {
             "\"x\"",
         ] {
             agree::<Typed>(text);
+        }
+    }
+
+    #[test]
+    fn unexpected_values_are_shown_in_serdes_words() {
+        for u in [
+            Unexpected::Bool(true),
+            Unexpected::Unsigned(7),
+            Unexpected::Signed(-7),
+            Unexpected::Char('x'),
+            Unexpected::Str("a\"b\n"),
+            Unexpected::Bytes(b"x"),
+            Unexpected::Option,
+            Unexpected::NewtypeStruct,
+            Unexpected::Seq,
+            Unexpected::Map,
+            Unexpected::Enum,
+            Unexpected::UnitVariant,
+            Unexpected::NewtypeVariant,
+            Unexpected::TupleVariant,
+            Unexpected::StructVariant,
+            Unexpected::Other("other"),
+        ] {
+            assert_eq!(Shown(u).to_string(), u.to_string());
+        }
+        assert_eq!(Shown(Unexpected::Unit).to_string(), "null");
+        // Floats as serde_json's errors write them.
+        for (n, shown) in [
+            (1.5, "1.5"),
+            (3.0, "3.0"),
+            (1e300, "1e+300"),
+            (-0.25, "-0.25"),
+        ] {
+            assert_eq!(
+                Shown(Unexpected::Float(n)).to_string(),
+                format!("floating point `{shown}`")
+            );
+            let err = serde_json::from_str::<u8>(shown).unwrap_err();
+            assert!(err.to_string().contains(&format!("`{shown}`")), "{err}");
         }
     }
 
