@@ -104,7 +104,7 @@ pub fn each_item<'a>(
                             Some(b']') => break at += 1,
                             _ => {
                                 return Err(error(Fault {
-                                    what: "expected `,` or `]`",
+                                    what: syntax::LIST_COMMA_OR_END,
                                     at,
                                 }));
                             }
@@ -118,7 +118,7 @@ pub fn each_item<'a>(
                 Some(b'}') => break at += 1,
                 _ => {
                     return Err(error(Fault {
-                        what: "expected `,` or `}`",
+                        what: syntax::OBJECT_COMMA_OR_END,
                         at,
                     }));
                 }
