@@ -77,6 +77,16 @@ pub fn validate_settings<S: DeserializeOwned + Validate>(payload: &[u8]) -> Vec<
     crate::arena::during(|| validate_settings_payload::<S>(payload))
 }
 
+/// `protocol_version`: the SDK's own `ProtocolVersion`, encoded here rather than through
+/// `protocol_version_guest`, whose `?` boxes a `serde_json::Error` as the handler's
+/// `dyn Error`: that made `__guest_call`'s `to_string()` link serde_json's error messages and,
+/// through them, std's I/O error names (about 5 KB of every module) for an encoding that
+/// cannot fail.
+pub fn protocol_version() -> Vec<u8> {
+    serde_json::to_vec(&kubewarden_policy_sdk::metadata::ProtocolVersion::default())
+        .unwrap_or_default()
+}
+
 /// Registers `validate`, `validate_settings` and `protocol_version` for a policy whose
 /// `evaluate(&AdmissionRequest, &Settings) -> Verdict`, `Settings` and `Views` (the shared
 /// views it reads objects through, [`crate::request::Views`]) are in scope.
@@ -99,10 +109,9 @@ macro_rules! register_policy {
             register_function("validate_settings", |payload: &[u8]| {
                 Ok($crate::guest::validate_settings::<$settings>(payload))
             });
-            register_function(
-                "protocol_version",
-                ::kubewarden_policy_sdk::protocol_version_guest,
-            );
+            register_function("protocol_version", |_: &[u8]| {
+                Ok($crate::guest::protocol_version())
+            });
         }
 
         #[cfg(not(target_arch = "wasm32"))]
@@ -125,10 +134,9 @@ macro_rules! register_policy {
             register_function("validate_settings", |payload: &[u8]| {
                 Ok($crate::guest::validate_settings::<$settings>(payload))
             });
-            register_function(
-                "protocol_version",
-                ::kubewarden_policy_sdk::protocol_version_guest,
-            );
+            register_function("protocol_version", |_: &[u8]| {
+                Ok($crate::guest::protocol_version())
+            });
         }
 
         // Natively, `$evaluate` is still the policy's entry point (and not dead code).
@@ -137,4 +145,17 @@ macro_rules! register_policy {
             let _ = $evaluate;
         };
     };
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn protocol_version_is_the_sdks() {
+        let ours = super::protocol_version();
+        assert_eq!(ours, b"\"v1\"");
+        assert_eq!(
+            ours,
+            kubewarden_policy_sdk::protocol_version_guest(&[]).unwrap()
+        );
+    }
 }
