@@ -214,7 +214,16 @@ mod tests {
                 "spec.rules[1]: invalid type: boolean",
             ),
             (r#"{"spec":{"rules":[{"host":"a"}}"#, "spec.rules: expected"),
-            ("[", "[0]: EOF while parsing a list"),
+            // A struct is read from an object only (see `json::de`).
+            ("[", "invalid type: sequence, expected struct Object"),
+            (
+                r#"{"spec":["#,
+                "spec: invalid type: sequence, expected struct Spec",
+            ),
+            (
+                r#"{"spec":{"rules":["#,
+                "spec.rules[0]: EOF while parsing a list",
+            ),
             ("", "EOF while parsing a value"),
         ];
         for (json, want) in cases {
