@@ -240,7 +240,8 @@ pub trait OwnObject {
 
 thread_local! {
     /// Set while [`Payload::parse_own`] reads a request again with its object left raw: the
-    /// same reader as the first pass (one copy of it in the module), told to keep the object.
+    /// same reader as the first pass (one copy of it in the module), told to decode the object
+    /// into neither a view nor the policy's own type.
     static RAW_OBJECT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
@@ -267,10 +268,7 @@ impl<'a> AdmissionRequest<'a> {
         if self.object.is_some() {
             return self.object;
         }
-        let source = self.source?;
-        let lazy: PayloadWith<IgnoredAny, NoViews, NoOwn> =
-            crate::json::de::from_str(source).ok()?;
-        lazy.request.0.object
+        crate::json::de::raw_at(self.source?, &["request", "object"])
     }
 
     /// The object as the view `T`: the one decoded while the request was read, moved out (a
@@ -381,13 +379,15 @@ where
                     O::reading(&request);
                     own = map.next_value_seed(OwnSeed(PhantomData))?
                 }
-                "object" => match DecodeAs::for_kind::<V>(&request.kind) {
-                    Some(view) => {
-                        *request.decoded.get_mut() =
-                            map.next_value_seed(DecodeSeed::<V>(view, PhantomData))?
+                "object" => {
+                    match DecodeAs::for_kind::<V>(&request.kind).filter(|_| !RAW_OBJECT.get()) {
+                        Some(view) => {
+                            *request.decoded.get_mut() =
+                                map.next_value_seed(DecodeSeed::<V>(view, PhantomData))?
+                        }
+                        None => request.object = map.next_value()?,
                     }
-                    None => request.object = map.next_value()?,
-                },
+                }
                 _ => request.old_object = map.next_value()?,
             }
         }
@@ -698,13 +698,9 @@ impl<'a, S: Deserialize<'a> + Default> Payload<'a, S> {
             };
             return Ok((payload, own));
         }
-        if O::ANY {
-            RAW_OBJECT.set(true);
-        }
-        let lazy = crate::json::from_slice::<PayloadWith<S, NoViews, O>>(payload);
-        if O::ANY {
-            RAW_OBJECT.set(false);
-        }
+        RAW_OBJECT.set(true);
+        let lazy = crate::json::from_slice::<PayloadWith<S, V, O>>(payload);
+        RAW_OBJECT.set(false);
         lazy.map(|lazy| {
             let payload = Payload {
                 request: lazy.request.0,

@@ -19,13 +19,45 @@
 
 use std::fmt;
 
+use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Expected, MapAccess, SeqAccess, Unexpected, Visitor};
+use serde_json::value::RawValue;
 
 use super::syntax::{self, EOF_LIST, EOF_OBJECT, EOF_VALUE, Fault, MAX_DEPTH, space};
 
 /// serde_json's name for a raw value: a `newtype_struct` of this name is read as the value's
 /// text (`serde_json::value::RawValue`'s `Deserialize`, `raw.rs`).
 const RAW_VALUE: &str = "$serde_json::private::RawValue";
+
+/// The value at `path` (keys of nested objects) in `text`, a document already read whole, so
+/// that its syntax is known good and each key is in it at most once; `None` when a key is
+/// missing, a value on the way is not an object, or the value is null.
+///
+/// It walks the text with the reader's own steps (keys compared, other values skipped): reading
+/// the document once more through a struct would add that struct's decoder to the module.
+pub fn raw_at<'de>(text: &'de str, path: &[&str]) -> Option<&'de RawValue> {
+    let mut de = Deserializer::new(text);
+    for want in path {
+        if de.peek() != Some(b'{') {
+            return None;
+        }
+        de.enter().ok()?;
+        let mut first = true;
+        loop {
+            if !de.next_key(&mut first).ok()? {
+                return None;
+            }
+            let key = de.string().ok()?;
+            de.colon().ok()?;
+            if key.as_str() == *want {
+                break;
+            }
+            de.skip().ok()?;
+        }
+    }
+    // As a struct's `Option<&RawValue>` field is read: the same reader, once in the module.
+    Option::<&RawValue>::deserialize(&mut de).ok().flatten()
+}
 
 /// A decoding error: serde_json's message, and the byte offset it applies to (one past the
 /// byte that was wrong, or the end of what was read when a visitor refused a value).
@@ -1267,6 +1299,33 @@ mod tests {
             "\"x\"",
         ] {
             agree::<Typed>(text);
+        }
+    }
+
+    #[test]
+    fn raw_at_finds_the_value_of_a_path() {
+        let path = ["request", "object"];
+        let found = |text: &str| raw_at(text, &path).map(|raw| raw.get().to_string());
+        let text = r#" {"uid":"x","request" : {"old":{"object":1},"object" : {"a":[1,{"b":"}"}]} ,"z":2}}"#;
+        assert_eq!(found(text).as_deref(), Some(r#"{"a":[1,{"b":"}"}]}"#));
+        // Keys are compared as decoded.
+        let text = r#"{"requ\u0065st":{"\u006fbject":[7]}}"#;
+        assert_eq!(found(text).as_deref(), Some("[7]"));
+        assert_eq!(
+            found(r#"{"request":{"object":"s"}}"#).as_deref(),
+            Some(r#""s""#)
+        );
+        for none in [
+            r#"{"request":{"object":null}}"#,
+            r#"{"request":{"objects":{}}}"#,
+            r#"{"request":{}}"#,
+            r#"{"request":["object"]}"#,
+            r#"{"request":null}"#,
+            r#"{"object":{"request":{}}}"#,
+            "[]",
+            "",
+        ] {
+            assert_eq!(found(none), None, "{none}");
         }
     }
 
