@@ -464,6 +464,19 @@ impl<'de> Deserializer<'de> {
         }
     }
 
+    /// The brace that closes an enum's one-entry object.
+    #[inline(never)]
+    fn end_variant(&mut self) -> Result<(), Error> {
+        match self.peek() {
+            Some(b'}') => {
+                self.at += 1;
+                Ok(())
+            }
+            Some(_) => self.fault(syntax::EXPECTED_VALUE),
+            None => self.fault(EOF_OBJECT),
+        }
+    }
+
     /// Only whitespace after the value.
     #[inline(never)]
     fn end(&mut self) -> Result<(), Error> {
@@ -866,15 +879,11 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
                 self.enter()?;
                 let value = visitor.visit_enum(VariantEntry(&mut *self));
                 self.depth += 1;
+                // Unlike a map's (`within`), the end is not read after the visitor's error:
+                // serde_json's `deserialize_enum` returns that error where it arose.
                 let value = value?;
-                match self.peek() {
-                    Some(b'}') => {
-                        self.at += 1;
-                        Ok(value)
-                    }
-                    Some(_) => self.fault(syntax::EXPECTED_VALUE),
-                    None => self.fault(EOF_OBJECT),
-                }
+                self.end_variant()?;
+                Ok(value)
             }
             Some(_) => self.fault(syntax::EXPECTED_VALUE),
             None => self.fault(EOF_VALUE),
