@@ -48,7 +48,7 @@ pub fn each_item<'a>(
     let mut unsure = false;
     let mut at = space(bytes, 0);
     if bytes.get(at) != Some(&b'{') {
-        return Err(error(Fault {
+        return Err(String::from(Fault {
             what: "the answer is not a JSON object",
             at,
         }));
@@ -73,14 +73,14 @@ pub fn each_item<'a>(
                 strings.clear();
                 unsure = false;
             } else if std::mem::replace(&mut seen_items, true) {
-                return Err(error(Fault {
+                return Err(String::from(Fault {
                     what: "duplicate field `items`",
                     at,
                 }));
             } else if bytes.get(at) == Some(&b'n') {
                 at = literal(bytes, at, b"null")?;
             } else if bytes.get(at) != Some(&b'[') {
-                return Err(error(Fault {
+                return Err(String::from(Fault {
                     what: "`items` is not an array",
                     at,
                 }));
@@ -103,7 +103,7 @@ pub fn each_item<'a>(
                             Some(b',') => at = space(bytes, at + 1),
                             Some(b']') => break at += 1,
                             _ => {
-                                return Err(error(Fault {
+                                return Err(String::from(Fault {
                                     what: syntax::LIST_COMMA_OR_END,
                                     at,
                                 }));
@@ -117,7 +117,7 @@ pub fn each_item<'a>(
                 Some(b',') => at = space(bytes, at + 1),
                 Some(b'}') => break at += 1,
                 _ => {
-                    return Err(error(Fault {
+                    return Err(String::from(Fault {
                         what: syntax::OBJECT_COMMA_OR_END,
                         at,
                     }));
@@ -126,7 +126,7 @@ pub fn each_item<'a>(
         }
     }
     if space(bytes, at) != bytes.len() {
-        return Err(error(Fault {
+        return Err(String::from(Fault {
             what: "trailing characters",
             at,
         }));
@@ -156,13 +156,10 @@ impl syntax::Watch for Watch<'_> {
     }
 }
 
-fn error(fault: Fault) -> String {
-    format!("{} at byte {}", fault.what, fault.at)
-}
-
+/// A syntax error of the answer, with where it is (`?` on the grammar's steps makes these).
 impl From<Fault> for String {
     fn from(fault: Fault) -> String {
-        error(fault)
+        format!("{} at byte {}", fault.what, fault.at)
     }
 }
 
