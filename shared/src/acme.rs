@@ -58,41 +58,26 @@ pub fn only_challenges<'a>(paths: impl IntoIterator<Item = &'a str>) -> bool {
 
 /// `Ok` when the Ingress under admission serves only challenge paths ([`judge_ingress`]); else
 /// why not, for a message. The object is read again, as a `T`: call it only to lift a rejection.
-pub fn solver_ingress<'a, T: Tree + Deserialize<'a>>(
-    request: &AdmissionRequest<'a>,
-) -> Result<(), String> {
+pub fn solver_ingress(request: &AdmissionRequest<'_>) -> Result<(), String> {
     request
-        .object::<T>("an Ingress")
+        .object::<Node>("an Ingress")
         .and_then(|object| judge_ingress(&object))
 }
 
 /// `Ok` when the HTTPRoute under admission serves only challenge paths ([`judge_route`]).
-pub fn solver_route<'a, T: Tree + Deserialize<'a>>(
-    request: &AdmissionRequest<'a>,
-) -> Result<(), String> {
+pub fn solver_route(request: &AdmissionRequest<'_>) -> Result<(), String> {
     request
-        .object::<T>("an HTTPRoute")
+        .object::<Node>("an HTTPRoute")
         .and_then(|object| judge_route(&object))
 }
 
-/// A JSON tree as the solver checks read it: a [`Node`], or a `serde_json::Value` in a module
-/// that carries its reader anyway.
-pub trait Tree: Sized {
-    /// The value at `key` of a map; `None` when it is absent or null, or this is no map.
-    fn at(&self, key: &str) -> Option<&Self>;
-    /// The text of a string.
-    fn str(&self) -> Option<&str>;
-    /// The items of a list.
-    fn items(&self) -> Option<&[Self]>;
-}
-
 /// The string at `key` of `v`.
-fn text<'t, T: Tree>(v: Option<&'t T>, key: &str) -> Option<&'t str> {
+fn text<'t>(v: Option<&'t Node<'_>>, key: &str) -> Option<&'t str> {
     v?.at(key)?.str()
 }
 
 /// The list at `key` of `v` (absent or null: empty; another type: `None`).
-fn list<'t, T: Tree>(v: Option<&'t T>, key: &str) -> Option<&'t [T]> {
+fn list<'t, 'a>(v: Option<&'t Node<'a>>, key: &str) -> Option<&'t [Node<'a>]> {
     match v.and_then(|v| v.at(key)) {
         None => Some(&[]),
         Some(found) => found.items(),
@@ -111,7 +96,8 @@ pub enum Node<'a> {
     Map(Vec<(Cow<'a, str>, Node<'a>)>),
 }
 
-impl Tree for Node<'_> {
+impl Node<'_> {
+    /// The value at `key` of a map; `None` when it is absent or null, or this is no map.
     fn at(&self, key: &str) -> Option<&Self> {
         match self {
             Node::Map(entries) => entries
@@ -123,6 +109,7 @@ impl Tree for Node<'_> {
         }
     }
 
+    /// The text of a string.
     fn str(&self) -> Option<&str> {
         match self {
             Node::Str(s) => Some(s),
@@ -130,25 +117,12 @@ impl Tree for Node<'_> {
         }
     }
 
+    /// The items of a list.
     fn items(&self) -> Option<&[Self]> {
         match self {
             Node::List(items) => Some(items),
             _ => None,
         }
-    }
-}
-
-impl Tree for serde_json::Value {
-    fn at(&self, key: &str) -> Option<&Self> {
-        self.get(key).filter(|v| !v.is_null())
-    }
-
-    fn str(&self) -> Option<&str> {
-        self.as_str()
-    }
-
-    fn items(&self) -> Option<&[Self]> {
-        self.as_array().map(Vec::as_slice)
     }
 }
 
@@ -201,7 +175,7 @@ impl<'de> Deserialize<'de> for Node<'de> {
 }
 
 /// `Ok` when the Ingress `object` serves only challenge paths; else why not, for a message.
-pub fn judge_ingress<T: Tree>(object: &T) -> Result<(), String> {
+pub fn judge_ingress(object: &Node<'_>) -> Result<(), String> {
     let spec = object.at("spec");
     if spec.and_then(|s| s.at("defaultBackend")).is_some() {
         return Err("spec.defaultBackend serves every other path".into());
@@ -251,7 +225,7 @@ pub fn judge_ingress<T: Tree>(object: &T) -> Result<(), String> {
 /// A route without hostnames is what cert-manager writes for an IP address identifier
 /// (`generateHTTPRouteSpec`): it serves the one path on every hostname of the listener,
 /// nothing more.
-pub fn judge_route<T: Tree>(object: &T) -> Result<(), String> {
+pub fn judge_route(object: &Node<'_>) -> Result<(), String> {
     let spec = object.at("spec");
     let hostnames = list(spec, "hostnames").ok_or("spec.hostnames is not a list")?;
     for (i, host) in hostnames.iter().enumerate() {
@@ -335,18 +309,13 @@ mod tests {
         json!({"spec": spec, "n": [1, -1, 1.5, true, null]}).to_string()
     }
 
-    /// Both trees judge alike.
     fn judged(spec: serde_json::Value, route: bool) -> Result<(), String> {
         let text = tree(spec);
-        let node: Node = serde_json::from_str(&text).unwrap();
-        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
-        let (a, b) = if route {
-            (judge_route(&node), judge_route(&value))
-        } else {
-            (judge_ingress(&node), judge_ingress(&value))
-        };
-        assert_eq!(a, b, "{text}");
-        a
+        let node: Node = crate::json::from_str(&text).unwrap();
+        match route {
+            true => judge_route(&node),
+            false => judge_ingress(&node),
+        }
     }
 
     fn ingress(spec: serde_json::Value) -> Result<(), String> {

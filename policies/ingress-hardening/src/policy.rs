@@ -1,6 +1,6 @@
 //! The `ingress-hardening` rules: a pure function from the request and settings to a verdict.
 
-use netsec_shared::acme::{Node, solver_ingress};
+use netsec_shared::acme::solver_ingress;
 use netsec_shared::controllers::{UnknownClass, resolve};
 use netsec_shared::host::covers;
 use netsec_shared::ingress::Ingress;
@@ -19,7 +19,7 @@ pub fn evaluate(request: &AdmissionRequest<'_>, settings: &Settings) -> Verdict 
                 return verdict;
             }
             // Read only for an Ingress that would be rejected: its paths decide.
-            match solver_ingress::<Node>(request) {
+            match solver_ingress(request) {
                 Ok(()) => check(namespace, &ingress, settings, true),
                 Err(_) => verdict,
             }

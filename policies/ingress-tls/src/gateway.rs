@@ -3,7 +3,7 @@
 //! (or the experimental XListenerSet) adds listeners to a Gateway: they are judged as the
 //! Gateway's own, and routes attached to them as routes attached to a Gateway.
 
-use netsec_shared::acme::{Node, SOLVER_LABEL, solver_route};
+use netsec_shared::acme::{SOLVER_LABEL, solver_route};
 use netsec_shared::cluster::{Cluster, unreadable};
 use netsec_shared::gateway::{
     GATEWAY, GROUP, Listener, ListenerHolder, Route, listener_holder, with_listeners,
@@ -40,7 +40,7 @@ pub fn evaluate(
                 return verdict;
             }
             // Read only for an HTTPRoute that would be rejected: its matches decide.
-            match solver_route::<Node>(request) {
+            match solver_route(request) {
                 Ok(()) => check_route(kind, &route, namespace, settings, cluster, Solver::Yes),
                 Err(why) if route.metadata.label(SOLVER_LABEL) == Some("true") => check_route(
                     kind,

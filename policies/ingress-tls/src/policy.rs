@@ -1,6 +1,6 @@
 //! The `ingress-tls` rules: a pure function from the request and settings to a verdict.
 
-use netsec_shared::acme::{Node, SOLVER_LABEL, solver_ingress};
+use netsec_shared::acme::{SOLVER_LABEL, solver_ingress};
 use netsec_shared::cluster::Cluster;
 use netsec_shared::host::CertificateNames;
 use netsec_shared::ingress::{ClassSource, Ingress};
@@ -40,7 +40,7 @@ pub fn evaluate(
                 return verdict;
             }
             // Read only for an Ingress that would be rejected: its paths decide.
-            match solver_ingress::<Node>(request) {
+            match solver_ingress(request) {
                 Ok(()) => check(&ingress, settings, Solver::Yes),
                 Err(why) if ingress.metadata.label(SOLVER_LABEL) == Some("true") => {
                     check(&ingress, settings, Solver::Labelled(&why))

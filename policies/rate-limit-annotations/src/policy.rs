@@ -1,7 +1,7 @@
 //! The `rate-limit-annotations` rules: a pure function from the request and settings to a
 //! verdict.
 
-use netsec_shared::acme::{Node, solver_ingress};
+use netsec_shared::acme::solver_ingress;
 use netsec_shared::annotations::{
     BoolSyntax, RatePer, parse_digits, parse_haproxy_time_ms, parse_nginx_rate, split_list,
 };
@@ -43,7 +43,7 @@ pub fn evaluate(
             // certificate authority for a few minutes and carries no rate limit (cert-manager's
             // `buildIngressResource` writes none): neither rejected nor changed, or the
             // certificate could never be issued. Read only for an Ingress that would be.
-            match solver_ingress::<Node>(request) {
+            match solver_ingress(request) {
                 Ok(()) => Verdict::accept(),
                 Err(_) => verdict,
             }
