@@ -451,30 +451,23 @@ impl<'de> Deserializer<'de> {
         }
     }
 
-    /// The colon between a key and its value.
+    /// `byte` next, read within an object: a key's colon, or the brace that closes an enum's
+    /// one-entry object; else the fault `otherwise`.
     #[inline(never)]
-    fn colon(&mut self) -> Result<(), Error> {
+    fn in_object(&mut self, byte: u8, otherwise: &'static str) -> Result<(), Error> {
         match self.peek() {
-            Some(b':') => {
+            Some(b) if b == byte => {
                 self.at += 1;
                 Ok(())
             }
-            Some(_) => self.fault(syntax::EXPECTED_COLON),
+            Some(_) => self.fault(otherwise),
             None => self.fault(EOF_OBJECT),
         }
     }
 
-    /// The brace that closes an enum's one-entry object.
-    #[inline(never)]
-    fn end_variant(&mut self) -> Result<(), Error> {
-        match self.peek() {
-            Some(b'}') => {
-                self.at += 1;
-                Ok(())
-            }
-            Some(_) => self.fault(syntax::EXPECTED_VALUE),
-            None => self.fault(EOF_OBJECT),
-        }
+    /// The colon between a key and its value.
+    fn colon(&mut self) -> Result<(), Error> {
+        self.in_object(b':', syntax::EXPECTED_COLON)
     }
 
     /// Only whitespace after the value.
@@ -882,7 +875,7 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
                 // Unlike a map's (`within`), the end is not read after the visitor's error:
                 // serde_json's `deserialize_enum` returns that error where it arose.
                 let value = value?;
-                self.end_variant()?;
+                self.in_object(b'}', syntax::EXPECTED_VALUE)?;
                 Ok(value)
             }
             Some(_) => self.fault(syntax::EXPECTED_VALUE),
