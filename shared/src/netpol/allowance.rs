@@ -154,10 +154,18 @@ fn field(base: &str, key: &str) -> String {
     path
 }
 
-/// `base[i]`.
+/// `base[i]`. Every element of every rule gets its path whether or not a message will name it,
+/// so it is written without `format!`'s machinery (5 % of an egress request's time natively).
 #[inline(never)]
 fn index(base: &str, i: usize) -> String {
-    format!("{base}[{i}]")
+    let mut digits = itoa::Buffer::new();
+    let digits = digits.format(i);
+    let mut path = String::with_capacity(base.len() + digits.len() + 2);
+    path.push_str(base);
+    path.push('[');
+    path.push_str(digits);
+    path.push(']');
+    path
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1057,6 +1065,15 @@ fn glob(pattern: &[u8], text: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_name_fields_and_indices() {
+        assert_eq!(index("spec.egress", 0), "spec.egress[0]");
+        assert_eq!(index("specs[1].egress", 12), "specs[1].egress[12]");
+        assert_eq!(index("", usize::MAX), format!("[{}]", usize::MAX));
+        assert_eq!(field(&index("spec.egress", 3), "to"), "spec.egress[3].to");
+        assert_eq!(field("", "spec"), "spec");
+    }
 
     fn cilium(json: &str) -> Vec<String> {
         let node: Item = serde_json::from_str(json).unwrap();
