@@ -57,7 +57,8 @@ pub fn only_challenges<'a>(paths: impl IntoIterator<Item = &'a str>) -> bool {
 }
 
 /// `Ok` when the Ingress under admission serves only challenge paths ([`judge_ingress`]); else
-/// why not, for a message. The object is read again, as a `T`: call it only to lift a rejection.
+/// why not, for a message. The object is read again, as a [`Node`]: call it only to lift a
+/// rejection.
 pub fn solver_ingress(request: &AdmissionRequest<'_>) -> Result<(), String> {
     request
         .object::<Node>("an Ingress")

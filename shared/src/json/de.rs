@@ -7,12 +7,12 @@
 //! errors carry serde_json's messages. One form is refused on purpose: a struct written as an
 //! array, which serde_json reads by position. No Kubernetes object nor Kubewarden setting is
 //! written so, the API server refuses it, and reading it would keep every struct's positional
-//! visitor (serde's derived `visit_seq`) in the modules: 1.8 to 5.8 KB of each.
-//! What differs is the cost: every value a reader skips
-//! (`IgnoredAny`, a `RawValue`) is walked by [`super::syntax::skip`], one loop with its state in
-//! locals, where serde_json recurses through `ignore_value` and restarts its string scan at
-//! every escape. Most of a request is skipped: managed fields, kubectl's last-applied copy of
-//! the object, status, the old object of an update.
+//! visitor (serde's derived `visit_seq`) in the modules: 1.8 to 5.8 KB of each. What differs
+//! otherwise is the cost: every value a reader skips (`IgnoredAny`, a `RawValue`) is walked by
+//! [`super::syntax::skip`], one loop with its state in locals, where serde_json recurses
+//! through `ignore_value` and restarts its string scan at every escape. Most of a request is
+//! skipped: managed fields, kubectl's last-applied copy of the object, status, the old object
+//! of an update.
 //!
 //! An error's position is a byte offset into the text (serde_json gives a line and column),
 //! from which [`super::from_str`] finds the path of the failing value.
@@ -140,8 +140,8 @@ impl de::Error for Error {
 /// An unexpected value as serde_json's errors show it: null is `null` (serde says "unit
 /// value"), a float is written by zmij as serde_json writes it, anything else in serde's words
 /// (`impl Display for Unexpected`, serde_core `de/mod.rs`). Written out rather than handed to
-/// serde's Display: that one writes floats with core's formatting, 10 KB of every module for a
-/// number in an error message.
+/// serde's Display: that one writes floats with core's formatting, which was 20 to 22 KB of
+/// every module for a number in an error message.
 struct Shown<'a>(Unexpected<'a>);
 
 impl fmt::Display for Shown<'_> {
