@@ -14,7 +14,8 @@ WASM_OUT := $(TARGET_DIR)/$(WASM_TARGET)/$(WASM_PROFILE)
 NETSEC := $(TARGET_DIR)/debug/netsec
 DIST_WASM := $(addprefix dist/,$(addsuffix .wasm,$(POLICIES)))
 # wasm-opt shrinks rustc's output by about a sixth; the features are those rustc enables for
-# wasm32-wasip1, all of which wasmtime (policy-server) runs. rustc links the stack first, below
+# wasm32-wasip1, and SIMD, which `.cargo/config.toml` adds: wasmtime (policy-server, kwctl) runs
+# all of them by default. rustc links the stack first, below
 # the data, growing down from 1 MB: the low 1 KB is only reached by a stack already overflowing,
 # so binaryen may assume it unused and fold address arithmetic (about 1% smaller). Rust never
 # relies on an implicit trap (a load out of bounds, a division by zero: it checks and panics
@@ -38,7 +39,7 @@ WASM_OPT_FLAGS := --reorder-functions -O3 --converge --always-inline-max-functio
   --low-memory-unused --ignore-implicit-traps \
   --strip-debug --strip-producers --strip-target-features \
   --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
-  --enable-nontrapping-float-to-int --enable-multivalue --enable-reference-types
+  --enable-nontrapping-float-to-int --enable-multivalue --enable-reference-types --enable-simd
 
 # The CNCF Distribution registry the e2e suite runs its OCI round trip against.
 REGISTRY_BINARY := /usr/bin/docker-registry

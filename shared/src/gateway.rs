@@ -341,7 +341,7 @@ pub fn with_listeners(
     let bytes = cluster.get(resource, name, Some(namespace), HOLDER_FIELDS)?;
     // Read as text with the parser of the objects under admission, so that the module does not
     // carry a second one for bytes.
-    let holder: ListenerHolder = std::str::from_utf8(&bytes)
+    let holder: ListenerHolder = crate::mem::utf8(&bytes)
         .map_err(|e| e.to_string())
         .and_then(crate::json::from_str)
         .map_err(|e| format!("the answer cannot be read as a {}: {e}", resource.kind))?;

@@ -34,7 +34,7 @@ crate::view_reader!(Namespace {
 /// The answer of a Namespace lookup, read as text with the very view (and parser) of a
 /// Namespace under admission, which keeps a module from carrying a second one.
 pub fn parse_namespace(bytes: &[u8]) -> Result<Namespace<'_>, String> {
-    std::str::from_utf8(bytes)
+    crate::mem::utf8(bytes)
         .map_err(|e| e.to_string())
         .and_then(crate::json::from_str::<Namespace>)
         .map_err(|e| format!("the answer cannot be read as a Namespace: {e}"))

@@ -688,7 +688,7 @@ impl<'a, S: Deserialize<'a> + Default> Payload<'a, S> {
     where
         O::Of<'a>: Deserialize<'a>,
     {
-        let text = std::str::from_utf8(payload).ok();
+        let text = crate::mem::utf8(payload).ok();
         if let Some(Ok(read)) = text.map(crate::json::de::from_str::<PayloadWith<S, V, O>>) {
             let Read(mut request, own, _) = read.request;
             request.source = text;

@@ -522,7 +522,7 @@ fn naming<'b>(
     subject: &str,
 ) -> Result<Vec<Object<'b>>, Verdict> {
     let mut out = Vec::new();
-    let scanned = std::str::from_utf8(bytes)
+    let scanned = netsec_shared::mem::utf8(bytes)
         .map_err(|_| "the answer is not valid UTF-8".to_string())
         .and_then(|text| {
             scan::each_item(text, &["name"], |item| {

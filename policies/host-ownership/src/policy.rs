@@ -237,7 +237,7 @@ impl Listed {
             let kind = *kind;
             let unreadable =
                 |e: String| format!("the listed {} cannot be read: {e}", kind.plural());
-            let text = std::str::from_utf8(bytes)
+            let text = netsec_shared::mem::utf8(bytes)
                 .map_err(|_| unreadable("the answer is not valid UTF-8".into()))?;
             scan::each_item(text, HOST_KEYS, |item| {
                 // An Istio Gateway's hosts carry a namespace part: read them whole.

@@ -29,7 +29,7 @@ pub fn value(json: &str) -> Result<serde_json::Value, String> {
 /// type for every decode keeps each deserialiser once in the module (serde instantiates them
 /// per reader), and the check is a fast pass of its own.
 pub fn from_slice<'a, T: Deserialize<'a>>(json: &'a [u8]) -> Result<T, String> {
-    match std::str::from_utf8(json) {
+    match crate::mem::utf8(json) {
         Ok(text) => from_str(text),
         Err(e) => {
             let path = render(&path_at(json, e.valid_up_to()));

@@ -144,11 +144,35 @@ pub(crate) fn number(bytes: &[u8], mut at: usize) -> Result<usize, Fault> {
 }
 
 /// The index of the first byte from `at` that ends a string's run of plain text: a quote, a
-/// backslash or a control character (or the end). Eight bytes at a time, as serde_json's
-/// `skip_to_escape` does: in each word, the lowest flagged byte is the first match (the
-/// borrows of the subtractions only flag bytes above a true match).
+/// backslash or a control character (or the end). In the modules, sixteen bytes at a time with
+/// wasm's SIMD (`.cargo/config.toml` enables it): three comparisons and one bitmask, whose
+/// lowest bit is the first match. With the UTF-8 check of [`crate::mem::utf8`], 3 to 6 % fewer
+/// instructions per typical request (callgrind, every policy). The rest, and all of it
+/// natively, eight bytes at a time, as serde_json's `skip_to_escape` does: in each word, the
+/// lowest flagged byte is the first match (the borrows of the subtractions only flag bytes
+/// above a true match).
 #[inline(always)]
 pub(crate) fn plain(bytes: &[u8], mut at: usize) -> usize {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    {
+        use core::arch::wasm32::{u8x16_bitmask, u8x16_eq, u8x16_lt, u8x16_splat, v128, v128_or};
+        while let Some(chunk) = bytes.get(at..at + 16) {
+            // SAFETY: the chunk holds 16 readable bytes; a v128 load has no alignment to keep.
+            let v = unsafe { core::ptr::read_unaligned(chunk.as_ptr().cast::<v128>()) };
+            let hits = v128_or(
+                v128_or(
+                    u8x16_eq(v, u8x16_splat(b'"')),
+                    u8x16_eq(v, u8x16_splat(b'\\')),
+                ),
+                u8x16_lt(v, u8x16_splat(0x20)),
+            );
+            let mask = u8x16_bitmask(hits);
+            if mask != 0 {
+                return at + mask.trailing_zeros() as usize;
+            }
+            at += 16;
+        }
+    }
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
