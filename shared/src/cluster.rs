@@ -349,15 +349,7 @@ pub struct HostCluster;
 
 impl HostCluster {
     fn call(operation: &str, payload: &[u8]) -> Result<Vec<u8>, String> {
-        kubewarden_policy_sdk::wapc_guest::host_call("kubewarden", "kubernetes", operation, payload)
-            // wapc-guest wraps the host's text in "Host error: ", which is no part of it.
-            .map_err(|e| {
-                let text = e.to_string();
-                match text.strip_prefix("Host error: ") {
-                    Some(host) => host.to_string(),
-                    None => text,
-                }
-            })
+        crate::guest::host_call("kubewarden", "kubernetes", operation, payload)
     }
 }
 
