@@ -79,86 +79,79 @@ where
 /// boxing and formatting leave the modules (1.2 to 1.7 KB of each context-aware one). The
 /// imports are waPC's (wapc-guest `protocol.rs`): `__host_call` says 1 for an answer, which
 /// `__host_response` then copies out, anything else for an error, which `__host_error` does.
-#[cfg(target_arch = "wasm32")]
 pub fn host_call(
     binding: &str,
     namespace: &str,
     operation: &str,
     payload: &[u8],
 ) -> Result<Vec<u8>, String> {
-    #[link(wasm_import_module = "wapc")]
-    unsafe extern "C" {
-        #[allow(clippy::too_many_arguments)]
-        fn __host_call(
-            binding: *const u8,
-            binding_len: usize,
-            namespace: *const u8,
-            namespace_len: usize,
-            operation: *const u8,
-            operation_len: usize,
-            payload: *const u8,
-            payload_len: usize,
-        ) -> usize;
-        fn __host_response_len() -> usize;
-        fn __host_response(into: *mut u8);
-        fn __host_error_len() -> usize;
-        fn __host_error(into: *mut u8);
-    }
-    // SAFETY: each pointer is valid for its length, which is all the host reads.
-    let answered = unsafe {
-        __host_call(
-            binding.as_ptr(),
-            binding.len(),
-            namespace.as_ptr(),
-            namespace.len(),
-            operation.as_ptr(),
-            operation.len(),
-            payload.as_ptr(),
-            payload.len(),
-        )
-    } == 1;
-    // SAFETY: the host reports the length of what it holds, then writes exactly that many
-    // bytes to the buffer, which has room for them.
-    let bytes = unsafe {
-        let len = if answered {
-            __host_response_len()
-        } else {
-            __host_error_len()
-        };
-        let mut bytes = Vec::with_capacity(len);
-        if answered {
-            __host_response(bytes.as_mut_ptr());
-        } else {
-            __host_error(bytes.as_mut_ptr());
-        }
-        bytes.set_len(len);
-        bytes
-    };
-    match answered {
-        true => Ok(bytes),
-        false => Err(String::from_utf8(bytes)
-            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())),
-    }
-}
-
-/// [`host_call`] outside wasm, where wapc-guest answers every call with an error.
-#[cfg(not(target_arch = "wasm32"))]
-pub fn host_call(
-    binding: &str,
-    namespace: &str,
-    operation: &str,
-    payload: &[u8],
-) -> Result<Vec<u8>, String> {
-    kubewarden_policy_sdk::wapc_guest::host_call(binding, namespace, operation, payload).map_err(
-        |e| {
+    // Outside wasm, wapc-guest answers every call with an error, in its words around the
+    // host's text.
+    #[cfg(not(target_arch = "wasm32"))]
+    return kubewarden_policy_sdk::wapc_guest::host_call(binding, namespace, operation, payload)
+        .map_err(|e| {
             let text = e.to_string();
-            // wapc-guest's words around the host's text, which are no part of it.
             match text.strip_prefix("Host error: ") {
                 Some(host) => host.to_string(),
                 None => text,
             }
-        },
-    )
+        });
+    #[cfg(target_arch = "wasm32")]
+    {
+        #[link(wasm_import_module = "wapc")]
+        unsafe extern "C" {
+            #[allow(clippy::too_many_arguments)]
+            fn __host_call(
+                binding: *const u8,
+                binding_len: usize,
+                namespace: *const u8,
+                namespace_len: usize,
+                operation: *const u8,
+                operation_len: usize,
+                payload: *const u8,
+                payload_len: usize,
+            ) -> usize;
+            fn __host_response_len() -> usize;
+            fn __host_response(into: *mut u8);
+            fn __host_error_len() -> usize;
+            fn __host_error(into: *mut u8);
+        }
+        // SAFETY: each pointer is valid for its length, which is all the host reads.
+        let answered = unsafe {
+            __host_call(
+                binding.as_ptr(),
+                binding.len(),
+                namespace.as_ptr(),
+                namespace.len(),
+                operation.as_ptr(),
+                operation.len(),
+                payload.as_ptr(),
+                payload.len(),
+            )
+        } == 1;
+        // SAFETY: the host reports the length of what it holds, then writes exactly that many
+        // bytes to the buffer, which has room for them.
+        let bytes = unsafe {
+            let len = if answered {
+                __host_response_len()
+            } else {
+                __host_error_len()
+            };
+            let mut bytes = Vec::with_capacity(len);
+            if answered {
+                __host_response(bytes.as_mut_ptr());
+            } else {
+                __host_error(bytes.as_mut_ptr());
+            }
+            bytes.set_len(len);
+            bytes
+        };
+        match answered {
+            true => Ok(bytes),
+            false => Err(String::from_utf8(bytes)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())),
+        }
+    }
 }
 
 /// `validate_settings`.
