@@ -75,10 +75,9 @@ pub(crate) fn word(bytes: &[u8]) -> u64 {
 }
 
 /// `bytes` as text, checked as `std::str::from_utf8` checks it (the same error when they are
-/// not UTF-8). With wasm's SIMD, the ASCII bytes that start it (the whole of nearly every
-/// request: the API server escapes nothing, but JSON is mostly ASCII) are passed sixteen at a
-/// time, and only what follows goes to core's check, whose fast path reads a `usize` (four
-/// bytes in wasm32) at a time.
+/// not UTF-8). With wasm's SIMD, the ASCII bytes that start it (most requests are ASCII to the
+/// end: keys, names, labels) are passed sixteen at a time, and only what follows goes to core's
+/// check, whose fast path reads a `usize` (four bytes in wasm32) at a time.
 pub fn utf8(bytes: &[u8]) -> Result<&str, std::str::Utf8Error> {
     let ascii = ascii_prefix(bytes);
     match std::str::from_utf8(&bytes[ascii..]) {
