@@ -93,13 +93,10 @@ pub fn utf8(bytes: &[u8]) -> Result<&str, std::str::Utf8Error> {
 fn ascii_prefix(bytes: &[u8]) -> usize {
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     {
-        use core::arch::wasm32::{u8x16_bitmask, v128};
         let mut at = 0;
-        while let Some(chunk) = bytes.get(at..at + 16) {
-            // SAFETY: the chunk holds 16 readable bytes; a v128 load needs no alignment.
-            let v = unsafe { core::ptr::read_unaligned(chunk.as_ptr().cast::<v128>()) };
+        while let Some(v) = lanes(bytes, at) {
             // The high bit of each byte: set only outside ASCII.
-            if u8x16_bitmask(v) != 0 {
+            if core::arch::wasm32::u8x16_bitmask(v) != 0 {
                 break;
             }
             at += 16;
@@ -111,6 +108,16 @@ fn ascii_prefix(bytes: &[u8]) -> usize {
         let _ = bytes;
         0
     }
+}
+
+/// The sixteen bytes of `bytes` from `at` as one SIMD vector, if there are as many: the one
+/// load of the modules' 16-byte scans ([`utf8`], the reader's string runs).
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[inline(always)]
+pub(crate) fn lanes(bytes: &[u8], at: usize) -> Option<core::arch::wasm32::v128> {
+    let chunk = bytes.get(at..at + 16)?;
+    // SAFETY: the chunk holds 16 readable bytes; a v128 load needs no alignment.
+    Some(unsafe { core::ptr::read_unaligned(chunk.as_ptr().cast()) })
 }
 
 #[cfg(target_arch = "wasm32")]

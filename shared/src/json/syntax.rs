@@ -155,10 +155,8 @@ pub(crate) fn number(bytes: &[u8], mut at: usize) -> Result<usize, Fault> {
 pub(crate) fn plain(bytes: &[u8], mut at: usize) -> usize {
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     {
-        use core::arch::wasm32::{u8x16_bitmask, u8x16_eq, u8x16_lt, u8x16_splat, v128, v128_or};
-        while let Some(chunk) = bytes.get(at..at + 16) {
-            // SAFETY: the chunk holds 16 readable bytes; a v128 load has no alignment to keep.
-            let v = unsafe { core::ptr::read_unaligned(chunk.as_ptr().cast::<v128>()) };
+        use core::arch::wasm32::{u8x16_bitmask, u8x16_eq, u8x16_lt, u8x16_splat, v128_or};
+        while let Some(v) = crate::mem::lanes(bytes, at) {
             let hits = v128_or(
                 v128_or(
                     u8x16_eq(v, u8x16_splat(b'"')),
