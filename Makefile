@@ -15,25 +15,25 @@ NETSEC := $(TARGET_DIR)/debug/netsec
 DIST_WASM := $(addprefix dist/,$(addsuffix .wasm,$(POLICIES)))
 # wasm-opt shrinks rustc's output by about a sixth; the features are those rustc enables for
 # wasm32-wasip1, and SIMD, which `.cargo/config.toml` adds: wasmtime (policy-server, kwctl) runs
-# all of them by default. rustc links the stack first, below
-# the data, growing down from 1 MB: the low 1 KB is only reached by a stack already overflowing,
-# so binaryen may assume it unused and fold address arithmetic (about 1% smaller). Rust never
-# relies on an implicit trap (a load out of bounds, a division by zero: it checks and panics
-# first), so binaryen may drop an unused load that could trap (--ignore-implicit-traps; unlike
-# --traps-never-happen, panics and `unreachable` keep their effect). Nothing reads the
-# target_features section. Functions are first ordered by how often they are called, so the
-# most called get the shortest indices in `call` instructions (the optimisation passes do not
-# reorder them): 1.6 to 2.3 KB less a module. -O3 rather than -Oz: it inlines the small
-# functions rustc leaves out of line at opt-level "s" (`Cow` derefs, `RawVec` deallocation),
-# 3 to 6 % less time per request in every policy for 2.1 to 3.3 KB more a module (measured in
-# alternating runs, 2026-12-07). Functions of up to 8 nodes are inlined wherever they are
-# called (binaryen's default is 2): the drops of Vec and String, the allocator's shims,
-# `starts_with`, each otherwise a call with a stack check and spilled registers in cranelift's
-# code. Typical requests: 1.7 to 3.2 % less time in seven policies, under 1 % in the other four,
-# for 420 to 670 bytes a module. At 10 nodes (measured again by callgrind once talc had made room,
-# 2026-12-07): 0.8 to 2.9 % fewer instructions (coredns-config 2.9, and 2.3 % less time), for 2.3
-# to 3.9 KB more a module; not taken, as the modules are over the 256 KB target and every KB is
-# compile time at each policy-server start. 12 nodes gain nothing more on coredns-config.
+# all of them by default. rustc links the stack first, below the data, growing down from 1 MB:
+# the low 1 KB is only reached by a stack already overflowing, so binaryen may assume it unused
+# and fold address arithmetic (about 1% smaller). Rust never relies on an implicit trap (a load
+# out of bounds, a division by zero: it checks and panics first), so binaryen may drop an unused
+# load that could trap (--ignore-implicit-traps; unlike --traps-never-happen, panics and
+# `unreachable` keep their effect). Nothing reads the target_features section. Functions are
+# first ordered by how often they are called, so the most called get the shortest indices in
+# `call` instructions (the optimisation passes do not reorder them): 1.6 to 2.3 KB less a
+# module. -O3 rather than -Oz: it inlines the small functions rustc leaves out of line at
+# opt-level "s" (`Cow` derefs, `RawVec` deallocation), 3 to 6 % less time per request in every
+# policy for 2.1 to 3.3 KB more a module (measured in alternating runs, 2026-12-07). Functions
+# of up to 8 nodes are inlined wherever they are called (binaryen's default is 2): the drops of
+# Vec and String, the allocator's shims, `starts_with`, each otherwise a call with a stack check
+# and spilled registers in cranelift's code. Typical requests: 1.7 to 3.2 % less time in seven
+# policies, under 1 % in the other four, for 420 to 670 bytes a module. At 10 nodes (measured
+# again by callgrind once talc had made room, 2026-12-07): 0.8 to 2.9 % fewer instructions
+# (coredns-config 2.9, and 2.3 % less time), for 2.3 to 3.9 KB more a module; not taken, as the
+# modules are over the 256 KB target and every KB is compile time at each policy-server start.
+# 12 nodes gain nothing more on coredns-config.
 WASM_OPT := wasm-opt
 WASM_OPT_FLAGS := --reorder-functions -O3 --converge --always-inline-max-function-size 8 \
   --low-memory-unused --ignore-implicit-traps \
