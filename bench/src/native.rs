@@ -64,7 +64,7 @@ pub fn entry(policy: &str) -> Option<Entry> {
         "mesh-injection" => context_aware!(mesh_injection),
         "network-policy-presence" => context_aware!(network_policy_presence),
         "rate-limit-annotations" => context_aware!(rate_limit_annotations),
-        "service-exposure" => pure!(service_exposure),
+        "service-exposure" => pure_own!(service_exposure),
         _ => return None,
     })
 }

@@ -12,10 +12,11 @@ pub mod policy;
 pub mod service;
 pub mod settings;
 
-pub use policy::evaluate;
+pub use policy::{Own, evaluate, evaluate_own};
 pub use settings::Settings;
 
-/// Services, Endpoints and EndpointSlices are read with the policy's own lean views.
+/// Services, Endpoints and EndpointSlices are read with the policy's own lean views; Services
+/// in the pass that reads the request (see [`Own`]).
 pub type Views = netsec_shared::request::NoViews;
 
-netsec_shared::register_policy!(Settings, Views, evaluate);
+netsec_shared::register_policy!(own Settings, Views, Own, evaluate_own);
