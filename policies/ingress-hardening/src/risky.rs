@@ -283,7 +283,11 @@ pub fn cve_patterns(value: &str) -> Vec<&'static str> {
     if lua {
         found.push("_by_lua");
     }
-    if !value.contains('/') {
+    // Squeezing drops slashes and the dots of `/./` only, between slashes: both patterns, once
+    // squeezed, are in the text as written as `/etc` or `/run/` already. Most values (URLs,
+    // paths elsewhere) have neither and are not squeezed, which copies them.
+    let unsqueezed = |at: usize| matches!(bytes.get(at + 1..at + 4), Some(b"etc" | b"run"));
+    if !value.match_indices('/').any(|(at, _)| unsqueezed(at)) {
         return found;
     }
     let path = squeeze_path(value);
@@ -458,6 +462,8 @@ mod tests {
             ("/run/secrets/kubernetes.io", &["/var/run/secrets"]),
             ("/var//run/./secrets", &["/var/run/secrets"]),
             ("//etc//passwd", &["/etc/"]),
+            ("/./etc/shadow", &["/etc/"]),
+            ("x /.//run//secrets/token", &["/var/run/secrets"]),
             ("/etc", &["/etc/"]),
             ("groot.example.com", &[]),
             ("the root page", &[]),
