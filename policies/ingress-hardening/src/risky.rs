@@ -283,9 +283,10 @@ pub fn cve_patterns(value: &str) -> Vec<&'static str> {
     if lua {
         found.push("_by_lua");
     }
-    // Squeezing drops slashes and the dots of `/./` only, between slashes: both patterns, once
-    // squeezed, are in the text as written as `/etc` or `/run/` already. Most values (URLs,
-    // paths elsewhere) have neither and are not squeezed, which copies them.
+    // Squeezing removes only runs that end in a slash (the second `/` of `//`, the `./` of
+    // `/./`), so a letter it keeps has the same slash before it as written: a value with `/etc`
+    // or `/run/secrets` once squeezed has `/etc` or `/run` already. Most values (URLs, other
+    // paths) have neither, and are no longer copied to be squeezed.
     let unsqueezed = |at: usize| matches!(bytes.get(at + 1..at + 4), Some(b"etc" | b"run"));
     if !value.match_indices('/').any(|(at, _)| unsqueezed(at)) {
         return found;
